@@ -1,0 +1,98 @@
+// A remoting server: accepts connections and dispatches each request by code to a processor.
+// Unknown codes get REQUEST_CODE_NOT_SUPPORTED; a processor's RemotingError becomes a response
+// with its code; a bad frame closes only the connection that sent it.
+import net from 'node:net';
+import { RemotingConnection, type ConnectionOptions } from '../../client/RemotingConnection.js';
+import { createResponse, type RemotingCommand } from '../../protocol/remoting/RemotingCommand.js';
+import { ResponseCode } from '../../protocol/remoting/ResponseCode.js';
+import type { Logger } from '../log.js';
+
+export type Processor = (
+  request: RemotingCommand,
+  conn: RemotingConnection,
+) => RemotingCommand | null | Promise<RemotingCommand | null>;
+
+export interface RemotingServerOptions extends Omit<ConnectionOptions, 'onRequest' | 'log'> {
+  host?: string;
+  port: number;
+  log: Logger;
+  /** Connections open at once; past it new ones are refused. */
+  maxConnections?: number;
+}
+
+export class RemotingServer {
+  private readonly processors = new Map<number, Processor>();
+  private readonly connections = new Set<RemotingConnection>();
+  private readonly connectListeners: Array<(c: RemotingConnection) => void> = [];
+  private readonly closeListeners: Array<(c: RemotingConnection) => void> = [];
+  private server: net.Server | undefined;
+
+  constructor(private readonly opts: RemotingServerOptions) {}
+
+  register(code: number, processor: Processor): this {
+    this.processors.set(code, processor);
+    return this;
+  }
+
+  onConnection(l: (c: RemotingConnection) => void): void {
+    this.connectListeners.push(l);
+  }
+
+  onConnectionClosed(l: (c: RemotingConnection) => void): void {
+    this.closeListeners.push(l);
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** The bound port (useful when listening on port 0). */
+  get port(): number {
+    const a = this.server?.address();
+    return a && typeof a === 'object' ? a.port : this.opts.port;
+  }
+
+  listen(): Promise<void> {
+    const server = net.createServer((socket) => this.accept(socket));
+    server.maxConnections = this.opts.maxConnections ?? 10_000;
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.opts.port, this.opts.host ?? '0.0.0.0', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const c of this.connections) c.close();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private accept(socket: net.Socket): void {
+    const conn = new RemotingConnection(socket, {
+      ...this.opts,
+      log: this.opts.log,
+      onRequest: (req, c) => this.dispatch(req, c),
+    });
+    this.connections.add(conn);
+    conn.onceClosed((c) => {
+      this.connections.delete(c);
+      for (const l of this.closeListeners) l(c);
+    });
+    for (const l of this.connectListeners) l(conn);
+  }
+
+  private dispatch(request: RemotingCommand, conn: RemotingConnection): RemotingCommand | null | Promise<RemotingCommand | null> {
+    const processor = this.processors.get(request.code);
+    if (!processor) {
+      return createResponse(request, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, {
+        remark: ` request type ${request.code} not supported`,
+      });
+    }
+    return processor(request, conn);
+  }
+}
