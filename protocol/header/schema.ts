@@ -35,7 +35,27 @@ export interface HeaderDef<S extends HeaderSchema> {
   encode(value: HeaderOf<S>): ExtFields;
 }
 
-const INT_RE = /^[+-]?\d+$/;
+/** Decimal integer text (optional sign, surrounding spaces allowed) to a number; NaN if it is not one. */
+function parseDecimal(raw: string): number {
+  let start = 0;
+  let end = raw.length;
+  while (start < end && raw.charCodeAt(start) === 0x20) start++;
+  while (end > start && raw.charCodeAt(end - 1) === 0x20) end--;
+  let negative = false;
+  const sign = raw.charCodeAt(start);
+  if (sign === 0x2d || sign === 0x2b) {
+    negative = sign === 0x2d;
+    start++;
+  }
+  if (start === end || end - start > 19) return NaN;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const d = raw.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return NaN;
+    n = n * 10 + d;
+  }
+  return negative ? -n : n;
+}
 
 function parseField(header: string, key: string, kind: FieldKind, raw: string): string | number | boolean {
   switch (kind) {
@@ -45,16 +65,14 @@ function parseField(header: string, key: string, kind: FieldKind, raw: string): 
       // Java's Boolean.parseBoolean: true iff "true" ignoring case.
       return raw.toLowerCase() === 'true';
     case 'int': {
-      const v = raw.trim();
-      const n = INT_RE.test(v) ? Number(v) : NaN;
+      const n = parseDecimal(raw);
       if (!Number.isInteger(n) || n < -2147483648 || n > 2147483647) {
         throw new HeaderFieldError(`${header}: the custom field ${key} is not a 32-bit integer: "${raw}"`);
       }
       return n;
     }
     case 'long': {
-      const v = raw.trim();
-      const n = INT_RE.test(v) ? Number(v) : NaN;
+      const n = parseDecimal(raw);
       // Offsets and timestamps stay far below 2^53; a larger value would lose precision silently.
       if (!Number.isSafeInteger(n)) {
         throw new HeaderFieldError(`${header}: the custom field ${key} is not a 64-bit integer we can hold: "${raw}"`);

@@ -186,6 +186,8 @@ export function decodeCommand(frame: Buffer): RemotingCommand {
 
 function intField(obj: Record<string, unknown>, key: string, required: boolean): number {
   const v = obj[key];
+  if (typeof v === 'number' && (v | 0) === v) return v; // the usual case
+
   if (v === undefined || v === null) {
     if (required) throw new FrameError(`JSON header has no "${key}"`);
     return 0;
@@ -198,9 +200,10 @@ function intField(obj: Record<string, unknown>, key: string, required: boolean):
 }
 
 function decodeJsonHeader(bytes: Buffer): RemotingCommand {
+  const text = bytes.toString('utf8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(bytes.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (e) {
     throw new FrameError(`JSON header does not parse: ${(e as Error).message}`);
   }
@@ -230,6 +233,15 @@ function decodeJsonHeader(bytes: Buffer): RemotingCommand {
 
 /** ali-ons sends numbers and booleans as JSON scalars; everything becomes a string, nulls are dropped. */
 function normalizeExtFields(ext: Record<string, unknown>): ExtFields {
+  // Java and Go send only strings: keep the parsed object as it is.
+  let allStrings = true;
+  for (const key in ext) {
+    if (typeof ext[key] !== 'string') {
+      allStrings = false;
+      break;
+    }
+  }
+  if (allStrings) return ext as ExtFields;
   const out: ExtFields = {};
   for (const key in ext) {
     const v = ext[key];

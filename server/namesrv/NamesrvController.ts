@@ -16,6 +16,9 @@ export interface NamesrvOptions {
   scanNotActiveBrokerInterval: number;
   enableAllTopicList: boolean;
   orderMessageEnable: boolean;
+  /** Close a connection idle this long (Java: serverChannelMaxIdleTimeSeconds). */
+  idleTimeoutMs?: number;
+  backlog?: number;
   log: Logger;
   now?: () => number;
 }
@@ -31,7 +34,13 @@ export class NamesrvController {
     this.now = opts.now ?? Date.now;
     this.routes = new RouteInfoManager(opts.brokerChannelExpiredTime);
     this.kv = new KvConfigManager(opts.kvConfigPath, opts.log);
-    this.server = new RemotingServer({ host: opts.host, port: opts.listenPort, log: opts.log });
+    this.server = new RemotingServer({
+      host: opts.host,
+      port: opts.listenPort,
+      log: opts.log,
+      idleTimeoutMs: opts.idleTimeoutMs,
+      backlog: opts.backlog,
+    });
     registerNamesrvProcessors(this.server, {
       routes: this.routes,
       kv: this.kv,

@@ -18,6 +18,9 @@ export interface RemotingServerOptions extends Omit<ConnectionOptions, 'onReques
   log: Logger;
   /** Connections open at once; past it new ones are refused. */
   maxConnections?: number;
+  /** A connection with no traffic either way for this long is closed (Java's 120 s). */
+  idleTimeoutMs?: number | undefined;
+  backlog?: number | undefined;
 }
 
 export class RemotingServer {
@@ -58,7 +61,7 @@ export class RemotingServer {
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.opts.port, this.opts.host ?? '0.0.0.0', () => {
+      server.listen({ port: this.opts.port, host: this.opts.host ?? '0.0.0.0', backlog: this.opts.backlog ?? 1024 }, () => {
         server.off('error', reject);
         resolve();
       });
@@ -73,6 +76,13 @@ export class RemotingServer {
   }
 
   private accept(socket: net.Socket): void {
+    const idle = this.opts.idleTimeoutMs ?? 120_000;
+    if (idle > 0) {
+      socket.setTimeout(idle, () => {
+        this.opts.log(`closing connection ${socket.remoteAddress}:${socket.remotePort}: idle for ${idle} ms`);
+        socket.destroy();
+      });
+    }
     const conn = new RemotingConnection(socket, {
       ...this.opts,
       log: this.opts.log,

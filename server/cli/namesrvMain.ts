@@ -1,0 +1,50 @@
+// Entry point of bin/mqnamesrv: RocketMQ's flags (-c, -p, -h), then a name server until SIGTERM/SIGINT.
+import { prepareLaunch } from '../config/cli.js';
+import { createLogger } from '../log.js';
+import { NamesrvController } from '../namesrv/NamesrvController.js';
+
+async function main(): Promise<number> {
+  const plan = prepareLaunch('namesrv', process.argv.slice(2), process.env, {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+  });
+  if ('exitCode' in plan) return plan.exitCode;
+  const cfg = plan.config;
+  const log = createLogger('namesrv');
+  const controller = new NamesrvController({
+    listenPort: cfg.listenPort,
+    kvConfigPath: cfg.kvConfigPath,
+    brokerChannelExpiredTime: cfg.brokerChannelExpiredTime,
+    scanNotActiveBrokerInterval: cfg.scanNotActiveBrokerInterval,
+    enableAllTopicList: cfg.enableAllTopicList,
+    orderMessageEnable: cfg.orderMessageEnable,
+    idleTimeoutMs: cfg.serverChannelMaxIdleTimeSeconds * 1000,
+    backlog: cfg.serverSocketBacklog,
+    log,
+  });
+  try {
+    await controller.start();
+  } catch (e) {
+    process.stderr.write(`mqnamesrv: cannot start on port ${cfg.listenPort}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  // The same line the Java name server prints, which scripts wait for.
+  process.stdout.write(`The Name Server boot success. serializeType=JSON\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  log('shutting down');
+  await controller.stop();
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`mqnamesrv: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
