@@ -1,5 +1,5 @@
 // Request processors of the name server (spec §4.12, §6).
-import zlib from 'node:zlib';
+import { maskedCrc32 } from '../../protocol/crc32.js';
 import type { RemotingConnection } from '../../client/RemotingConnection.js';
 import { dataVersionFromJson } from '../../protocol/body/DataVersion.js';
 import { BodyError, decodeRegisterBrokerBody } from '../../protocol/body/RegisterBrokerBody.js';
@@ -141,7 +141,7 @@ function parseBody(body: Buffer, what: string): unknown {
 function registerBroker(req: RemotingCommand, conn: RemotingConnection, d: NamesrvProcessorDeps): RemotingCommand {
   const h = H.RegisterBrokerRequestHeader.decode(req.extFields);
   if (h.bodyCrc32 && req.body) {
-    const crc = (zlib.crc32(req.body) & 0x7fffffff) >>> 0;
+    const crc = maskedCrc32(req.body);
     if (crc !== h.bodyCrc32) {
       return createResponse(req, ResponseCode.SYSTEM_ERROR, { remark: 'crc32 not match' });
     }

@@ -116,3 +116,17 @@ t.test('unknown topic: TOPIC_NOT_EXIST with the Java remark', async (t) => {
   t.equal(ours.code, 17);
   t.equal(ours.remark?.split('\n')[0]?.split(', ')[0], theirResponse.remark?.split('\n')[0]?.split(', ')[0]);
 });
+
+t.test('a register body whose CRC does not match is refused and not applied', async (t) => {
+  const ns = await startNamesrv();
+  t.teardown(() => ns.stop());
+  const f = loadCapture('a-register')[0] as CapturedFrame;
+  const cmd = decodeCommand(Buffer.from(f.bytes.subarray(4)));
+  cmd.extFields = { ...cmd.extFields, bodyCrc32: '12345' };
+  const conn = await RawConnection.open(ns.port);
+  t.teardown(() => conn.end());
+  const res = await conn.command(cmd);
+  t.equal(res.code, 1);
+  t.equal(res.remark, 'crc32 not match');
+  t.equal(ns.routes.brokerAddrTable.size, 0);
+});
