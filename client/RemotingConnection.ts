@@ -57,6 +57,9 @@ export class RemotingConnection {
   private onRequest: RequestHandler | undefined;
   private nextOpaque = 1;
   private inFlight = 0;
+  /** Requests decoded but not yet dispatched because maxInFlight were being served. */
+  private readonly backlog: RemotingCommand[] = [];
+  private draining = false;
   private pausedForLoad = false;
   private closed = false;
   private readonly closeListeners: Array<(conn: RemotingConnection) => void> = [];
@@ -118,7 +121,13 @@ export class RemotingConnection {
       }, timeoutMs);
       timer.unref();
       this.pending.set(opaque, { resolve, reject, timer });
-      this.write(request);
+      try {
+        this.write(request);
+      } catch (e) {
+        clearTimeout(timer);
+        this.pending.delete(opaque);
+        reject(e as Error);
+      }
     });
   }
 
@@ -168,8 +177,23 @@ export class RemotingConnection {
         return;
       }
       if (isResponse(cmd)) this.onResponse(cmd);
-      else this.dispatch(cmd);
+      else this.backlog.push(cmd);
     }
+    this.drainBacklog();
+  }
+
+  /** Dispatch queued requests while fewer than maxInFlight are being served. */
+  private drainBacklog(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.backlog.length > 0 && this.inFlight < this.maxInFlight && !this.closed) {
+        this.dispatch(this.backlog.shift() as RemotingCommand);
+      }
+    } finally {
+      this.draining = false;
+    }
+    this.updateFlow();
   }
 
   private onResponse(cmd: RemotingCommand): void {
@@ -209,14 +233,24 @@ export class RemotingConnection {
 
   private finish(request: RemotingCommand, response: RemotingCommand | null): void {
     this.inFlight--;
-    if (response && !isOneway(request)) this.write(response);
-    this.updateFlow();
+    if (response && !isOneway(request)) {
+      try {
+        this.write(response);
+      } catch (e) {
+        // e.g. a remark echoing a huge request makes a header too long for its length field
+        this.write(
+          createResponse(request, ResponseCode.SYSTEM_ERROR, { remark: `response could not be encoded: ${(e as Error).message}` }),
+        );
+      }
+    }
+    this.drainBacklog();
   }
 
   /** Stop reading while too much is in flight or waiting to be written; resume after. */
   private updateFlow(): void {
     if (this.closed) return;
-    const overloaded = this.inFlight >= this.maxInFlight || this.socket.writableLength > this.highWater;
+    const overloaded =
+      this.inFlight >= this.maxInFlight || this.backlog.length > 0 || this.socket.writableLength > this.highWater;
     if (overloaded && !this.pausedForLoad) {
       this.pausedForLoad = true;
       this.socket.pause();
@@ -229,6 +263,7 @@ export class RemotingConnection {
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.backlog.length = 0;
     for (const [, p] of this.pending) {
       clearTimeout(p.timer);
       p.reject(new ConnectionClosedError(`connection to ${this.remoteAddress} closed before the response`));

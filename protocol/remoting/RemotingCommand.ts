@@ -222,13 +222,22 @@ function decodeJsonHeader(bytes: Buffer): RemotingCommand {
     serializeType: SerializeType.JSON,
   };
   if (typeof h.remark === 'string') cmd.remark = h.remark;
-  else if (h.remark !== undefined && h.remark !== null) cmd.remark = String(h.remark);
+  else if (h.remark !== undefined && h.remark !== null) cmd.remark = textOf(h.remark, 'remark');
   const ext = h.extFields;
   if (ext !== undefined && ext !== null) {
     if (typeof ext !== 'object' || Array.isArray(ext)) throw new FrameError('JSON header field "extFields" is not an object');
     cmd.extFields = normalizeExtFields(ext as Record<string, unknown>);
   }
   return cmd;
+}
+
+/** String(value), as a FrameError when the value cannot be made text (e.g. a bad toString). */
+function textOf(value: unknown, field: string): string {
+  try {
+    return String(value);
+  } catch {
+    throw new FrameError(`JSON header field "${field}" cannot be read as text`);
+  }
 }
 
 /** ali-ons sends numbers and booleans as JSON scalars; everything becomes a string, nulls are dropped. */
