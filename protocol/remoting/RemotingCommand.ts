@@ -81,13 +81,23 @@ export function createResponse(
 
 /** The frame as two buffers, [length prefix + header, body], so a socket can write the body without a copy. */
 export function encodeCommandParts(cmd: RemotingCommand): Buffer[] {
-  const header = cmd.serializeType === SerializeType.ROCKETMQ ? encodeBinaryHeader(cmd) : encodeJsonHeader(cmd);
-  if (header.length > 0xffffff) throw new FrameError(`header of ${header.length} bytes exceeds the 24-bit length field`);
   const bodyLength = cmd.body?.length ?? 0;
-  const prefix = Buffer.allocUnsafe(8);
-  prefix.writeUInt32BE(4 + header.length + bodyLength, 0);
-  prefix.writeUInt32BE(((cmd.serializeType & 0xff) << 24) | header.length, 4);
-  const head = Buffer.concat([prefix, header], 8 + header.length);
+  let head: Buffer;
+  let headerLength: number;
+  if (cmd.serializeType === SerializeType.ROCKETMQ) {
+    const header = encodeBinaryHeader(cmd);
+    headerLength = header.length;
+    head = Buffer.allocUnsafe(8 + headerLength);
+    header.copy(head, 8);
+  } else {
+    const text = jsonHeaderText(cmd);
+    headerLength = Buffer.byteLength(text, 'utf8');
+    head = Buffer.allocUnsafe(8 + headerLength);
+    head.write(text, 8, 'utf8');
+  }
+  if (headerLength > 0xffffff) throw new FrameError(`header of ${headerLength} bytes exceeds the 24-bit length field`);
+  head.writeUInt32BE(4 + headerLength + bodyLength, 0);
+  head.writeUInt32BE(((cmd.serializeType & 0xff) << 24) | headerLength, 4);
   return bodyLength > 0 ? [head, cmd.body as Buffer] : [head];
 }
 
@@ -96,8 +106,15 @@ export function encodeCommand(cmd: RemotingCommand): Buffer {
   return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
 }
 
+// Printable ASCII without quote or backslash needs no JSON escaping: the common case.
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+function quote(s: string): string {
+  return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
+}
+
 // fastjson writes the keys sorted; we do the same so our frames read like the Java ones.
-function encodeJsonHeader(cmd: RemotingCommand): Buffer {
+function jsonHeaderText(cmd: RemotingCommand): string {
   let s = `{"code":${cmd.code | 0}`;
   if (cmd.extFields) {
     s += ',"extFields":{';
@@ -105,15 +122,15 @@ function encodeJsonHeader(cmd: RemotingCommand): Buffer {
     for (const key in cmd.extFields) {
       const value = cmd.extFields[key];
       if (value === undefined || value === null) continue;
-      s += (first ? '' : ',') + JSON.stringify(key) + ':' + JSON.stringify(String(value));
+      s += (first ? '' : ',') + quote(key) + ':' + quote(typeof value === 'string' ? value : String(value));
       first = false;
     }
     s += '}';
   }
-  s += `,"flag":${cmd.flag | 0},"language":${JSON.stringify(cmd.language)},"opaque":${cmd.opaque | 0}`;
-  if (cmd.remark !== undefined && cmd.remark !== null) s += `,"remark":${JSON.stringify(cmd.remark)}`;
+  s += `,"flag":${cmd.flag | 0},"language":${quote(cmd.language)},"opaque":${cmd.opaque | 0}`;
+  if (cmd.remark !== undefined && cmd.remark !== null) s += `,"remark":${quote(cmd.remark)}`;
   s += `,"serializeTypeCurrentRPC":"JSON","version":${cmd.version | 0}}`;
-  return Buffer.from(s, 'utf8');
+  return s;
 }
 
 function encodeBinaryHeader(cmd: RemotingCommand): Buffer {
