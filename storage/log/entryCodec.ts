@@ -1,0 +1,241 @@
+// Bytes of the log on disk (storage/README.md): the 48-byte entry header, the 32-byte index
+// entry, the 8-byte blank marker, and the two CRCs that DLedger leaves at 0 and we fill in.
+// Pure functions over buffers; no files here.
+import zlib from 'node:zlib';
+
+export const ENTRY_HEADER_SIZE = 48;
+export const INDEX_ENTRY_SIZE = 32;
+/** A data file always keeps this much room after its last entry, for the blank marker. */
+export const BLANK_MARKER_SIZE = 8;
+
+/** Entry kinds (the header's magic). Metadata kinds are defined by the broker; the log only carries them. */
+export const EntryMagic = {
+  MESSAGE: 1,
+  NOOP: 2,
+  /** reserved for membership changes */
+  CONFIG: 3,
+  /** first broker metadata kind; kinds METADATA_MIN..METADATA_MAX are opaque to the log */
+  METADATA_MIN: 16,
+  /** upper bound so a random int32 in a damaged header is not taken for a kind */
+  METADATA_MAX: 0xffff,
+  /** end-of-file filler */
+  BLANK: -1,
+} as const;
+
+/** Whether `magic` may start an entry (blank excluded). */
+export function isEntryMagic(magic: number): boolean {
+  return (
+    magic === EntryMagic.MESSAGE ||
+    magic === EntryMagic.NOOP ||
+    magic === EntryMagic.CONFIG ||
+    (magic >= EntryMagic.METADATA_MIN && magic <= EntryMagic.METADATA_MAX)
+  );
+}
+
+export interface EntryHeader {
+  magic: number;
+  /** header + body */
+  size: number;
+  index: number;
+  term: number;
+  pos: number;
+  channel: number;
+  chainCrc: number;
+  bodyCrc: number;
+  bodyLength: number;
+}
+
+export interface IndexEntry {
+  magic: number;
+  pos: number;
+  size: number;
+  index: number;
+  term: number;
+}
+
+const TWO_POW_32 = 4294967296;
+
+/**
+ * Reads a big-endian i64 as a number. Values beyond 2^53 come back inexact on purpose: a damaged
+ * header is then caught by the field checks (pos, index) instead of throwing mid-scan.
+ */
+export function readInt64(buf: Buffer, at: number): number {
+  return buf.readInt32BE(at) * TWO_POW_32 + buf.readUInt32BE(at + 4);
+}
+
+export function writeInt64(buf: Buffer, at: number, value: number): void {
+  if (!Number.isSafeInteger(value)) throw new RangeError(`i64 field must be a safe integer, got ${value}`);
+  const hi = Math.floor(value / TWO_POW_32);
+  buf.writeInt32BE(hi, at);
+  buf.writeUInt32BE(value - hi * TWO_POW_32, at + 4);
+}
+
+/** crc32 of the body (one buffer or parts back to back) as a signed int32, as the header stores it. */
+export function bodyCrcOf(body: Buffer | readonly Buffer[]): number {
+  if (Buffer.isBuffer(body)) return zlib.crc32(body) | 0;
+  let crc = 0;
+  for (const part of body) crc = zlib.crc32(part, crc);
+  return crc | 0;
+}
+
+/** Total length of a body given as one buffer or parts. */
+export function bodyLengthOf(body: Buffer | readonly Buffer[]): number {
+  if (Buffer.isBuffer(body)) return body.length;
+  let n = 0;
+  for (const part of body) n += part.length;
+  return n;
+}
+
+const chainScratch = Buffer.alloc(44);
+
+/**
+ * chainCrc = crc32(prevChainCrc ++ header bytes 0..35 ++ bodyCrc), signed. It ties each header
+ * to the one before, so a damaged term or index field, or a stale entry left after a suffix
+ * truncation, does not pass as the next entry. (One crc32 call over a scratch copy: the call,
+ * not the 44 bytes, is what costs.)
+ */
+export function chainCrcOf(prevChainCrc: number, header: Buffer, headerOffset: number, bodyCrc: number): number {
+  chainScratch.writeInt32BE(prevChainCrc | 0, 0);
+  header.copy(chainScratch, 4, headerOffset, headerOffset + 36);
+  chainScratch.writeInt32BE(bodyCrc | 0, 40);
+  return zlib.crc32(chainScratch) | 0;
+}
+
+export interface HeaderFields {
+  magic: number;
+  index: number;
+  term: number;
+  pos: number;
+  bodyLength: number;
+  bodyCrc: number;
+  prevChainCrc: number;
+}
+
+/** Writes a complete header (CRCs included) at `offset` of `out`; returns its chainCrc. */
+export function encodeEntryHeaderInto(out: Buffer, offset: number, h: HeaderFields): number {
+  out.writeInt32BE(h.magic, offset);
+  out.writeInt32BE(ENTRY_HEADER_SIZE + h.bodyLength, offset + 4);
+  writeInt64(out, offset + 8, h.index);
+  writeInt64(out, offset + 16, h.term);
+  writeInt64(out, offset + 24, h.pos);
+  out.writeInt32BE(0, offset + 32); // channel: reserved
+  const chainCrc = chainCrcOf(h.prevChainCrc, out, offset, h.bodyCrc);
+  out.writeInt32BE(chainCrc, offset + 36);
+  out.writeInt32BE(h.bodyCrc | 0, offset + 40);
+  out.writeInt32BE(h.bodyLength, offset + 44);
+  return chainCrc;
+}
+
+export function encodeEntryHeader(h: HeaderFields): Buffer {
+  const out = Buffer.allocUnsafe(ENTRY_HEADER_SIZE);
+  encodeEntryHeaderInto(out, 0, h);
+  return out;
+}
+
+export function decodeEntryHeader(buf: Buffer, offset = 0): EntryHeader {
+  return {
+    magic: buf.readInt32BE(offset),
+    size: buf.readInt32BE(offset + 4),
+    index: readInt64(buf, offset + 8),
+    term: readInt64(buf, offset + 16),
+    pos: readInt64(buf, offset + 24),
+    channel: buf.readInt32BE(offset + 32),
+    chainCrc: buf.readInt32BE(offset + 36),
+    bodyCrc: buf.readInt32BE(offset + 40),
+    bodyLength: buf.readInt32BE(offset + 44),
+  };
+}
+
+/** What a header must satisfy at a given spot; `index` undefined accepts any (the first entry of a log). */
+export interface HeaderExpectation {
+  pos: number;
+  index: number | undefined;
+  minTerm: number;
+  /** bytes from pos to the end of its segment: the entry plus the blank room must fit */
+  segmentRoom: number;
+}
+
+/** Checks every header field against where it sits; returns why it is wrong, or undefined. */
+export function headerProblem(h: EntryHeader, want: HeaderExpectation): string | undefined {
+  if (!isEntryMagic(h.magic)) return `unknown magic ${h.magic}`;
+  if (h.bodyLength < 0 || h.size !== ENTRY_HEADER_SIZE + h.bodyLength) {
+    return `size ${h.size} does not match body length ${h.bodyLength} + ${ENTRY_HEADER_SIZE}`;
+  }
+  if (h.size + BLANK_MARKER_SIZE > want.segmentRoom) return `size ${h.size} does not fit the ${want.segmentRoom} bytes left in its segment`;
+  if (h.pos !== want.pos) return `pos field ${h.pos} but the entry sits at ${want.pos}`;
+  if (want.index === undefined ? !(Number.isSafeInteger(h.index) && h.index >= 0) : h.index !== want.index) {
+    return `index ${h.index}, expected ${want.index ?? 'a non-negative index'}`;
+  }
+  if (!Number.isSafeInteger(h.term) || h.term < want.minTerm || h.term < 0) return `term ${h.term} below the previous term ${want.minTerm}`;
+  return undefined;
+}
+
+/**
+ * Checks both CRCs of an entry whose header starts at `offset` of `buf` (body following it).
+ * `prevChainCrc` undefined skips the chain (first entry after a dropped prefix or scan start).
+ * `zeroAllowed` accepts an entry with both CRCs 0 (written by Java DLedger).
+ */
+export function crcProblem(
+  buf: Buffer,
+  offset: number,
+  h: EntryHeader,
+  prevChainCrc: number | undefined,
+  zeroAllowed: boolean,
+): string | undefined {
+  if (zeroAllowed && h.bodyCrc === 0 && h.chainCrc === 0) return undefined;
+  const body = buf.subarray(offset + ENTRY_HEADER_SIZE, offset + h.size);
+  const bodyCrc = zlib.crc32(body) | 0;
+  if (bodyCrc !== h.bodyCrc) return `body CRC ${h.bodyCrc} but the body hashes to ${bodyCrc}`;
+  if (prevChainCrc !== undefined) {
+    const chain = chainCrcOf(prevChainCrc, buf, offset, h.bodyCrc);
+    if (chain !== h.chainCrc) return `chain CRC ${h.chainCrc} but header and previous entry give ${chain}`;
+  }
+  return undefined;
+}
+
+export function encodeIndexEntryInto(out: Buffer, offset: number, e: IndexEntry): void {
+  out.writeInt32BE(e.magic, offset);
+  writeInt64(out, offset + 4, e.pos);
+  out.writeInt32BE(e.size, offset + 12);
+  writeInt64(out, offset + 16, e.index);
+  writeInt64(out, offset + 24, e.term);
+}
+
+export function encodeIndexEntry(e: IndexEntry): Buffer {
+  const out = Buffer.allocUnsafe(INDEX_ENTRY_SIZE);
+  encodeIndexEntryInto(out, 0, e);
+  return out;
+}
+
+export function decodeIndexEntry(buf: Buffer, offset = 0): IndexEntry {
+  return {
+    magic: buf.readInt32BE(offset),
+    pos: readInt64(buf, offset + 4),
+    size: buf.readInt32BE(offset + 12),
+    index: readInt64(buf, offset + 16),
+    term: readInt64(buf, offset + 24),
+  };
+}
+
+/** Whether an index entry describes exactly this header at this spot. */
+export function indexMatches(e: IndexEntry, h: EntryHeader): boolean {
+  return e.magic === h.magic && e.pos === h.pos && e.size === h.size && e.index === h.index && e.term === h.term;
+}
+
+/** The blank marker that fills the rest of a data file: magic -1, then the bytes left in the file. */
+export function encodeBlankMarker(remaining: number): Buffer {
+  if (!Number.isInteger(remaining) || remaining < BLANK_MARKER_SIZE || remaining > 0x7fffffff) {
+    throw new RangeError(`blank marker length must be ${BLANK_MARKER_SIZE}..2^31-1, got ${remaining}`);
+  }
+  const out = Buffer.allocUnsafe(BLANK_MARKER_SIZE);
+  out.writeInt32BE(EntryMagic.BLANK, 0);
+  out.writeInt32BE(remaining, 4);
+  return out;
+}
+
+/** Whether `buf[offset..offset+length)` is all zero bytes. */
+export function isAllZero(buf: Buffer, offset: number, length: number): boolean {
+  const end = offset + length;
+  for (let i = offset; i < end; i++) if (buf[i] !== 0) return false;
+  return true;
+}
