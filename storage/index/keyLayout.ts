@@ -1,0 +1,284 @@
+// Key layout of the index database, and the byte writers and readers that build and parse it.
+//
+// One RocksDB database, one column family (a write batch of rocksdb-native is bound to one
+// column family, and every apply step must be one atomic batch). The first key byte names
+// the kind. Integers are big-endian and never negative inside keys, so iteration order is
+// numeric order. `str` is a u16 byte length and the UTF-8 bytes, so a name never interleaves
+// with a longer name that shares its beginning.
+//
+//   'V'                                     -> format version u32
+//   'A'                                     -> applied checkpoint: raft index i64, its log pos
+//                                              i64, store time i64 and physical offset i64 of
+//                                              the last indexed message (-1 when none)
+//   'B'                                     -> applied index i64 at a clean close: the 'Q'
+//                                              maxes are exact (deleted again at open)
+//   'Q' str topic, u32 queueId              -> min offset i64, max offset i64 (the queue's
+//                                              existence and bounds; max is exact only under
+//                                              'B', else it is found from the last run at open)
+//   'C' str topic, u32 queueId, i64 last    -> a run of consecutive consume-queue entries
+//                                              ending at offset `last`, 28 bytes each:
+//                                              physicalOffset i64, size i32, tagsCode i64,
+//                                              storeTimestamp i64 (first = last - n + 1)
+//   'K' str topic, str key, i64 storeTimestamp, i64 physicalOffset -> (empty)
+//   'U' str uniqKey, i64 physicalOffset     -> storeTimestamp i64, then the topic's bytes
+//   'J' i64 pos                             -> journal of the messages of one apply step, keyed
+//                                              by the first one's log pos (format below)
+//   'T' str name                            -> topic config (opaque JSON text)
+//   'S' str name                            -> subscription group (opaque JSON text)
+//   'O' str group, str topic, u32 queueId   -> consumer offset i64
+//   'D' u32 delayLevel                      -> delay offset i64
+//
+// Why runs: every RocksDB put costs a few microseconds through the binding, so one put per
+// queue per apply step, not one per message, is what makes replay fast. Keying a run by its
+// last offset lets one forward seek from `key(offset)` land on the run that holds `offset`.
+// For the same reason a UNIQ_KEY gets one 'U' entry and no 'K' entry: QUERY_MESSAGE by key
+// also looks there and keeps the hits whose topic (in the value) matches.
+//
+// Journal value: for each message `i64 pos, u16 queueRef (0xffff: no consume-queue entry),
+// i64 queueOffset, u16 keyCount, keyCount x (u16 length, key bytes)` (the message's 'U' and
+// 'K' keys, byte for byte); then the queue table `queueCount x (str topic, u32 queueId)`
+// that queueRef points into; then u32 where the table starts and u16 queueCount. Truncation
+// and retention read it to find the key-index entries of the messages they remove without
+// scanning the key index.
+
+export const KIND_APPLIED = 0x41; // 'A'
+export const KIND_CLEAN = 0x42; // 'B'
+export const KIND_RUN = 0x43; // 'C'
+export const KIND_DELAY = 0x44; // 'D'
+export const KIND_JOURNAL = 0x4a; // 'J'
+export const KIND_KEY = 0x4b; // 'K'
+export const KIND_CONSUMER_OFFSET = 0x4f; // 'O'
+export const KIND_QUEUE = 0x51; // 'Q'
+export const KIND_SUBSCRIPTION_GROUP = 0x53; // 'S'
+export const KIND_TOPIC = 0x54; // 'T'
+export const KIND_UNIQ = 0x55; // 'U'
+export const KIND_VERSION = 0x56; // 'V'
+
+export const FORMAT_VERSION = 1;
+/** Bytes of one consume-queue entry inside a run value. */
+export const CQ_ENTRY_BYTES = 28;
+export const NO_QUEUE_REF = 0xffff;
+/** Bytes after the queue table: u32 table start, u16 queue count. */
+export const JOURNAL_FOOTER_BYTES = 6;
+/** Longest string a `str` field holds. */
+export const MAX_STR_BYTES = 0xffff;
+
+const TWO_POW_32 = 4294967296;
+/** A slab larger than this is replaced by a smaller one when a step needs far less. */
+const SHRINK_ABOVE = 16 << 20;
+
+/** Worst-case UTF-8 bytes of a JS string (3 per UTF-16 unit). */
+export function maxUtf8(s: string): number {
+  return s.length * 3;
+}
+
+/**
+ * A growable byte area written front to back. Keys and values handed to a write batch are
+ * views into it, so it must not be rewritten until that batch has been flushed; `reset` is
+ * called at the start of each write step and grows the area only before anything is written.
+ */
+export class ByteSlab {
+  buf: Buffer;
+  off = 0;
+
+  constructor(initial: number) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  /** Start a write step that needs at most `bytes`; a slab grown by one huge step shrinks again. */
+  reset(bytes: number): void {
+    this.off = 0;
+    const size = this.buf.length;
+    if (size < bytes) this.buf = Buffer.allocUnsafe(Math.max(bytes, size * 2));
+    else if (size > SHRINK_ABOVE && bytes * 4 < size) this.buf = Buffer.allocUnsafe(Math.max(bytes * 2, SHRINK_ABOVE));
+  }
+
+  /** Reserve `n` bytes and return where they start. */
+  alloc(n: number): number {
+    const at = this.off;
+    this.off += n;
+    return at;
+  }
+
+  view(start: number, end = this.off): Buffer {
+    return this.buf.subarray(start, end);
+  }
+
+  u8(v: number): void {
+    this.buf[this.off++] = v;
+  }
+
+  u16(v: number): void {
+    const b = this.buf;
+    const o = this.off;
+    b[o] = v >>> 8;
+    b[o + 1] = v;
+    this.off = o + 2;
+  }
+
+  u32(v: number): void {
+    writeU32(this.buf, this.off, v);
+    this.off += 4;
+  }
+
+  /** A safe integer as a two's complement i64. */
+  i64(v: number): void {
+    writeI64(this.buf, this.off, v);
+    this.off += 8;
+  }
+
+  bytes(src: Buffer): void {
+    const n = src.length;
+    const b = this.buf;
+    const o = this.off;
+    if (n <= 32) for (let i = 0; i < n; i++) b[o + i] = src[i] as number;
+    else src.copy(b, o);
+    this.off = o + n;
+  }
+
+  /** The UTF-8 bytes of `s` without a length (the caller reserved maxUtf8(s)). */
+  text(s: string): number {
+    const b = this.buf;
+    const o = this.off;
+    const n = s.length;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      b[o + i] = c;
+    }
+    const written = i === n ? n : b.write(s, o, 'utf8');
+    this.off = o + written;
+    return written;
+  }
+
+  /** `str`: u16 byte length, then the UTF-8 bytes. */
+  str(s: string): void {
+    const at = this.off;
+    this.off += 2;
+    const n = this.text(s);
+    if (n > MAX_STR_BYTES) throw new RangeError(`string of ${n} bytes does not fit a u16 length: ${s.slice(0, 40)}...`);
+    this.buf[at] = n >>> 8;
+    this.buf[at + 1] = n;
+  }
+}
+
+export function writeU32(b: Buffer, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = v >>> 16;
+  b[o + 2] = v >>> 8;
+  b[o + 3] = v;
+}
+
+export function writeI64(b: Buffer, o: number, v: number): void {
+  const hi = Math.floor(v / TWO_POW_32);
+  const lo = v - hi * TWO_POW_32;
+  b[o] = hi >>> 24;
+  b[o + 1] = hi >>> 16;
+  b[o + 2] = hi >>> 8;
+  b[o + 3] = hi;
+  b[o + 4] = lo >>> 24;
+  b[o + 5] = lo >>> 16;
+  b[o + 6] = lo >>> 8;
+  b[o + 7] = lo;
+}
+
+export function readU16(b: Buffer, o: number): number {
+  return ((b[o] as number) << 8) | (b[o + 1] as number);
+}
+
+export function readU32(b: Buffer, o: number): number {
+  return b.readUInt32BE(o);
+}
+
+export function readI64(b: Buffer, o: number): number {
+  return b.readInt32BE(o) * TWO_POW_32 + b.readUInt32BE(o + 4);
+}
+
+/** Reads fields front to back; throws a RangeError when the bytes run out (damaged data). */
+export class ByteReader {
+  off: number;
+
+  constructor(
+    readonly buf: Buffer,
+    off = 0,
+    readonly end = buf.length,
+  ) {
+    this.off = off;
+  }
+
+  private need(n: number): number {
+    const o = this.off;
+    if (o + n > this.end) throw new RangeError(`index record too short: need ${n} bytes at ${o}, it ends at ${this.end}`);
+    this.off = o + n;
+    return o;
+  }
+
+  u8(): number {
+    return this.buf[this.need(1)] as number;
+  }
+
+  u16(): number {
+    return readU16(this.buf, this.need(2));
+  }
+
+  u32(): number {
+    return readU32(this.buf, this.need(4));
+  }
+
+  i64(): number {
+    return readI64(this.buf, this.need(8));
+  }
+
+  str(): string {
+    const n = this.u16();
+    const o = this.need(n);
+    return this.buf.toString('utf8', o, o + n);
+  }
+
+  skip(n: number): void {
+    this.need(n);
+  }
+
+  get done(): boolean {
+    return this.off >= this.end;
+  }
+}
+
+/** A small standalone key: for reads and the rare write steps (not the apply hot path). */
+export function key(build: (s: ByteSlab) => void, capacity = 64): Buffer {
+  const s = new ByteSlab(capacity);
+  build(s);
+  return Buffer.from(s.view(0));
+}
+
+/** The first key after every key that starts with `prefix` (for exclusive upper bounds). */
+export function prefixEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if ((end[i] as number) < 0xff) {
+      end[i] = (end[i] as number) + 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+}
+
+/** 'C' str topic, u32 queueId: the prefix of one queue's runs (and 'Q' + the same for its record). */
+export function queuePrefix(kind: number, topicBytes: Buffer, queueId: number): Buffer {
+  const b = Buffer.allocUnsafe(1 + 2 + topicBytes.length + 4);
+  b[0] = kind;
+  b[1] = topicBytes.length >>> 8;
+  b[2] = topicBytes.length;
+  topicBytes.copy(b, 3);
+  writeU32(b, 3 + topicBytes.length, queueId);
+  return b;
+}
+
+/** `prefix` followed by an i64. */
+export function withI64(prefix: Buffer, v: number): Buffer {
+  const b = Buffer.allocUnsafe(prefix.length + 8);
+  prefix.copy(b, 0);
+  writeI64(b, prefix.length, v);
+  return b;
+}
