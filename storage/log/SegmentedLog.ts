@@ -502,6 +502,11 @@ export class SegmentedLog {
    * Retention: deletes the data files whose entries are all below `beforeIndex` (never the last
    * file that holds entries) and the index files wholly below the new first index.
    */
+  /** The data files, oldest first: start position, path, index of their first entry (for retention). */
+  get dataSegments(): ReadonlyArray<Readonly<DataSegment>> {
+    return this.dataFiles;
+  }
+
   async dropPrefix(beforeIndex: number): Promise<DropResult> {
     this.checkWritable();
     if (this.truncating || this.dropping) throw new Error('dropPrefix while another truncation or prefix drop runs');

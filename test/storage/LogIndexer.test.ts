@@ -10,7 +10,7 @@ import { LogIndexer } from '../../storage/LogIndexer.js';
 import { EntryMagic } from '../../storage/log/entryCodec.js';
 import { SegmentedLog } from '../../storage/log/SegmentedLog.js';
 import { SyncLogWriter } from '../../storage/log/SyncLogWriter.js';
-import { encodeStoredMessage } from '../../protocol/message/index.js';
+import { encodeStoredMessage, setPhysicalOffset } from '../../protocol/message/index.js';
 import { fixturePath } from '../helpers/fixtures.js';
 import { tempDir } from '../helpers/processes.js';
 
@@ -100,8 +100,8 @@ t.test('an index ahead of a cut log is trimmed, then catches up again', async (t
       properties: { TAGS: 'a', KEYS: `k${queueOffset}` },
     });
   for (let i = 0; i < 20; i++) {
-    const pos = log.endPosition;
-    log.append([{ magic: EntryMagic.MESSAGE, term: 1, body: record(i, pos + 48) }]);
+    const body = record(i, 0);
+    log.append([{ magic: EntryMagic.MESSAGE, term: 1, body }], { beforeWrite: (_i, _index, pos) => setPhysicalOffset(body, 0, pos + 48) });
     await log.whenWritten(log.endPosition);
   }
   const index = await IndexStore.open(path.join(root, 'index-db'));
@@ -115,8 +115,8 @@ t.test('an index ahead of a cut log is trimmed, then catches up again', async (t
   t.equal(index.maxOffset('T', 0), 15);
   t.same(await index.queryByKey('T', 'k17', 10, 0, Number.MAX_SAFE_INTEGER), [], 'their keys are gone too');
   for (let i = 15; i < 18; i++) {
-    const pos = log.endPosition;
-    log.append([{ magic: EntryMagic.MESSAGE, term: 2, body: record(i, pos + 48) }]);
+    const body = record(i, 0);
+    log.append([{ magic: EntryMagic.MESSAGE, term: 2, body }], { beforeWrite: (_i, _index, pos) => setPhysicalOffset(body, 0, pos + 48) });
   }
   await log.whenWritten(log.endPosition);
   await indexer.catchUp();
