@@ -3,7 +3,7 @@
 // Only keys this broker acts on, or that operators keep in their files, are here.
 import path from 'node:path';
 import { defineSchema, key, type ConfigOf } from './ConfigSchema.js';
-import { metricsExporterTypes } from './NamesrvConfig.js';
+import { metricsKeys } from './NamesrvConfig.js';
 import {
   bool,
   delayLevels,
@@ -146,13 +146,7 @@ export const brokerKeys = {
     important: true,
   }),
   aclEnable: key({ type: bool(), default: false, doc: 'Check access keys and signatures.', important: true }),
-  metricsExporterType: key({
-    type: oneOf(metricsExporterTypes),
-    default: 'DISABLE',
-    doc: 'PROM serves Prometheus metrics over HTTP at /metrics; DISABLE serves none.',
-  }),
-  metricsPromExporterHost: key({ type: text(), default: '', doc: 'Metrics listen address; empty means all.' }),
-  metricsPromExporterPort: key({ type: port(), default: 5557, doc: 'Metrics listen port.' }),
+  ...metricsKeys,
 
   // --- RocketMQ NettyServerConfig (mqbroker sets 10911)
   listenPort: key({ type: port(), default: 10911, doc: 'Remoting port for clients and admin.', important: true }),

@@ -9,6 +9,17 @@ const ONE_DAY_MS = 86_400_000;
 export const metricsExporterTypes = ['DISABLE', 'PROM'] as const;
 export type MetricsExporterType = (typeof metricsExporterTypes)[number];
 
+/** RocketMQ 5's metrics exporter keys, shared by the name server and the broker. */
+export const metricsKeys = {
+  metricsExporterType: key({
+    type: oneOf(metricsExporterTypes),
+    default: 'DISABLE',
+    doc: 'PROM serves Prometheus metrics over HTTP at /metrics; DISABLE serves none.',
+  }),
+  metricsPromExporterHost: key({ type: text(), default: '', doc: 'Metrics listen address; empty means all.' }),
+  metricsPromExporterPort: key({ type: port(), default: 5557, doc: 'Metrics listen port.' }),
+};
+
 export const namesrvKeys = {
   rocketmqHome: key({
     type: text(),
@@ -48,13 +59,7 @@ export const namesrvKeys = {
     important: true,
   }),
   enableAllTopicList: key({ type: bool(), default: true, doc: 'Serve GET_ALL_TOPIC_LIST_FROM_NAMESERVER.' }),
-  metricsExporterType: key({
-    type: oneOf(metricsExporterTypes),
-    default: 'DISABLE',
-    doc: 'PROM serves Prometheus metrics over HTTP at /metrics; DISABLE serves none.',
-  }),
-  metricsPromExporterHost: key({ type: text(), default: '', doc: 'Metrics listen address; empty means all.' }),
-  metricsPromExporterPort: key({ type: port(), default: 5557, doc: 'Metrics listen port.' }),
+  ...metricsKeys,
   listenPort: key({ type: port(), default: 9876, doc: 'Remoting port for clients and brokers.', important: true }),
   serverSocketBacklog: key({
     type: int({ min: 1, max: JAVA_INT_MAX }),
