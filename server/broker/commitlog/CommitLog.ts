@@ -1,0 +1,121 @@
+// The one commit log the broker's processors see: "append these records, tell me when they
+// are committed, then apply them". The single-node LocalCommitLog implements it now and the
+// Raft-replicated log will implement it later, so nothing above this interface changes when
+// the log becomes replicated.
+//
+// Contract (both implementations):
+// - append() is accepted only where writes are taken (the leader). It assigns queue offsets,
+//   store time and log positions, patches them into the records, and resolves once the
+//   entries are committed (flushDiskType: written or fsynced, on a quorum for Raft).
+// - Every node applies committed entries in log order into the IndexStore and only then
+//   tells onApplied listeners. The leader's own appends are applied through that same path;
+//   nothing writes the index from append().
+import type { ConsumeQueueEntry, IndexStore } from '../../../storage/index/IndexStore.js';
+import type { DispatchRequest, MessageDispatch } from '../../../storage/index/DispatchRequest.js';
+
+/** A stored-message record encoded once by the send processor, placeholders for queue offset, physical offset and store time. */
+export interface MessageAppendRecord {
+  kind?: 'message';
+  /** exactly one RocketMQ stored-message record; patched in place by append() */
+  record: Buffer;
+  topic: string;
+  queueId: number;
+}
+
+/** Broker metadata (topic, subscription group, consumer/delay offsets): an entry of its own kind, decoded at apply by the broker's decoder. */
+export interface MetadataAppendRecord {
+  kind: 'metadata';
+  /** EntryMagic.METADATA_MIN .. METADATA_MAX */
+  magic: number;
+  body: Buffer;
+}
+
+export type AppendRecord = MessageAppendRecord | MetadataAppendRecord;
+
+/** What append() assigned to one record (same position in the result as in the call). */
+export interface AppendedRecord {
+  /** log (Raft) index of the entry */
+  index: number;
+  /** -1 for metadata */
+  queueOffset: number;
+  /** entry pos + 48: the RocketMQ commit-log offset, the same on every replica */
+  physicalOffset: number;
+  storeTimestamp: number;
+  /** record (body) bytes */
+  size: number;
+}
+
+export interface AppendResult {
+  firstIndex: number;
+  lastIndex: number;
+  records: AppendedRecord[];
+}
+
+/** What long-polling pulls need to wake up; the MessageDispatch objects themselves, not copies. */
+export type AppliedMessage = Pick<MessageDispatch, 'topic' | 'queueId' | 'queueOffset' | 'tagsCode' | 'physicalOffset' | 'size' | 'storeTimestamp'>;
+
+export interface AppliedBatch {
+  firstIndex: number;
+  lastIndex: number;
+  /** messages that got a consume-queue entry, in log order (half messages have none and are left out) */
+  messages: readonly AppliedMessage[];
+  /** decoded metadata records (topics, groups, offsets), so caches above can follow them */
+  metadata: readonly Exclude<DispatchRequest, MessageDispatch>[];
+}
+
+export type AppliedListener = (batch: AppliedBatch) => void;
+
+/** The read side of the index that the broker may use; writes go through the log only. */
+export type IndexReader = Pick<
+  IndexStore,
+  | 'applied'
+  | 'lastIndexed'
+  | 'minOffset'
+  | 'maxOffset'
+  | 'queues'
+  | 'getConsumeQueueEntry'
+  | 'readConsumeQueue'
+  | 'offsetByTimestamp'
+  | 'earliestStoreTime'
+  | 'queryByKey'
+  | 'getByUniqKey'
+  | 'getMetadata'
+  | 'listMetadata'
+  | 'getConsumerOffset'
+  | 'listConsumerOffsets'
+  | 'getDelayOffsets'
+>;
+
+export interface CommitLogStats {
+  /** appends accepted and not yet applied (what maxPendingAppends limits) */
+  pendingAppends: number;
+  maxPendingAppends: number;
+  lastIndex: number;
+  committedIndex: number;
+  appliedIndex: number;
+}
+
+export interface CommitLog {
+  /** Refuses with a CommitLogError subclass (its responseCode is the answer to the producer). */
+  append(records: readonly AppendRecord[]): Promise<AppendResult>;
+  /** Called after each applied batch, in log order; returns the unsubscribe function. */
+  onApplied(listener: AppliedListener): () => void;
+
+  /** The stored record at a commit-log offset; undefined when that part of the log is gone (retention) or not there. */
+  readMessage(physicalOffset: number, size: number): Buffer | undefined;
+  /** smallest consume-queue offset still held (0 for an unknown queue) */
+  minOffset(topic: string, queueId: number): number;
+  /** next consume-queue offset of the applied state (0 for an unknown queue) */
+  maxOffset(topic: string, queueId: number): number;
+  readConsumeQueue(topic: string, queueId: number, fromOffset: number, maxCount: number): Promise<ConsumeQueueEntry[]>;
+  /** the other index lookups (keys, ids, timestamps, metadata, consumer offsets) */
+  readonly index: IndexReader;
+  /** last log index whose effects are in the index */
+  readonly appliedIndex: number;
+  /** whether append() is accepted now (leader, open, not failed) */
+  readonly isWritable: boolean;
+  stats(): CommitLogStats;
+
+  /** Stops taking appends, waits for those in flight to commit and apply, closes log and index. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,265 @@
+// The single-node commit log (enableDLegerCommitLog=false): the segmented log on DLedger's
+// layout, written by the writer worker, applied into the IndexStore. "Committed" is the local
+// disk's answer as flushDiskType says (written to the OS, or fsynced), which is what a quorum
+// of one gives; the Raft log will keep everything else here (AppendPlan, QueueOffsetAssigner,
+// CommitApplier) and only change who says "committed".
+import { ENTRY_HEADER_SIZE, EntryMagic } from '../../../storage/log/entryCodec.js';
+import type { ConsumeQueueEntry } from '../../../storage/index/IndexStore.js';
+import { IndexStore } from '../../../storage/index/IndexStore.js';
+import type { DispatchOptions } from '../../../storage/index/DispatchRequest.js';
+import { LogIndexer, type MetadataDecoder } from '../../../storage/LogIndexer.js';
+import type { LogWriter } from '../../../storage/log/LogWriter.js';
+import { SegmentedLog } from '../../../storage/log/SegmentedLog.js';
+import { WorkerLogWriter, WriterBusyError, type FlushDiskType } from '../../../storage/log/WorkerLogWriter.js';
+import type { DiskGuard } from '../../../storage/retention/RetentionPolicy.js';
+import { AppendPlan } from './AppendPlan.js';
+import { CommitApplier } from './CommitApplier.js';
+import type { AppendRecord, AppendResult, AppliedListener, CommitLog, CommitLogStats, IndexReader } from './CommitLog.js';
+import { CommitLogBusyError, CommitLogError, CommitLogStorageError, DiskFullError, MessageTooLargeError, NotWritableError } from './CommitLogError.js';
+import { QueueOffsetAssigner } from './QueueOffsetAssigner.js';
+
+export interface LocalCommitLogOptions {
+  /** the log folder, `<storePathRootDir>/dledger-<selfId>` (DLedger's layout) */
+  logDir: string;
+  /** the RocksDB index folder */
+  indexDir: string;
+  /** SYNC_FLUSH: an append commits once fsynced; ASYNC_FLUSH (default): once written to the OS */
+  flushDiskType?: FlushDiskType;
+  /** default: a WorkerLogWriter with flushDiskType and flushIntervalCommitLog. The log owns (and closes) it. */
+  writer?: LogWriter;
+  flushIntervalCommitLog?: number;
+  dataSegmentSize?: number;
+  indexSegmentSize?: number;
+  maxEntrySize?: number;
+  /** appends accepted but not yet applied, past which append() refuses with SYSTEM_BUSY (default 10000, RocketMQ's send queue) */
+  maxPendingAppends?: number;
+  /** entries per apply step */
+  maxApplyEntries?: number;
+  decodeMetadata?: MetadataDecoder;
+  dispatchOptions?: DispatchOptions;
+  /** the retention service's guard (RetentionService.guard); asked per append */
+  diskGuard?: () => DiskGuard;
+  /** store time source (tests); store times never go backwards whatever it says */
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_MAX_PENDING_APPENDS = 10_000;
+
+export class LocalCommitLog implements CommitLog {
+  readonly flushDiskType: FlushDiskType;
+  readonly maxPendingAppends: number;
+  private readonly assigner: QueueOffsetAssigner;
+  private readonly applier: CommitApplier;
+  private readonly now: () => number;
+  private lastStoreTimestamp: number;
+  /** appends waiting for their commit (close waits for them) */
+  private pending = 0;
+  /** last log index of each append accepted and not yet applied, oldest first: the busy limit counts these */
+  private unapplied: number[] = [];
+  private unappliedHead = 0;
+  /** settles when no append is in flight (for close) */
+  private idle: (() => void) | null = null;
+  private closing: Promise<void> | null = null;
+  private failure: Error | null = null;
+
+  private constructor(
+    private readonly log: SegmentedLog,
+    private readonly indexStore: IndexStore,
+    private readonly opts: LocalCommitLogOptions,
+  ) {
+    this.flushDiskType = opts.flushDiskType ?? 'ASYNC_FLUSH';
+    this.maxPendingAppends = opts.maxPendingAppends ?? DEFAULT_MAX_PENDING_APPENDS;
+    this.now = opts.now ?? Date.now;
+    this.lastStoreTimestamp = indexStore.lastIndexed.storeTimestamp;
+    this.assigner = new QueueOffsetAssigner(indexStore);
+    this.applier = new CommitApplier(indexStore, {
+      maxEntries: opts.maxApplyEntries,
+      log: opts.log,
+      onFailure: (e) => this.fail(e),
+    });
+    // registered first, so the limit is released before any listener runs
+    this.applier.onApplied((b) => this.releaseApplied(b.lastIndex));
+  }
+
+  /** Opens log and index, recovers the log, replays into the index what it lacks; offsets continue from the index. */
+  static async open(opts: LocalCommitLogOptions): Promise<LocalCommitLog> {
+    const maxPending = opts.maxPendingAppends ?? DEFAULT_MAX_PENDING_APPENDS;
+    if (!Number.isInteger(maxPending) || maxPending < 1) throw new RangeError(`maxPendingAppends must be a positive integer, got ${maxPending}`);
+    const flushDiskType = opts.flushDiskType ?? 'ASYNC_FLUSH';
+    const writer = opts.writer ?? new WorkerLogWriter({ flushDiskType, flushIntervalCommitLog: opts.flushIntervalCommitLog });
+    // SegmentedLog.open closes the writer when it fails
+    const log = await SegmentedLog.open({
+      dir: opts.logDir,
+      writer,
+      dataSegmentSize: opts.dataSegmentSize,
+      indexSegmentSize: opts.indexSegmentSize,
+      maxEntrySize: opts.maxEntrySize,
+      log: opts.log,
+    });
+    let index: IndexStore | undefined;
+    try {
+      index = await IndexStore.open(opts.indexDir);
+      await new LogIndexer(log, index, { decodeMetadata: opts.decodeMetadata, dispatchOptions: opts.dispatchOptions, log: opts.log }).catchUp();
+      return new LocalCommitLog(log, index, opts);
+    } catch (e) {
+      await index?.close().catch(() => undefined);
+      await log.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  get isWritable(): boolean {
+    return this.closing === null && this.failure === null;
+  }
+
+  get appliedIndex(): number {
+    return this.applier.appliedIndex;
+  }
+
+  get index(): IndexReader {
+    return this.indexStore;
+  }
+
+  append(records: readonly AppendRecord[]): Promise<AppendResult> {
+    // Everything up to log.append() runs synchronously: appends reach the log in call order.
+    let plan: AppendPlan;
+    let end: number;
+    let lastIndex: number;
+    try {
+      this.checkWritable();
+      const unapplied = this.unapplied.length - this.unappliedHead;
+      if (unapplied >= this.maxPendingAppends) {
+        throw new CommitLogBusyError('maxPendingAppends', `commit log busy: ${unapplied} appends not yet applied, maxPendingAppends ${this.maxPendingAppends}`);
+      }
+      if (records.length === 0) return Promise.resolve({ firstIndex: this.log.lastIndex + 1, lastIndex: this.log.lastIndex, records: [] });
+      // store times never go backwards, so the index's search by time stays a binary search
+      const ts = Math.max(this.now(), this.lastStoreTimestamp);
+      plan = new AppendPlan(records, {
+        assigner: this.assigner,
+        limits: this.log,
+        term: Math.max(0, this.log.lastTerm),
+        storeTimestamp: ts,
+        decodeMetadata: this.opts.decodeMetadata,
+        dispatchOptions: this.opts.dispatchOptions,
+      });
+      const r = this.appendToLog(plan);
+      end = r.endPosition;
+      lastIndex = r.lastIndex;
+      this.lastStoreTimestamp = ts;
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    plan.accepted();
+    for (const d of plan.decoded) this.applier.add(d);
+    this.pending++;
+    this.unapplied.push(lastIndex);
+    const committed = this.flushDiskType === 'SYNC_FLUSH' ? this.log.whenDurable(end) : this.log.whenWritten(end);
+    return committed.then(
+      () => {
+        this.applier.commit(lastIndex);
+        this.settled();
+        return { firstIndex: plan.results[0]!.index, lastIndex, records: plan.results };
+      },
+      (e: Error) => {
+        this.settled();
+        this.fail(e);
+        throw new CommitLogStorageError(`append not committed: ${e.message}`, { cause: e });
+      },
+    );
+  }
+
+  onApplied(listener: AppliedListener): () => void {
+    return this.applier.onApplied(listener);
+  }
+
+  readMessage(physicalOffset: number, size: number): Buffer | undefined {
+    const pos = physicalOffset - ENTRY_HEADER_SIZE;
+    if (!Number.isSafeInteger(pos) || pos < this.log.startPosition || pos >= this.log.endPosition) return undefined;
+    const e = this.log.entryAtPosition(pos);
+    if (e.magic !== EntryMagic.MESSAGE || e.body.length !== size) {
+      throw new RangeError(`commit-log offset ${physicalOffset} holds an entry of kind ${e.magic} and ${e.body.length} bytes, not a ${size}-byte message`);
+    }
+    return e.body;
+  }
+
+  minOffset(topic: string, queueId: number): number {
+    return this.indexStore.minOffset(topic, queueId);
+  }
+
+  maxOffset(topic: string, queueId: number): number {
+    return this.indexStore.maxOffset(topic, queueId);
+  }
+
+  readConsumeQueue(topic: string, queueId: number, fromOffset: number, maxCount: number): Promise<ConsumeQueueEntry[]> {
+    return this.indexStore.readConsumeQueue(topic, queueId, fromOffset, maxCount);
+  }
+
+  stats(): CommitLogStats {
+    return {
+      pendingAppends: this.unapplied.length - this.unappliedHead,
+      maxPendingAppends: this.maxPendingAppends,
+      lastIndex: this.log.lastIndex,
+      committedIndex: this.applier.committedIndex,
+      appliedIndex: this.applier.appliedIndex,
+    };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      // appends in flight commit (or fail), then what they committed is applied
+      if (this.pending > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+      await this.applier.drained();
+      const results = await Promise.allSettled([this.log.close(), this.indexStore.close()]);
+      for (const r of results) if (r.status === 'rejected') throw r.reason;
+    })();
+    return this.closing;
+  }
+
+  /** log.append with its refusals turned into the errors the broker answers with. */
+  private appendToLog(plan: AppendPlan): { endPosition: number; lastIndex: number } {
+    try {
+      return this.log.append(plan.entries, { sync: this.flushDiskType === 'SYNC_FLUSH', beforeWrite: plan.beforeWrite });
+    } catch (e) {
+      if (e instanceof CommitLogError) throw e;
+      if (e instanceof WriterBusyError) throw new CommitLogBusyError('writerQueuedBytes', e.message, { cause: e });
+      // the plan checked sizes and counts already; a RangeError left is a limit we did not foresee
+      if (e instanceof RangeError) throw new MessageTooLargeError(e.message, { cause: e });
+      this.fail(e as Error);
+      throw new CommitLogStorageError(`log refused the append: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  private checkWritable(): void {
+    if (this.closing !== null) throw new NotWritableError('commit log is closing');
+    if (this.failure !== null) throw new CommitLogStorageError(`commit log stopped after a storage failure: ${this.failure.message}`, { cause: this.failure });
+    const guard = this.opts.diskGuard?.();
+    if (guard !== undefined && !guard.writable) throw new DiskFullError(guard.reason ?? 'the disk is full');
+  }
+
+  private settled(): void {
+    this.pending--;
+    if (this.pending === 0 && this.idle !== null) {
+      this.idle();
+      this.idle = null;
+    }
+  }
+
+  private releaseApplied(appliedIndex: number): void {
+    const q = this.unapplied;
+    while (this.unappliedHead < q.length && q[this.unappliedHead]! <= appliedIndex) this.unappliedHead++;
+    if (this.unappliedHead === q.length) {
+      q.length = 0;
+      this.unappliedHead = 0;
+    } else if (this.unappliedHead > 4096 && this.unappliedHead * 2 > q.length) {
+      this.unapplied = q.slice(this.unappliedHead); // never drained under steady load: compact now and then
+      this.unappliedHead = 0;
+    }
+  }
+
+  private fail(e: Error): void {
+    if (this.failure !== null) return;
+    this.failure = e;
+    this.opts.log?.(`commit log stops taking writes: ${e.message}`);
+  }
+}

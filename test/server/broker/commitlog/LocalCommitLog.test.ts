@@ -1,0 +1,271 @@
+// The single-node commit log: offsets assigned and patched into the stored bytes, commit per
+// flushDiskType, apply into the index before listeners hear of it, restart and index rebuild,
+// and each refusal with the response code the broker answers with.
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { decodeStoredMessage, encodeStoredMessage } from '../../../../protocol/message/index.js';
+import { ResponseCode } from '../../../../protocol/remoting/ResponseCode.js';
+import type { ConsumeQueueEntry } from '../../../../storage/index/IndexStore.js';
+import { EntryMagic } from '../../../../storage/log/entryCodec.js';
+import { SyncLogWriter } from '../../../../storage/log/SyncLogWriter.js';
+import { WorkerLogWriter, type FlushDiskType } from '../../../../storage/log/WorkerLogWriter.js';
+import type { AppliedBatch, AppendRecord } from '../../../../server/broker/commitlog/CommitLog.js';
+import {
+  CommitLogBusyError,
+  DiskFullError,
+  MessageIllegalError,
+  MessageTooLargeError,
+  NotWritableError,
+} from '../../../../server/broker/commitlog/CommitLogError.js';
+import { LocalCommitLog, type LocalCommitLogOptions } from '../../../../server/broker/commitlog/LocalCommitLog.js';
+import { tempDir } from '../../../helpers/processes.js';
+
+const SEGMENT = 4096;
+
+function message(topic: string, queueId: number, text: string, tags = 'a'): AppendRecord {
+  const record = encodeStoredMessage({
+    topic,
+    queueId,
+    flag: 0,
+    sysFlag: 0,
+    bornTimestamp: 1,
+    bornHost: { address: '127.0.0.1', port: 1 },
+    storeHost: { address: '127.0.0.1', port: 2 },
+    body: Buffer.from(text),
+    properties: { TAGS: tags, KEYS: text },
+  });
+  return { record, topic, queueId };
+}
+
+/** A clock that ticks 1 ms per call, so store times are known. */
+function clock(start = 1_700_000_000_000): () => number {
+  let now = start;
+  return () => now++;
+}
+
+function openLog(dir: string, opts: Partial<LocalCommitLogOptions> = {}): Promise<LocalCommitLog> {
+  return LocalCommitLog.open({
+    logDir: path.join(dir, 'dledger-n0'),
+    indexDir: path.join(dir, 'index-db'),
+    writer: new SyncLogWriter(),
+    dataSegmentSize: SEGMENT,
+    indexSegmentSize: 32 * 64,
+    now: clock(),
+    log: () => undefined,
+    ...opts,
+  });
+}
+
+/** Resolves once the applied index reaches `index` (no polling: the listener says so). */
+function appliedUpTo(log: LocalCommitLog, index: number): Promise<void> {
+  if (log.appliedIndex >= index) return Promise.resolve();
+  return new Promise((resolve) => {
+    const off = log.onApplied((b) => {
+      if (b.lastIndex >= index) {
+        off();
+        resolve();
+      }
+    });
+  });
+}
+
+async function allQueues(log: LocalCommitLog): Promise<Record<string, ConsumeQueueEntry[]>> {
+  const out: Record<string, ConsumeQueueEntry[]> = {};
+  for (const q of log.index.queues()) out[`${q.topic}/${q.queueId}`] = await log.readConsumeQueue(q.topic, q.queueId, q.min, q.max - q.min);
+  return out;
+}
+
+t.test('appends assign consecutive queue offsets per queue, and patch offsets and store time into the bytes', async (t) => {
+  const log = await openLog(tempDir(t));
+  t.teardown(() => log.close());
+  const one = message('T', 0, 'first');
+  const r1 = await log.append([one]);
+  t.equal(r1.records.length, 1);
+  t.equal(r1.records[0]!.queueOffset, 0);
+
+  const batch = [message('T', 0, 'b1'), message('U', 1, 'b2'), message('T', 0, 'b3'), message('T', 1, 'b4'), message('U', 1, 'b5')];
+  const r2 = await log.append(batch);
+  t.same(r2.records.map((r) => r.queueOffset), [1, 0, 2, 0, 1], 'per queue, continuing across batches');
+  t.equal(r2.firstIndex, r1.lastIndex + 1);
+  const r3 = await log.append([message('U', 1, 'c1'), message('T', 0, 'c2')]);
+  t.same(r3.records.map((r) => r.queueOffset), [2, 3]);
+  t.equal(new Set(r2.records.map((r) => r.storeTimestamp)).size, 1, 'one store time per append');
+  t.ok(r3.records[0]!.storeTimestamp > r2.records[0]!.storeTimestamp, 'store times grow');
+
+  const appended = [
+    { rec: one, res: r1.records[0]! },
+    ...batch.map((rec, i) => ({ rec, res: r2.records[i]! })),
+  ];
+  for (const { rec, res } of appended) {
+    if (rec.kind === 'metadata') throw new Error('unexpected');
+    const m = decodeStoredMessage(rec.record);
+    t.equal(m.queueOffset, res.queueOffset, 'queue offset in the bytes');
+    t.equal(m.physicalOffset, res.physicalOffset, 'physical offset in the bytes');
+    t.equal(m.storeTimestamp, res.storeTimestamp, 'store time in the bytes');
+    t.equal(res.size, rec.record.length);
+    const stored = log.readMessage(res.physicalOffset, res.size);
+    t.ok(stored !== undefined && stored.equals(rec.record), 'readMessage gives exactly the record');
+    const d = decodeStoredMessage(stored!);
+    t.equal(d.physicalOffset, res.physicalOffset);
+  }
+  t.equal(log.readMessage(10_000_000, 100), undefined, 'an offset beyond the log reads nothing');
+});
+
+t.test('onApplied fires in log order, after the index has the entries', async (t) => {
+  const log = await openLog(tempDir(t));
+  t.teardown(() => log.close());
+  const seen: AppliedBatch[] = [];
+  const visible: boolean[] = [];
+  const checks: Promise<void>[] = [];
+  log.onApplied((b) => {
+    seen.push(b);
+    for (const m of b.messages) {
+      t.ok(log.maxOffset(m.topic, m.queueId) > m.queueOffset, 'the max offset already counts it');
+      checks.push(
+        log.readConsumeQueue(m.topic, m.queueId, m.queueOffset, 1).then((cq) => {
+          visible.push(cq[0]?.queueOffset === m.queueOffset && cq[0].physicalOffset === m.physicalOffset);
+        }),
+      );
+    }
+  });
+  const results = await Promise.all([
+    log.append([message('T', 0, 'x0', 'red')]),
+    log.append([message('T', 0, 'x1'), message('T', 2, 'y0')]),
+    log.append([message('T', 0, 'x2')]),
+  ]);
+  const last = results[2]!.lastIndex;
+  await appliedUpTo(log, last);
+  await Promise.all(checks);
+  t.equal(visible.length, 4);
+  t.ok(visible.every(Boolean), 'readConsumeQueue inside the listener sees every entry');
+  const indexes = seen.flatMap((b) => {
+    const out: number[] = [];
+    for (let i = b.firstIndex; i <= b.lastIndex; i++) out.push(i);
+    return out;
+  });
+  t.same(indexes, [0, 1, 2, 3], 'each entry once, in order');
+  const msgs = seen.flatMap((b) => b.messages.map((m) => `${m.topic}/${m.queueId}@${m.queueOffset}`));
+  t.same(msgs, ['T/0@0', 'T/0@1', 'T/2@0', 'T/0@2']);
+  t.equal(seen[0]!.messages[0]!.tagsCode, 112785, 'tagsCode is the Java hash of the tag ("red")');
+  t.equal(log.appliedIndex, last);
+});
+
+t.test('restart continues queue offsets, and a deleted index is rebuilt identically', async (t) => {
+  const dir = tempDir(t);
+  let log = await openLog(dir);
+  const records: Buffer[] = [];
+  // enough to roll several 4 KiB segments
+  for (let k = 0; k < 10; k++) {
+    const batch = Array.from({ length: 6 }, (_, i) => message(i % 2 ? 'A' : 'B', i % 3, `m${k}-${i}-${'z'.repeat(200)}`));
+    await log.append(batch);
+    for (const b of batch) if (b.kind !== 'metadata') records.push(Buffer.from(b.record));
+  }
+  t.ok(fs.readdirSync(path.join(dir, 'dledger-n0', 'data')).length > 3, 'the log rolled over segments');
+  await log.close();
+  await t.rejects(log.append([message('A', 0, 'late')]), NotWritableError, 'a closed log refuses appends');
+
+  log = await openLog(dir);
+  const before = await allQueues(log);
+  const stored: Buffer[] = [];
+  for (const list of Object.values(before)) for (const e of list) stored.push(log.readMessage(e.physicalOffset, e.size)!);
+  t.equal(stored.length, records.length, 'every message is in a consume queue');
+  const key = (b: Buffer): string => b.toString('hex');
+  t.same(new Set(stored.map(key)), new Set(records.map(key)), 'and reads back byte for byte');
+
+  const next = await log.append([message('A', 1, 'after'), message('B', 0, 'after'), message('C', 0, 'new')]);
+  t.same(next.records.map((r) => r.queueOffset), [before['A/1']!.length, before['B/0']!.length, 0], 'offsets continue where they stopped');
+  await appliedUpTo(log, next.lastIndex);
+  const expected = await allQueues(log);
+  await log.close();
+
+  fs.rmSync(path.join(dir, 'index-db'), { recursive: true });
+  log = await openLog(dir);
+  t.teardown(() => log.close());
+  t.same(await allQueues(log), expected, 'rebuilt from the log: the same consume queues');
+  const again = await log.append([message('C', 0, 'again')]);
+  t.equal(again.records[0]!.queueOffset, 1, 'and offsets continue from the rebuilt index');
+});
+
+t.test('refusals carry the broker\'s response codes and change nothing', async (t) => {
+  let guard: { writable: boolean; reason?: string } = { writable: true };
+  const log = await openLog(tempDir(t), { maxPendingAppends: 2, diskGuard: () => guard });
+  t.teardown(() => log.close());
+
+  const a = log.append([message('T', 0, 'a')]);
+  const b = log.append([message('T', 0, 'b'), message('T', 0, 'c')]);
+  const busy = log.append([message('T', 0, 'd')]);
+  await t.rejects(busy, CommitLogBusyError);
+  await busy.catch((e: CommitLogBusyError) => {
+    t.equal(e.responseCode, ResponseCode.SYSTEM_BUSY);
+    t.equal(e.limit, 'maxPendingAppends');
+  });
+  const [ra, rb] = await Promise.all([a, b]);
+  t.same([...ra.records, ...rb.records].map((r) => r.queueOffset), [0, 1, 2]);
+  await appliedUpTo(log, rb.lastIndex);
+  t.equal(log.stats().pendingAppends, 0, 'applied appends free the limit');
+
+  const huge = message('T', 0, 'x'.repeat(SEGMENT));
+  const tooLarge = log.append([huge]);
+  await t.rejects(tooLarge, MessageTooLargeError);
+  await tooLarge.catch((e: MessageTooLargeError) => t.equal(e.responseCode, ResponseCode.MESSAGE_ILLEGAL));
+
+  const wrongQueue = message('T', 0, 'w');
+  if (wrongQueue.kind === 'metadata') throw new Error('unexpected');
+  const illegal = log.append([message('T', 0, 'ok'), { ...wrongQueue, queueId: 3 }]);
+  await t.rejects(illegal, MessageIllegalError, 'a record that names another queue than it was sent for');
+
+  guard = { writable: false, reason: 'service not available now: the broker\'s disk is full' };
+  const full = log.append([message('T', 0, 'full')]);
+  await t.rejects(full, DiskFullError);
+  await full.catch((e: DiskFullError) => {
+    t.equal(e.responseCode, ResponseCode.SERVICE_NOT_AVAILABLE);
+    t.match(e.message, /disk is full/, 'the guard\'s reason');
+  });
+  guard = { writable: true };
+
+  const lastIndex = log.stats().lastIndex;
+  const r = await log.append([message('T', 0, 'e')]);
+  t.equal(r.records[0]!.queueOffset, 3, 'refused batches left no gap in the queue');
+  t.equal(r.firstIndex, lastIndex + 1, 'nor in the log');
+});
+
+t.test('metadata records are applied through the decoder and reported to listeners', async (t) => {
+  const MAGIC_TOPIC = EntryMagic.METADATA_MIN;
+  const log = await openLog(tempDir(t), {
+    decodeMetadata: (e) => {
+      const { name, value } = JSON.parse(e.body.toString()) as { name: string; value: string };
+      return [{ kind: 'topic', index: e.index, pos: e.pos, name, value }];
+    },
+  });
+  t.teardown(() => log.close());
+  const seen: string[] = [];
+  log.onApplied((b) => {
+    for (const m of b.metadata) if (m.kind === 'topic') seen.push(m.name);
+  });
+  const r = await log.append([
+    { kind: 'metadata', magic: MAGIC_TOPIC, body: Buffer.from(JSON.stringify({ name: 'T', value: '{"perm":6}' })) },
+    message('T', 0, 'm'),
+  ]);
+  t.equal(r.records[0]!.queueOffset, -1);
+  t.equal(r.records[1]!.queueOffset, 0);
+  await appliedUpTo(log, r.lastIndex);
+  t.same(seen, ['T']);
+  t.equal(await log.index.getMetadata('topic', 'T'), '{"perm":6}');
+  await t.rejects(log.append([{ kind: 'metadata', magic: MAGIC_TOPIC, body: Buffer.from('not json') }]), MessageIllegalError, 'a metadata body the decoder refuses never reaches the log');
+});
+
+for (const flushDiskType of ['SYNC_FLUSH', 'ASYNC_FLUSH'] as FlushDiskType[]) {
+  t.test(`${flushDiskType} with the writer worker commits`, async (t) => {
+    const dir = tempDir(t);
+    // the log owns the writer: close() below closes it
+    const log = await openLog(dir, { writer: new WorkerLogWriter({ flushDiskType }), flushDiskType });
+    t.teardown(() => log.close());
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => log.append([message('T', i % 2, `w${i}`), message('T', 2, `v${i}`)])));
+    t.same(results.map((r) => r.records[1]!.queueOffset), Array.from({ length: 20 }, (_, i) => i));
+    await appliedUpTo(log, results[19]!.lastIndex);
+    t.equal(log.maxOffset('T', 2), 20);
+    for (const r of results) for (const rec of r.records) t.ok(log.readMessage(rec.physicalOffset, rec.size), 'readable');
+    await log.close();
+  });
+}
