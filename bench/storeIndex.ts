@@ -9,14 +9,17 @@
 // median of --runs bounded runs (rebuilds: at most 3), each into a fresh database.
 // Usage: node dist/bench/storeIndex.js [--runs 5] [--apply 100000] [--rebuild 1000000] [--keys 0]
 //        [--key-order random|sequential] [--dir /tmp] [--json]
+// bench/store imports applyRate (and the message helpers) to print the apply rate in its own run;
+// main() runs only when this file is the program.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { encodeStoredMessage, javaStringHash, setPhysicalOffset, setQueueOffset, setStoreTimestamp } from '../protocol/message/index.js';
 import { dispatchFromMessageRecord, type MessageDispatch } from '../storage/index/DispatchRequest.js';
 import { IndexStore } from '../storage/index/IndexStore.js';
 
-interface Args {
+export interface Args {
   runs: number;
   apply: number;
   rebuild: number;
@@ -52,9 +55,9 @@ function parseArgs(argv: string[]): Args {
 
 const HEADER = 48;
 const RECORD_BODY = Buffer.alloc(256, 0x61);
-const T0 = 1_700_000_000_000;
+export const T0 = 1_700_000_000_000;
 
-interface Layout {
+export interface Layout {
   topics: string[];
   queues: number;
 }
@@ -107,16 +110,16 @@ class MessageSource {
 }
 
 /** Java's layout: client ip, pid, class loader, ms in month, counter; increasing for one producer. 32 chars. */
-function uniqKeyOf(i: number): string {
+export function uniqKeyOf(i: number): string {
   return `0A0000010F2C12345678${(i >>> 16).toString(16).toUpperCase().padStart(8, '0')}${(i & 0xffff).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 /** A business key of fixed width (15 chars), so stored-record templates can be patched in place. */
-function keyWord(n: number): string {
+export function keyWord(n: number): string {
   return `order-${String(n).padStart(9, '0')}`;
 }
 
-function layoutOf(topicCount: number, queues: number): Layout {
+export function layoutOf(topicCount: number, queues: number): Layout {
   return { topics: Array.from({ length: topicCount }, (_, i) => (topicCount === 1 ? 'BenchmarkTest' : `BenchTopic-${String(i).padStart(4, '0')}`)), queues };
 }
 
@@ -137,7 +140,7 @@ function summarize(rates: number[]): Rate {
 }
 
 /** Dispatch records per second applied in batches of `batch`, into a store already warm with a first slice. */
-async function applyRate(args: Args, layout: Layout, batch: number): Promise<number> {
+export async function applyRate(args: Pick<Args, 'dir' | 'apply' | 'keys' | 'sequentialKeys'>, layout: Layout, batch: number): Promise<number> {
   const dir = freshDir(args.dir);
   const store = await IndexStore.open(path.join(dir, 'index-db'));
   try {
@@ -287,7 +290,9 @@ async function main(): Promise<void> {
   if (args.json) console.log(JSON.stringify({ keys: args.keys, apply: args.apply, rebuild: args.rebuild, results }, null, 2));
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
