@@ -9,6 +9,12 @@ export interface WriteOp {
   /** byte position inside that file */
   filePosition: number;
   buffers: Buffer[];
+  /**
+   * Bytes that recovery can rebuild from other files (the index segments): a sync group does
+   * not wait for their fsync; background flushes, flush(), truncate, release and close still
+   * sync them. A file's first op decides this for the file.
+   */
+  lazySync?: boolean;
 }
 
 /**

@@ -126,6 +126,8 @@ export const REC_TRUNCATE = 5;
 export const REC_RELEASE = 6;
 export const REC_CLOSE = 7;
 export const REC_WRAP = 8;
+/** In a FILE record's length word: the file is synced lazily (WriteOp.lazySync). */
+export const FILE_LAZY_BIT = 0x40000000;
 export const WRITE_HEADER = 24;
 
 export interface WriterWorkerData {
@@ -510,7 +512,7 @@ class RingStaging {
   }
 
   /** A FILE record for a new path; its id, or -1 if there is no room. */
-  private placeFile(file: string): number {
+  private placeFile(file: string, lazy = false): number {
     const path = textEncoder.encode(file);
     const len = align8(16 + path.length);
     if (len > this.maxChunk) throw new RangeError(`file path too long: ${file}`);
@@ -518,7 +520,8 @@ class RingStaging {
     if (off < 0) return -1;
     const id = this.files.add(file);
     this.r32[(off >> 2) + 2] = id;
-    this.r32[(off >> 2) + 3] = path.length;
+    // the high bit of the length word marks a lazily synced file (paths are far shorter)
+    this.r32[(off >> 2) + 3] = path.length | (lazy ? FILE_LAZY_BIT : 0);
     this.u8.set(path, off + 16);
     this.commit(off, REC_FILE, len);
     return id;
@@ -530,7 +533,7 @@ class RingStaging {
       const op = ops[g.op]!;
       let id = this.files.lookup(op.file);
       if (id < 0) {
-        id = this.placeFile(op.file);
+        id = this.placeFile(op.file, op.lazySync === true);
         if (id < 0) return false;
       }
       const buffers = op.buffers;
@@ -599,11 +602,11 @@ class MessageStaging {
   push(item: Pending): void {
     const records: unknown[] = [];
     const transfer: ArrayBuffer[] = [];
-    const idOf = (file: string): number => {
+    const idOf = (file: string, lazy = false): number => {
       let id = this.files.lookup(file);
       if (id < 0) {
         id = this.files.add(file);
-        records.push([REC_FILE, id, file]);
+        records.push([REC_FILE, id, file, lazy ? 1 : 0]);
       }
       return id;
     };
@@ -620,7 +623,7 @@ class MessageStaging {
             u8.set(b, at);
             at += b.length;
           }
-          records.push([REC_WRITE, idOf(op.file), op.filePosition, u8.subarray(start, at)]);
+          records.push([REC_WRITE, idOf(op.file, op.lazySync === true), op.filePosition, u8.subarray(start, at)]);
         }
         records.push([REC_END, item.group.sync ? 1 : 0, item.group.endPosition]);
         transfer.push(ab);

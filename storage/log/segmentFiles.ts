@@ -187,7 +187,7 @@ export function indexOps(paths: SegmentPaths, segmentSize: number, firstIndex: n
   while (done < entries.length) {
     const start = segmentStartOf(at, segmentSize);
     const n = Math.min(entries.length - done, start + segmentSize - at);
-    ops.push({ file: paths.of(start), filePosition: at - start, buffers: [entries.subarray(done, done + n)] });
+    ops.push({ file: paths.of(start), filePosition: at - start, buffers: [entries.subarray(done, done + n)], lazySync: true });
     done += n;
     at += n;
   }

@@ -15,6 +15,7 @@ import {
   REC_CLOSE,
   REC_END,
   REC_FILE,
+  FILE_LAZY_BIT,
   REC_FLUSH,
   REC_RELEASE,
   REC_TRUNCATE,
@@ -57,11 +58,13 @@ interface OpenFile {
   /** -1 until first used */
   fd: number;
   dirty: boolean;
+  /** rebuildable bytes (index segments): sync groups skip it, full syncs include it */
+  lazy: boolean;
 }
 
 /** What the sources (ring or messages) hand to the writer, record by record, in order. */
 interface Records {
-  file(id: number, path: string): void;
+  file(id: number, path: string, lazy: boolean): void;
   write(id: number, filePosition: number, data: Uint8Array): void;
   end(endPosition: number, sync: boolean): void;
   flush(req: number): void;
@@ -73,6 +76,9 @@ interface Records {
 class Writer implements Records {
   private readonly files = new Map<number, OpenFile>();
   private dirty: OpenFile[] = [];
+  private lazyDirty: OpenFile[] = [];
+  /** the pending sync must include lazily synced files (flush, close) */
+  private needFullSync = false;
   private readonly dirtyDirs = new Set<string>();
   // the current run of contiguous writes to one file
   private runFile: OpenFile | null = null;
@@ -106,8 +112,8 @@ class Writer implements Records {
     this.durable = initial;
   }
 
-  file(id: number, p: string): void {
-    this.files.set(id, { path: p, fd: -1, dirty: false });
+  file(id: number, p: string, lazy: boolean): void {
+    this.files.set(id, { path: p, fd: -1, dirty: false, lazy });
   }
 
   write(id: number, filePosition: number, data: Uint8Array): void {
@@ -138,6 +144,7 @@ class Writer implements Records {
 
   flush(req: number): void {
     this.needSync = true;
+    this.needFullSync = true;
     this.flushes.push(req);
   }
 
@@ -165,6 +172,7 @@ class Writer implements Records {
         this.fdatasync(f.fd, f.path);
         f.dirty = false;
         this.dirty = this.dirty.filter((d) => d !== f);
+        this.lazyDirty = this.lazyDirty.filter((d) => d !== f);
       }
       if (f.fd >= 0) this.closeFd(f);
       this.files.delete(id);
@@ -174,27 +182,33 @@ class Writer implements Records {
 
   close(req: number): void {
     this.needSync = true;
+    this.needFullSync = true;
     this.closeRequest = req;
   }
 
   /** End of the records of one loop: write what is left, fsync if asked, answer requests. */
   finishLoop(): void {
     this.flushRun();
-    if (this.needSync) this.syncAll();
+    if (this.needSync) this.syncAll(this.needFullSync);
     this.needSync = false;
+    this.needFullSync = false;
     for (const req of this.flushes) this.replies.push(req, this.durable);
     this.flushes.length = 0;
   }
 
-  /** The background fsync of ASYNC_FLUSH. */
-  syncAll(): void {
+  /**
+   * fsync what was written: the background fsync of ASYNC_FLUSH and flush/close/truncate (full),
+   * or a sync group (not full: lazily synced files wait, recovery rebuilds them).
+   */
+  syncAll(full = true): void {
     this.flushRun();
-    if (this.dirty.length > 0 || this.dirtyDirs.size > 0) {
-      for (const f of this.dirty) {
+    if (this.dirty.length > 0 || this.dirtyDirs.size > 0 || (full && this.lazyDirty.length > 0)) {
+      for (const f of full ? [...this.dirty, ...this.lazyDirty] : this.dirty) {
         this.fdatasync(f.fd, f.path);
         f.dirty = false;
       }
       this.dirty.length = 0;
+      if (full) this.lazyDirty.length = 0;
       for (const dir of this.dirtyDirs) {
         let fd: number;
         try {
@@ -216,7 +230,7 @@ class Writer implements Records {
   }
 
   hasDirty(): boolean {
-    return this.dirty.length > 0;
+    return this.dirty.length > 0 || this.lazyDirty.length > 0;
   }
 
   closeAll(): void {
@@ -271,7 +285,7 @@ class Writer implements Records {
   private markDirty(f: OpenFile): void {
     if (!f.dirty) {
       f.dirty = true;
-      this.dirty.push(f);
+      (f.lazy ? this.lazyDirty : this.dirty).push(f);
     }
   }
 
@@ -354,7 +368,11 @@ function ringSource(ring: SharedArrayBuffer): Source {
           break;
         case REC_FILE:
           // TextDecoder refuses views on shared memory, so copy the (short) path out first
-          into.file(r32[w + 2]!, decoder.decode(u8.slice(tail + 16, tail + 16 + r32[w + 3]!)));
+          into.file(
+            r32[w + 2]!,
+            decoder.decode(u8.slice(tail + 16, tail + 16 + (r32[w + 3]! & ~FILE_LAZY_BIT))),
+            (r32[w + 3]! & FILE_LAZY_BIT) !== 0,
+          );
           break;
         case REC_FLUSH:
           into.flush(r32[w + 2]!);
@@ -394,7 +412,7 @@ function messageSource(input: NonNullable<WriterWorkerData['input']>): Source {
             into.end(r[2] as number, r[1] !== 0);
             break;
           case REC_FILE:
-            into.file(r[1] as number, r[2] as string);
+            into.file(r[1] as number, r[2] as string, r[3] === 1);
             break;
           case REC_FLUSH:
             into.flush(r[1] as number);

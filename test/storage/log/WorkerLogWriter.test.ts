@@ -138,6 +138,33 @@ t.test('SYNC_FLUSH: every progress event has durable == written, one per group c
   t.equal(s.syncCount, 20, 'one group in flight at a time: one fsync round each');
 });
 
+for (const staging of ['ring', 'message'] as const) {
+  t.test(`lazily synced files (index segments) wait for a full sync, data files do not (${staging})`, async (t) => {
+    const dir = tempDir(t);
+    const w = open(t, { flushDiskType: 'SYNC_FLUSH', staging });
+    const data = path.join(dir, 'data');
+    const index = path.join(dir, 'index');
+    const both = (at: number, end: number): WriteGroup => ({
+      ops: [
+        { file: data, filePosition: at, buffers: [pattern(at, 100)] },
+        { file: index, filePosition: at / 100 * 32, buffers: [pattern(at, 32)], lazySync: true },
+      ],
+      endPosition: end,
+      sync: true,
+    });
+    w.submit(both(0, 100));
+    await progressWhere(w, (p) => p.durable >= 100); // creates both files: their folder is synced too
+    const before = w.stats().fsyncCalls;
+    w.submit(both(100, 200));
+    const p = await progressWhere(w, (x) => x.durable >= 200);
+    t.equal(p.durable, 200, 'the group is durable');
+    t.equal(w.stats().fsyncCalls - before, 1, 'after one fdatasync: the data file only');
+    await w.flush();
+    t.equal(w.stats().fsyncCalls - before, 2, 'flush() syncs the lazy index file as well');
+    t.same(fs.readFileSync(index).subarray(32, 64), pattern(100, 32), 'the lazy file holds its bytes');
+  });
+}
+
 t.test('ASYNC_FLUSH: durable lags until a sync group, flush() or the interval', async (t) => {
   const dir = tempDir(t);
   const file = path.join(dir, 'log');
