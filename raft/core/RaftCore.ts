@@ -1,0 +1,527 @@
+// The Raft state machine. Pure: step() and tick() change state and queue output; ready() hands
+// the output over, advance() acknowledges it. No I/O, no clock, randomness from a RandomSource.
+import { INITIAL_HARD_STATE, type HardState } from './HardState.js';
+import { Progress } from './Progress.js';
+import { resolveLimits, validateMembership, type RaftCoreOptions, type RaftLimits } from './RaftConfig.js';
+import { NOOP_MAGIC, entrySize, type PendingEntry, type Proposal } from './RaftEntry.js';
+import { invariant } from './RaftInvariantError.js';
+import { RaftLog } from './RaftLog.js';
+import type { AppendRequest, AppendResponse, Heartbeat, RaftMessage, VoteRequest, VoteResponse } from './RaftMessage.js';
+import type { Ready, Role, SoftState } from './Ready.js';
+import type { RandomSource } from './SeededRandom.js';
+
+export type ProposeResult =
+  | { ok: true; term: number; firstIndex: number; lastIndex: number }
+  | { ok: false; reason: 'NOT_LEADER'; leaderId: string | null }
+  | { ok: false; reason: 'OVERLOADED'; limit: 'maxUnpersistedEntries'; value: number };
+
+export class RaftCore {
+  readonly id: string;
+  readonly peers: readonly string[];
+  readonly limits: Readonly<RaftLimits>;
+  private readonly others: readonly string[];
+  private readonly quorum: number;
+  private readonly random: RandomSource;
+  private readonly log: RaftLog;
+
+  private _term: number;
+  private _votedFor: string | null;
+  private _role: Role = 'follower';
+  private _leaderId: string | null = null;
+  private _commit: number;
+  private _applied: number;
+  private persisted: HardState;
+
+  private electionElapsed = 0;
+  private heartbeatElapsed = 0;
+  private randomizedElectionTimeout = 0;
+  private readonly votes = new Map<string, boolean>();
+  private readonly progress = new Map<string, Progress>();
+  private outbox: RaftMessage[] = [];
+  private outstanding: Ready | null = null;
+  /** messages dropped because they were malformed or not addressed to us */
+  droppedMessages = 0;
+
+  constructor(opts: RaftCoreOptions) {
+    validateMembership(opts.id, opts.peers);
+    this.id = opts.id;
+    this.peers = [...opts.peers].sort();
+    this.others = this.peers.filter((p) => p !== opts.id);
+    this.quorum = Math.floor(this.peers.length / 2) + 1;
+    this.limits = Object.freeze(resolveLimits(opts));
+    this.random = opts.random;
+    this.log = new RaftLog(opts.log);
+    const hs = opts.hardState ?? INITIAL_HARD_STATE;
+    invariant(hs.votedFor === null || this.peers.includes(hs.votedFor), `persisted vote for unknown peer ${hs.votedFor}`);
+    this._term = hs.term;
+    this._votedFor = hs.votedFor;
+    this.persisted = { term: hs.term, votedFor: hs.votedFor };
+    this._applied = opts.applied ?? -1;
+    invariant(this._applied <= this.log.lastIndex, `applied ${this._applied} is past the log's last index ${this.log.lastIndex}`);
+    // Applied entries were committed; everything else is learned again from a leader.
+    this._commit = this._applied;
+    this.resetTimers();
+  }
+
+  get term(): number {
+    return this._term;
+  }
+  get votedFor(): string | null {
+    return this._votedFor;
+  }
+  get role(): Role {
+    return this._role;
+  }
+  get leaderId(): string | null {
+    return this._leaderId;
+  }
+  get commitIndex(): number {
+    return this._commit;
+  }
+  get appliedIndex(): number {
+    return this._applied;
+  }
+  get lastIndex(): number {
+    return this.log.lastIndex;
+  }
+  get lastTerm(): number {
+    return this.log.lastTerm;
+  }
+  termAt(index: number): number {
+    return this.log.termAt(index);
+  }
+  /** The leader's view of a follower (tests, metrics). */
+  progressOf(peer: string): Readonly<Progress> | undefined {
+    return this.progress.get(peer);
+  }
+  softState(): SoftState {
+    return { role: this._role, leaderId: this._leaderId, term: this._term, commitIndex: this._commit };
+  }
+
+  // ---- input ---------------------------------------------------------------------------
+
+  tick(): void {
+    if (this._role === 'leader') {
+      this.heartbeatElapsed++;
+      this.electionElapsed++;
+      if (this.electionElapsed >= this.limits.electionTicks) {
+        this.electionElapsed = 0;
+        if (this.limits.checkQuorum && !this.quorumActive()) {
+          this.becomeFollower(this._term, null);
+          return;
+        }
+      }
+      if (this.heartbeatElapsed >= this.limits.heartbeatTicks) {
+        this.heartbeatElapsed = 0;
+        this.broadcastHeartbeat();
+      }
+      return;
+    }
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0;
+      this.campaign();
+    }
+  }
+
+  /** Starts an election now (tests, leadership hand-over later). */
+  campaign(): void {
+    if (this._role === 'leader') return;
+    if (this.limits.preVote) this.becomePreCandidate();
+    else this.becomeCandidate();
+  }
+
+  propose(proposals: readonly Proposal[]): ProposeResult {
+    if (this._role !== 'leader') return { ok: false, reason: 'NOT_LEADER', leaderId: this._leaderId };
+    if (this.log.unstableCount + proposals.length > this.limits.maxUnpersistedEntries) {
+      return { ok: false, reason: 'OVERLOADED', limit: 'maxUnpersistedEntries', value: this.limits.maxUnpersistedEntries };
+    }
+    const first = this.log.lastIndex + 1;
+    const entries: PendingEntry[] = proposals.map((p, i) => ({ index: first + i, term: this._term, magic: p.magic, body: p.body }));
+    this.log.append(entries);
+    return { ok: true, term: this._term, firstIndex: first, lastIndex: this.log.lastIndex };
+  }
+
+  step(m: RaftMessage): void {
+    if (m.to !== this.id || m.from === this.id || !this.peers.includes(m.from) || !Number.isSafeInteger(m.term) || m.term < 0) {
+      this.droppedMessages++;
+      return;
+    }
+    if (m.term > this._term) {
+      if (m.type === 'vote') {
+        // Check-quorum lease: while we hear from a leader, a higher-term candidate is an isolated
+        // node coming back; it must not disrupt the group.
+        const inLease = this.limits.checkQuorum && this._leaderId !== null && this.electionElapsed < this.limits.electionTicks;
+        if (inLease) {
+          if (m.pre) this.send({ type: 'voteResponse', from: this.id, to: m.from, term: this._term, pre: true, granted: false });
+          return;
+        }
+      }
+      const keepTerm = (m.type === 'vote' && m.pre) || (m.type === 'voteResponse' && m.pre && m.granted);
+      if (!keepTerm) {
+        const leader = m.type === 'append' || m.type === 'heartbeat' ? m.from : null;
+        this.becomeFollower(m.term, leader);
+      }
+    } else if (m.term < this._term) {
+      if ((m.type === 'append' || m.type === 'heartbeat') && (this.limits.checkQuorum || this.limits.preVote)) {
+        // A stale leader would otherwise never learn our term (we ignore its traffic); answer so it steps down.
+        this.send({ type: 'appendResponse', from: this.id, to: m.from, term: this._term, success: false, index: -1, conflictTerm: -1, conflictIndex: -1 });
+      } else if (m.type === 'vote' && m.pre) {
+        this.send({ type: 'voteResponse', from: this.id, to: m.from, term: this._term, pre: true, granted: false });
+      }
+      return;
+    }
+
+    switch (m.type) {
+      case 'vote':
+        this.handleVote(m);
+        return;
+      case 'voteResponse':
+        this.handleVoteResponse(m);
+        return;
+      case 'append':
+      case 'heartbeat':
+        if (this._role === 'leader') {
+          // Two leaders in one term cannot happen; a malformed or forged message can.
+          this.droppedMessages++;
+          return;
+        }
+        if (this._role !== 'follower') this.becomeFollower(this._term, m.from);
+        this._leaderId = m.from;
+        this.electionElapsed = 0;
+        if (m.type === 'append') this.handleAppend(m);
+        else this.handleHeartbeat(m);
+        return;
+      case 'appendResponse':
+        if (this._role === 'leader') this.handleAppendResponse(m);
+        return;
+      case 'heartbeatResponse':
+        if (this._role === 'leader') this.handleHeartbeatResponse(m.from);
+        return;
+    }
+  }
+
+  // ---- output --------------------------------------------------------------------------
+
+  hasReady(): boolean {
+    if (this.outstanding) return false;
+    return (
+      this.outbox.length > 0 ||
+      this.hardStateChanged() ||
+      this.log.unstableCount > 0 ||
+      this.log.truncateFrom !== undefined ||
+      this._applied < Math.min(this._commit, this.log.stableLastIndex)
+    );
+  }
+
+  ready(): Ready {
+    invariant(this.outstanding === null, 'ready() called again before advance()');
+    const rd: Ready = {
+      entries: this.log.pendingEntries(),
+      messages: this.outbox,
+      committed: this.log.stableEntries(this._applied + 1, Math.min(this.limits.maxApplyEntries, this._commit - this._applied), this.limits.maxApplyBytes),
+      softState: this.softState(),
+    };
+    if (this.hardStateChanged()) rd.hardState = { term: this._term, votedFor: this._votedFor };
+    const tf = this.log.truncateFrom;
+    if (tf !== undefined) {
+      // Conflicts are checked against the commit index when they arrive (handleAppend); the entries
+      // now committed may be the replacements, still pending. Applied ones came from this log.
+      invariant(tf > this._applied, `truncation from ${tf} would remove applied entries (applied ${this._applied})`);
+      rd.truncateFrom = tf;
+    }
+    this.outbox = [];
+    this.outstanding = rd;
+    return rd;
+  }
+
+  /** The caller did everything `rd` asked. */
+  advance(rd: Ready): void {
+    invariant(rd === this.outstanding, 'advance() with a Ready that is not the outstanding one');
+    this.outstanding = null;
+    if (rd.hardState) this.persisted = rd.hardState;
+    this.log.stableTo(rd.entries);
+    const last = rd.committed[rd.committed.length - 1];
+    if (last) {
+      invariant(last.index <= this._commit && rd.committed[0]!.index === this._applied + 1, 'applied entries out of order');
+      this._applied = last.index;
+    }
+    if (this._role === 'leader' && rd.entries.length > 0) {
+      // Our own entries are durable now: they count toward the quorum and may be sent.
+      this.maybeCommit();
+      for (const p of this.others) while (this.sendAppend(p, false)) {}
+    }
+  }
+
+  // ---- roles ---------------------------------------------------------------------------
+
+  private resetTimers(): void {
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.randomizedElectionTimeout = this.limits.electionTicks + this.random.int(this.limits.electionTicks);
+  }
+
+  private becomeFollower(term: number, leader: string | null): void {
+    invariant(term >= this._term, `term going back from ${this._term} to ${term}`);
+    if (term > this._term) {
+      this._term = term;
+      this._votedFor = null;
+    }
+    this._role = 'follower';
+    this._leaderId = leader;
+    this.votes.clear();
+    this.progress.clear();
+    this.resetTimers();
+  }
+
+  private becomePreCandidate(): void {
+    this._role = 'preCandidate';
+    this._leaderId = null;
+    this.votes.clear();
+    this.progress.clear();
+    this.resetTimers();
+    this.votes.set(this.id, true);
+    if (this.tally() === 'won') {
+      this.becomeCandidate();
+      return;
+    }
+    for (const p of this.others) {
+      this.send({ type: 'vote', from: this.id, to: p, term: this._term + 1, pre: true, lastIndex: this.log.lastIndex, lastTerm: this.log.lastTerm });
+    }
+  }
+
+  private becomeCandidate(): void {
+    this._term++;
+    this._votedFor = this.id;
+    this._role = 'candidate';
+    this._leaderId = null;
+    this.votes.clear();
+    this.progress.clear();
+    this.resetTimers();
+    this.votes.set(this.id, true);
+    if (this.tally() === 'won') {
+      this.becomeLeader();
+      return;
+    }
+    for (const p of this.others) {
+      this.send({ type: 'vote', from: this.id, to: p, term: this._term, pre: false, lastIndex: this.log.lastIndex, lastTerm: this.log.lastTerm });
+    }
+  }
+
+  private becomeLeader(): void {
+    this._role = 'leader';
+    this._leaderId = this.id;
+    this.votes.clear();
+    this.resetTimers();
+    const next = this.log.lastIndex + 1;
+    this.progress.clear();
+    for (const p of this.others) this.progress.set(p, new Progress(next, this.limits.maxInflightAppends, this.limits.maxInflightBytes));
+    // Entries of earlier terms commit only under one of ours (Raft 5.4.2): append a no-op now.
+    this.log.append([{ index: next, term: this._term, magic: NOOP_MAGIC, body: new Uint8Array(0) }]);
+    // Announce ourselves and probe where each follower's log matches.
+    for (const p of this.others) this.sendAppend(p, true);
+  }
+
+  // ---- elections -----------------------------------------------------------------------
+
+  private handleVote(m: VoteRequest): void {
+    const canVote = this._votedFor === m.from || (this._votedFor === null && this._leaderId === null) || (m.pre && m.term > this._term);
+    const lastTerm = this.log.lastTerm;
+    const upToDate = m.lastTerm > lastTerm || (m.lastTerm === lastTerm && m.lastIndex >= this.log.lastIndex);
+    if (canVote && upToDate) {
+      // A pre-vote answer carries the asked term so the pre-candidate does not take it for stale.
+      this.send({ type: 'voteResponse', from: this.id, to: m.from, term: m.pre ? m.term : this._term, pre: m.pre, granted: true });
+      if (!m.pre) {
+        this.electionElapsed = 0;
+        this._votedFor = m.from; // goes out in the same Ready, persisted before the response is sent
+      }
+    } else {
+      this.send({ type: 'voteResponse', from: this.id, to: m.from, term: this._term, pre: m.pre, granted: false });
+    }
+  }
+
+  private handleVoteResponse(m: VoteResponse): void {
+    const expectPre = this._role === 'preCandidate';
+    if ((this._role !== 'candidate' && !expectPre) || m.pre !== expectPre) return;
+    if (!this.votes.has(m.from)) this.votes.set(m.from, m.granted);
+    const r = this.tally();
+    if (r === 'won') {
+      if (expectPre) this.becomeCandidate();
+      else this.becomeLeader();
+    } else if (r === 'lost') this.becomeFollower(this._term, null);
+  }
+
+  private tally(): 'won' | 'lost' | 'pending' {
+    let yes = 0;
+    let no = 0;
+    for (const g of this.votes.values()) g ? yes++ : no++;
+    if (yes >= this.quorum) return 'won';
+    if (no >= this.quorum || no > this.peers.length - this.quorum) return 'lost';
+    return 'pending';
+  }
+
+  // ---- replication: follower side ------------------------------------------------------
+
+  private handleAppend(m: AppendRequest): void {
+    if (!this.wellFormed(m)) {
+      this.droppedMessages++;
+      return;
+    }
+    let prevIndex = m.prevIndex;
+    let prevTerm = m.prevTerm;
+    let entries = m.entries;
+    if (prevIndex < this._commit) {
+      // What we committed matches the leader already; keep only what lies beyond it.
+      const skip = Math.min(entries.length, this._commit - prevIndex);
+      if (skip > 0) prevTerm = entries[skip - 1]!.term;
+      else prevTerm = this.log.termAt(this._commit);
+      entries = entries.slice(skip);
+      prevIndex = this._commit;
+      if (prevIndex > m.prevIndex + m.entries.length) {
+        this.replyAppend(m.from, true, m.prevIndex + m.entries.length);
+        return;
+      }
+    }
+    if (prevIndex > this.log.lastIndex) {
+      this.send({ type: 'appendResponse', from: this.id, to: m.from, term: this._term, success: false, index: m.prevIndex, conflictTerm: -1, conflictIndex: this.log.lastIndex + 1 });
+      return;
+    }
+    const ourTerm = this.log.termAt(prevIndex);
+    if (ourTerm !== prevTerm) {
+      // Fast back-up: name our conflicting term and where it starts, so the leader skips it whole.
+      const first = this.log.firstIndexWithTermAtLeast(ourTerm, this._commit + 1, prevIndex);
+      this.send({ type: 'appendResponse', from: this.id, to: m.from, term: this._term, success: false, index: m.prevIndex, conflictTerm: ourTerm, conflictIndex: first });
+      return;
+    }
+    let k = 0;
+    while (k < entries.length && entries[k]!.index <= this.log.lastIndex && this.log.termAt(entries[k]!.index) === entries[k]!.term) k++;
+    if (k < entries.length) {
+      invariant(entries[k]!.index > this._commit, `leader ${m.from} conflicts with committed entry ${entries[k]!.index}`);
+      this.log.append(entries.slice(k));
+    }
+    const lastNew = prevIndex + entries.length;
+    this.commitTo(Math.min(m.commit, lastNew));
+    this.replyAppend(m.from, true, lastNew);
+  }
+
+  private replyAppend(to: string, success: boolean, index: number): void {
+    this.send({ type: 'appendResponse', from: this.id, to, term: this._term, success, index, conflictTerm: -1, conflictIndex: -1 });
+  }
+
+  private wellFormed(m: AppendRequest): boolean {
+    if (!Number.isSafeInteger(m.prevIndex) || m.prevIndex < -1 || !Number.isSafeInteger(m.commit)) return false;
+    let term = m.prevTerm;
+    for (let i = 0; i < m.entries.length; i++) {
+      const e = m.entries[i]!;
+      if (e.index !== m.prevIndex + 1 + i || e.term < term || e.term > m.term || !Number.isSafeInteger(e.pos)) return false;
+      term = e.term;
+    }
+    return true;
+  }
+
+  private handleHeartbeat(m: Heartbeat): void {
+    this.commitTo(Math.min(m.commit, this.log.lastIndex));
+    this.send({ type: 'heartbeatResponse', from: this.id, to: m.from, term: this._term });
+  }
+
+  private commitTo(index: number): void {
+    if (index > this._commit) {
+      invariant(index <= this.log.lastIndex, `commit ${index} past the last index ${this.log.lastIndex}`);
+      this._commit = index;
+    }
+  }
+
+  // ---- replication: leader side --------------------------------------------------------
+
+  /** Sends the next append to `to` if its pipeline allows; an empty one only when `allowEmpty`. */
+  private sendAppend(to: string, allowEmpty: boolean): boolean {
+    const pr = this.progress.get(to)!;
+    if (pr.isPaused()) return false;
+    const entries = this.log.stableEntries(pr.next, this.limits.maxEntriesPerAppend, this.limits.maxBytesPerAppend);
+    if (entries.length === 0 && !allowEmpty) return false;
+    const prevIndex = pr.next - 1;
+    this.send({ type: 'append', from: this.id, to, term: this._term, prevIndex, prevTerm: this.log.termAt(prevIndex), entries, commit: this._commit });
+    if (entries.length > 0) {
+      let bytes = 0;
+      for (const e of entries) bytes += entrySize(e);
+      pr.sentEntries(entries[entries.length - 1]!.index, bytes);
+    } else if (pr.state === 'probe') pr.probeSent = true;
+    return true;
+  }
+
+  private handleAppendResponse(m: AppendResponse): void {
+    const pr = this.progress.get(m.from)!;
+    pr.recentActive = true;
+    if (!m.success) {
+      let hint: number;
+      if (m.conflictTerm < 0) hint = m.conflictIndex;
+      else {
+        const hi = Math.min(m.index, this.log.lastIndex);
+        const i = this.log.lastIndexWithTermAtMost(m.conflictTerm, pr.match + 1, hi);
+        hint = i >= pr.match + 1 && this.log.termAt(i) === m.conflictTerm ? i + 1 : m.conflictIndex;
+      }
+      if (pr.maybeDecrTo(m.index, hint)) this.sendAppend(m.from, true);
+      return;
+    }
+    invariant(m.index <= this.log.lastIndex, `${m.from} acknowledged ${m.index}, past our last index ${this.log.lastIndex}`);
+    if (pr.maybeUpdate(m.index) && pr.state === 'probe') pr.becomeReplicate();
+    // A new commit index rides on the next append or heartbeat; nothing extra is sent for it.
+    this.maybeCommit();
+    while (this.sendAppend(m.from, false)) {}
+  }
+
+  private handleHeartbeatResponse(from: string): void {
+    const pr = this.progress.get(from)!;
+    pr.recentActive = true;
+    if (pr.match >= this.log.stableLastIndex) return;
+    if (pr.state === 'probe') {
+      pr.probeSent = false;
+      this.sendAppend(from, true);
+    } else if (!pr.progressed) {
+      // The pipeline made no progress for a heartbeat: an append may be lost. An empty append at
+      // next-1 either succeeds or is rejected and sends the follower back to probing.
+      this.send({ type: 'append', from: this.id, to: from, term: this._term, prevIndex: pr.next - 1, prevTerm: this.log.termAt(pr.next - 1), entries: [], commit: this._commit });
+    } else {
+      while (this.sendAppend(from, false)) {}
+    }
+  }
+
+  private broadcastHeartbeat(): void {
+    for (const p of this.others) {
+      const pr = this.progress.get(p)!;
+      this.send({ type: 'heartbeat', from: this.id, to: p, term: this._term, commit: Math.min(pr.match, this._commit) });
+      pr.progressed = false;
+    }
+  }
+
+  private quorumActive(): boolean {
+    let active = 1;
+    for (const p of this.others) {
+      const pr = this.progress.get(p)!;
+      if (pr.recentActive) active++;
+      pr.recentActive = false;
+    }
+    return active >= this.quorum;
+  }
+
+  /** Commits the highest index a quorum holds, but only if it is of our term (Raft 5.4.2). */
+  private maybeCommit(): boolean {
+    const matches = [this.log.stableLastIndex];
+    for (const p of this.others) matches.push(this.progress.get(p)!.match);
+    matches.sort((a, b) => b - a);
+    const q = matches[this.quorum - 1]!;
+    if (q > this._commit && this.log.termAt(q) === this._term) {
+      this._commit = q;
+      return true;
+    }
+    return false;
+  }
+
+  private hardStateChanged(): boolean {
+    return this._term !== this.persisted.term || this._votedFor !== this.persisted.votedFor;
+  }
+
+  private send(m: RaftMessage): void {
+    this.outbox.push(m);
+  }
+}

@@ -1,0 +1,26 @@
+// What the caller must do, in this order: persist hardState (fsync), truncate the log from
+// truncateFrom, append entries (as durable as the flush policy demands); only then send
+// messages (they may depend on all of the above); apply committed; call advance(ready).
+import type { HardState } from './HardState.js';
+import type { PendingEntry, RaftEntry } from './RaftEntry.js';
+import type { RaftMessage } from './RaftMessage.js';
+
+export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
+
+export interface SoftState {
+  role: Role;
+  leaderId: string | null;
+  term: number;
+  commitIndex: number;
+}
+
+export interface Ready {
+  /** present when term or vote changed since the last persisted record */
+  hardState?: HardState;
+  truncateFrom?: number;
+  entries: PendingEntry[];
+  messages: RaftMessage[];
+  /** committed entries to apply, in index order, continuing from the last applied */
+  committed: RaftEntry[];
+  softState: SoftState;
+}
