@@ -31,6 +31,7 @@ import { SegmentedLog, type AppendEntry } from '../storage/log/SegmentedLog.js';
 import { CHECKPOINT_FILE } from '../storage/log/termFiles.js';
 import { WorkerLogWriter, type FlushDiskType, type WorkerLogWriterOptions } from '../storage/log/WorkerLogWriter.js';
 import { T0, applyRate, keyWord, layoutOf, uniqKeyOf } from './storeIndex.js';
+import { intOption } from './args.js';
 
 interface Args {
   runs: number;
@@ -53,11 +54,7 @@ function parseArgs(argv: string[]): Args {
   const args: Args = quick
     ? { runs: 3, ms: 150, dir: os.tmpdir(), json: false, quick, apply: 30_000, rebuild: 100_000, recoveryMiB: 64, only: undefined }
     : { runs: 5, ms: 300, dir: os.tmpdir(), json: false, quick, apply: 100_000, rebuild: 300_000, recoveryMiB: 256, only: undefined };
-  const num = (v: string | undefined, lo: number, hi: number, what: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < lo || n > hi) throw new Error(`${what} must be an integer in ${lo}..${hi}`);
-    return n;
-  };
+  const num = intOption;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') args.json = true;

@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { encodeStoredMessage, javaStringHash, setPhysicalOffset, setQueueOffset, setStoreTimestamp } from '../protocol/message/index.js';
 import { dispatchFromMessageRecord, type MessageDispatch } from '../storage/index/DispatchRequest.js';
 import { IndexStore } from '../storage/index/IndexStore.js';
+import { intOption } from './args.js';
 
 export interface Args {
   runs: number;
@@ -31,11 +32,7 @@ export interface Args {
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { runs: 5, apply: 100_000, rebuild: 1_000_000, keys: 0, sequentialKeys: false, dir: os.tmpdir(), json: false };
-  const num = (v: string | undefined, lo: number, hi: number, what: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < lo || n > hi) throw new Error(`${what} must be an integer in ${lo}..${hi}`);
-    return n;
-  };
+  const num = intOption;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') args.json = true;

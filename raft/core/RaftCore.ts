@@ -280,14 +280,7 @@ export class RaftCore {
     this.votes.clear();
     this.progress.clear();
     this.resetTimers();
-    this.votes.set(this.id, true);
-    if (this.tally() === 'won') {
-      this.becomeCandidate();
-      return;
-    }
-    for (const p of this.others) {
-      this.send({ type: 'vote', from: this.id, to: p, term: this._term + 1, pre: true, lastIndex: this.log.lastIndex, lastTerm: this.log.lastTerm });
-    }
+    this.requestVotes(true, this._term + 1);
   }
 
   private becomeCandidate(): void {
@@ -298,13 +291,19 @@ export class RaftCore {
     this.votes.clear();
     this.progress.clear();
     this.resetTimers();
+    this.requestVotes(false, this._term);
+  }
+
+  /** Vote for ourselves; a single-node group has won at once, else ask every peer. */
+  private requestVotes(pre: boolean, term: number): void {
     this.votes.set(this.id, true);
     if (this.tally() === 'won') {
-      this.becomeLeader();
+      if (pre) this.becomeCandidate();
+      else this.becomeLeader();
       return;
     }
     for (const p of this.others) {
-      this.send({ type: 'vote', from: this.id, to: p, term: this._term, pre: false, lastIndex: this.log.lastIndex, lastTerm: this.log.lastTerm });
+      this.send({ type: 'vote', from: this.id, to: p, term, pre, lastIndex: this.log.lastIndex, lastTerm: this.log.lastTerm });
     }
   }
 

@@ -1,0 +1,8 @@
+// Command-line number options shared by the bench tools: bounded, so no run is unbounded by accident.
+
+/** The integer value of an option, or an error naming the option and its range. */
+export function intOption(v: string | undefined, lo: number, hi: number, what: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < lo || n > hi) throw new Error(`${what} must be an integer in ${lo}..${hi}`);
+  return n;
+}
