@@ -22,42 +22,9 @@ import {
 } from '../../../storage/classic/ClassicCommitLog.js';
 import { fixturePath } from '../../helpers/fixtures.js';
 import { tempDir } from '../../helpers/processes.js';
+import { manifestStore, type ManifestMessage } from '../../helpers/storeManifest.js';
 
-interface ManifestMessage {
-  topic: string;
-  queueId: number;
-  queueOffset: number;
-  physicalOffset: number;
-  storeSize: number;
-  sysFlag: number;
-  tags: string;
-  keys: string;
-  properties: Record<string, string>;
-  bodyCRC: number;
-  bornTimestamp: number;
-  storeTimestamp: number;
-  bornHost: string;
-  storeHost: string;
-  reconsumeTimes: number;
-  storedBodyLength: number;
-  storedBodyHex: string;
-  bodyText?: string;
-  uncompressedBodyText?: string;
-  msgId: string;
-  offsetMsgId: string;
-}
-
-interface ManifestStore {
-  name: string;
-  tarball: string;
-  root: string;
-  broker: { mappedFileSizeCommitLog: number };
-  messageCount: number;
-  messages: ManifestMessage[];
-}
-
-const manifest = JSON.parse(fs.readFileSync(fixturePath('store', 'manifest.json'), 'utf8')) as { stores: ManifestStore[] };
-const classic = manifest.stores.find((s) => s.name === 'classic') as ManifestStore;
+const classic = manifestStore('classic');
 const SEGMENT = classic.broker.mappedFileSizeCommitLog;
 const DELAY_LEVELS = delayLevelsMs('1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h') as number[];
 const FIRST_FILE = '00000000000000000000';

@@ -9,35 +9,11 @@ import { EntryMagic } from '../../../storage/log/entryCodec.js';
 import { readCheckpoint, readCurrTerm } from '../../../storage/log/termFiles.js';
 import { fixturePath } from '../../helpers/fixtures.js';
 import { tempDir } from '../../helpers/processes.js';
+import { manifestStore } from '../../helpers/storeManifest.js';
 import { SegmentedLog } from '../../../storage/log/SegmentedLog.js';
 import { SyncLogWriter } from '../../../storage/log/SyncLogWriter.js';
 
-interface ManifestMessage {
-  topic: string;
-  queueId: number;
-  queueOffset: number;
-  physicalOffset: number;
-  storeSize: number;
-  sysFlag: number;
-  tags: string;
-  keys: string;
-  storedBodyHex: string;
-  bodyText?: string;
-  uncompressedBodyText?: string;
-  msgId: string;
-  offsetMsgId: string;
-  dledgerIndex: number;
-  dledgerTerm: number;
-  dledgerEntryPos: number;
-  dledgerEntrySize: number;
-}
-
-interface Manifest {
-  stores: Array<{ name: string; tarball: string; root: string; messageCount: number; messages: ManifestMessage[] }>;
-}
-
-const manifest = JSON.parse(fs.readFileSync(fixturePath('store', 'manifest.json'), 'utf8')) as Manifest;
-const store = manifest.stores.find((s) => s.name === 'dledger-node2')!;
+const store = manifestStore('dledger-node2');
 
 // The 160 MiB index file is almost all zeros: extract once, then give each test a sparse copy.
 let extracted: string | undefined;
