@@ -1,9 +1,8 @@
 // mqadmin: RocketMQ's admin command line, with its sub-command names, options and output.
 import { Command, CommanderError } from 'commander';
-import { AdminApi } from '../../client/AdminApi.js';
+import { AdminApi, expectOk, jsonBody } from '../../client/AdminApi.js';
 import type { ClusterInfo, TopicRouteData } from '../../protocol/body/route.js';
 import { RequestCode } from '../../protocol/remoting/RequestCode.js';
-import { parseLenientJson } from '../../protocol/json/lenientJson.js';
 import { fixed, left, prettyFastJson, right, type PrettyValue } from './format.js';
 
 export interface AdminIo {
@@ -34,10 +33,8 @@ function sortedAddrs(addrs: Map<number, string>): Array<[number, string]> {
 }
 
 async function runtimeTable(api: AdminApi, addr: string): Promise<Record<string, string>> {
-  const res = await api.invokeBroker(addr, RequestCode.GET_BROKER_RUNTIME_INFO);
-  if (res.code !== 0) throw new Error(`CODE: ${res.code} DESC: ${res.remark ?? ''}`);
-  const doc = parseLenientJson(res.body?.toString('utf8') ?? '{}') as { table?: Record<string, string> };
-  return doc.table ?? {};
+  const res = expectOk(await api.invokeBroker(addr, RequestCode.GET_BROKER_RUNTIME_INFO));
+  return (jsonBody(res) as { table?: Record<string, string> }).table ?? {};
 }
 
 export async function clusterList(api: AdminApi, io: AdminIo, more: boolean): Promise<void> {
@@ -155,8 +152,8 @@ async function topicList(api: AdminApi, io: AdminIo, withClusters: boolean): Pro
       const master = route.brokerDatas[0]?.brokerAddrs.get(0);
       if (master) {
         const res = await api.invokeBroker(master, RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, { topic });
-        if (res.code === 0 && res.body) {
-          const list = (parseLenientJson(res.body.toString('utf8')) as { groupList?: unknown[] }).groupList ?? [];
+        if (res.code === 0) {
+          const list = (jsonBody(res) as { groupList?: unknown[] }).groupList ?? [];
           groups.push(...list.map(String));
         }
       }

@@ -1,5 +1,5 @@
-// Cuts captured remoting frames into header and body for the message-format tests (the real
-// frame codec lives in protocol/remoting; these tests only need the bytes).
+// Cuts captured remoting frames into header and body for the message-format tests.
+import { decodeCommand } from '../../../protocol/remoting/RemotingCommand.js';
 import { loadCapture, type CapturedFrame } from '../../helpers/fixtures.js';
 
 export interface CutFrame {
@@ -11,9 +11,8 @@ export interface CutFrame {
 export function cutFrame(frame: CapturedFrame): CutFrame {
   const bytes = frame.bytes;
   if (bytes.readUInt32BE(0) !== bytes.length - 4) throw new Error(`frame ${frame.i}: length prefix disagrees with its bytes`);
-  const headerLength = bytes.readUInt32BE(4) & 0xffffff;
-  const header = JSON.parse(bytes.toString('utf8', 8, 8 + headerLength)) as CutFrame['header'];
-  return { frame, header, body: bytes.subarray(8 + headerLength) };
+  const cmd = decodeCommand(bytes.subarray(4));
+  return { frame, header: cmd, body: cmd.body ?? Buffer.alloc(0) };
 }
 
 export function requests(capture: string, code: number): CutFrame[] {
