@@ -10,7 +10,8 @@ import { LogIndexer } from '../../storage/LogIndexer.js';
 import { EntryMagic } from '../../storage/log/entryCodec.js';
 import { SegmentedLog } from '../../storage/log/SegmentedLog.js';
 import { SyncLogWriter } from '../../storage/log/SyncLogWriter.js';
-import { encodeStoredMessage, setPhysicalOffset } from '../../protocol/message/index.js';
+import { setPhysicalOffset } from '../../protocol/message/index.js';
+import { storedRecord } from '../helpers/storedRecord.js';
 import { fixturePath } from '../helpers/fixtures.js';
 import { tempDir } from '../helpers/processes.js';
 
@@ -83,19 +84,11 @@ t.test('an index ahead of a cut log is trimmed, then catches up again', async (t
   const log = await SegmentedLog.open({ dir: path.join(root, 'log'), writer: new SyncLogWriter(), dataSegmentSize: 64 * 1024, indexSegmentSize: 4096 });
   t.teardown(() => log.close());
   const record = (queueOffset: number, physicalOffset: number): Buffer =>
-    encodeStoredMessage({
+    storedRecord({
       topic: 'T',
-      queueId: 0,
-      flag: 0,
       queueOffset,
       physicalOffset,
-      sysFlag: 0,
-      bornTimestamp: 1,
-      bornHost: { address: '127.0.0.1', port: 1 },
       storeTimestamp: 1000 + queueOffset,
-      storeHost: { address: '127.0.0.1', port: 2 },
-      reconsumeTimes: 0,
-      preparedTransactionOffset: 0,
       body: Buffer.from(`m${queueOffset}`),
       properties: { TAGS: 'a', KEYS: `k${queueOffset}` },
     });

@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { encodeStoredMessage, setPhysicalOffset } from '../../protocol/message/index.js';
+import { setPhysicalOffset } from '../../protocol/message/index.js';
+import { storedRecord } from '../helpers/storedRecord.js';
 import { IndexStore } from '../../storage/index/IndexStore.js';
 import { LogIndexer } from '../../storage/LogIndexer.js';
 import { LogRetentionSource } from '../../storage/LogRetention.js';
@@ -22,10 +23,8 @@ async function setup(t: Test, count: number): Promise<{ log: SegmentedLog; index
   const log = await SegmentedLog.open({ dir: path.join(root, 'log'), writer: new SyncLogWriter(), dataSegmentSize: 4096, indexSegmentSize: 512 });
   t.teardown(() => log.close());
   for (let i = 0; i < count; i++) {
-    const body = encodeStoredMessage({
-      topic: 'T', queueId: 0, flag: 0, queueOffset: i, physicalOffset: 0, sysFlag: 0, bornTimestamp: 1,
-      bornHost: { address: '127.0.0.1', port: 1 }, storeTimestamp: 1000 + i, storeHost: { address: '127.0.0.1', port: 2 },
-      reconsumeTimes: 0, preparedTransactionOffset: 0, body: Buffer.alloc(300, 0x61), properties: { KEYS: `k${i}` },
+    const body = storedRecord({
+      topic: 'T', queueOffset: i, storeTimestamp: 1000 + i, body: Buffer.alloc(300, 0x61), properties: { KEYS: `k${i}` },
     });
     // the log assigns the position (a file rollover moves it): patch the physical offset then
     log.append([{ magic: EntryMagic.MESSAGE, term: 1, body }], { beforeWrite: (_i, _index, pos) => setPhysicalOffset(body, 0, pos + 48) });

@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { decodeStoredMessage, encodeStoredMessage } from '../../../../protocol/message/index.js';
+import { decodeStoredMessage } from '../../../../protocol/message/index.js';
+import { storedRecord } from '../../../helpers/storedRecord.js';
 import { ResponseCode } from '../../../../protocol/remoting/ResponseCode.js';
 import type { ConsumeQueueEntry } from '../../../../storage/index/IndexStore.js';
 import { EntryMagic } from '../../../../storage/log/entryCodec.js';
@@ -24,17 +25,7 @@ import { tempDir } from '../../../helpers/processes.js';
 const SEGMENT = 4096;
 
 function message(topic: string, queueId: number, text: string, tags = 'a'): AppendRecord {
-  const record = encodeStoredMessage({
-    topic,
-    queueId,
-    flag: 0,
-    sysFlag: 0,
-    bornTimestamp: 1,
-    bornHost: { address: '127.0.0.1', port: 1 },
-    storeHost: { address: '127.0.0.1', port: 2 },
-    body: Buffer.from(text),
-    properties: { TAGS: tags, KEYS: text },
-  });
+  const record = storedRecord({ topic, queueId, body: Buffer.from(text), properties: { TAGS: tags, KEYS: text } });
   return { record, topic, queueId };
 }
 
