@@ -103,6 +103,8 @@ export interface CommitLog {
 
   /** The stored record at a commit-log offset; undefined when that part of the log is gone (retention) or not there. */
   readMessage(physicalOffset: number, size: number): Buffer | undefined;
+  /** The stored record whose commit-log offset a client gave (message ids, send-back); undefined when no message starts there. */
+  readMessageAt(physicalOffset: number): Buffer | undefined;
   /** smallest consume-queue offset still held (0 for an unknown queue) */
   minOffset(topic: string, queueId: number): number;
   /** next consume-queue offset of the applied state (0 for an unknown queue) */

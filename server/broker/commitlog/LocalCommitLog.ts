@@ -183,6 +183,18 @@ export class LocalCommitLog implements CommitLog {
     return e.body;
   }
 
+  readMessageAt(physicalOffset: number): Buffer | undefined {
+    const pos = physicalOffset - ENTRY_HEADER_SIZE;
+    if (!Number.isSafeInteger(pos) || pos < this.log.startPosition || pos >= this.log.endPosition) return undefined;
+    try {
+      const e = this.log.entryAtPosition(pos);
+      return e.magic === EntryMagic.MESSAGE ? e.body : undefined;
+    } catch {
+      // an offset a client made up, or one inside an entry: no message starts there
+      return undefined;
+    }
+  }
+
   minOffset(topic: string, queueId: number): number {
     return this.indexStore.minOffset(topic, queueId);
   }

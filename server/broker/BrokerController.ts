@@ -1,0 +1,222 @@
+// Starts and stops one broker: the commit log (single node here; the Raft log in the DLedger
+// issue), the managers built on it, the remoting server with the processors, long polling,
+// and the name server registration.
+import { randomInt } from 'node:crypto';
+import path from 'node:path';
+import type { RemotingConnection } from '../../client/RemotingConnection.js';
+import { RemotingClient } from '../../client/RemotingClient.js';
+import { NotifyConsumerIdsChangedRequestHeader } from '../../protocol/header/broker.js';
+import { UniqKeyGenerator } from '../../protocol/message/index.js';
+import { createRequest } from '../../protocol/remoting/RemotingCommand.js';
+import { RequestCode } from '../../protocol/remoting/RequestCode.js';
+import type { BrokerConfig } from '../config/BrokerConfig.js';
+import { delayLevelsMs, formatHostPort } from '../config/valueTypes.js';
+import type { Logger } from '../log.js';
+import { RemotingServer } from '../remoting/RemotingServer.js';
+import type { BrokerContext } from './BrokerContext.js';
+import { BrokerRegistration } from './BrokerRegistration.js';
+import { BrokerStats } from './BrokerStats.js';
+import { ClientRegistry, type ConsumerGroupInfo } from './client/ClientRegistry.js';
+import { RebalanceLockManager } from './client/RebalanceLockManager.js';
+import type { CommitLog } from './commitlog/CommitLog.js';
+import { LocalCommitLog } from './commitlog/LocalCommitLog.js';
+import { ConsumerOffsetManager } from './ConsumerOffsetManager.js';
+import { MessageWriter } from './MessageWriter.js';
+import { decodeBrokerMetadata } from './metadata/BrokerMetadata.js';
+import { registerAdminProcessor } from './processor/AdminProcessor.js';
+import { registerClientProcessor } from './processor/ClientProcessor.js';
+import { registerOffsetProcessor } from './processor/OffsetProcessor.js';
+import { registerPullProcessor } from './processor/PullMessageProcessor.js';
+import { registerSendBackProcessor } from './processor/SendBackProcessor.js';
+import { registerSendProcessor } from './processor/SendMessageProcessor.js';
+import { PullHoldService } from './PullHoldService.js';
+import { ScheduleMessageService } from './ScheduleMessageService.js';
+import { SubscriptionGroupManager } from './SubscriptionGroupManager.js';
+import { TopicConfigManager } from './TopicConfigManager.js';
+
+export interface BrokerControllerOptions {
+  config: BrokerConfig;
+  log: Logger;
+  /** the config file, for GET_BROKER_CONFIG's answer */
+  configFile?: string | undefined;
+  now?: () => number;
+}
+
+/** Where the single-node log and the index live under storePathRootDir. */
+export function storeDirs(config: BrokerConfig): { logDir: string; indexDir: string } {
+  return { logDir: path.join(config.storePathRootDir, 'raftlog'), indexDir: path.join(config.storePathRootDir, 'index-rocksdb') };
+}
+
+export class BrokerController {
+  readonly config: BrokerConfig;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  server!: RemotingServer;
+  commitLog!: CommitLog;
+  ctx!: BrokerContext;
+  private registration: BrokerRegistration | undefined;
+  private schedule: ScheduleMessageService | undefined;
+  private readonly client = new RemotingClient({ log: () => undefined });
+  private timers: NodeJS.Timeout[] = [];
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly opts: BrokerControllerOptions) {
+    this.config = opts.config;
+    this.log = opts.log;
+    this.now = opts.now ?? Date.now;
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  /** "ip:port" this broker publishes */
+  get brokerAddr(): string {
+    return `${this.config.brokerIP1}:${this.server.port}`;
+  }
+
+  async start(): Promise<void> {
+    const c = this.config;
+    const delayLevelMillis = delayLevelsMs(c.messageDelayLevel) ?? [];
+    const { logDir, indexDir } = storeDirs(c);
+    this.commitLog = await LocalCommitLog.open({
+      logDir,
+      indexDir,
+      flushDiskType: c.flushDiskType,
+      flushIntervalCommitLog: c.flushIntervalCommitLog,
+      decodeMetadata: decodeBrokerMetadata,
+      dispatchOptions: { delayLevelMillis },
+      log: this.log,
+      now: this.now,
+    });
+    try {
+      await this.startOnLog(delayLevelMillis);
+    } catch (e) {
+      await this.commitLog.close().catch(() => undefined);
+      await this.server?.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async startOnLog(delayLevelMillis: number[]): Promise<void> {
+    const c = this.config;
+    const log = this.commitLog;
+    this.server = new RemotingServer({
+      port: c.listenPort,
+      log: this.log,
+      idleTimeoutMs: c.serverChannelMaxIdleTimeSeconds * 1000,
+      backlog: c.serverSocketBacklog,
+    });
+    const topics = new TopicConfigManager(log, {
+      brokerName: c.brokerName,
+      brokerClusterName: c.brokerClusterName,
+      defaultTopicQueueNums: c.defaultTopicQueueNums,
+      autoCreateTopicEnable: c.autoCreateTopicEnable,
+      clusterTopicEnable: c.clusterTopicEnable,
+      brokerTopicEnable: c.brokerTopicEnable,
+      traceTopicEnable: c.traceTopicEnable,
+      msgTraceTopicName: c.msgTraceTopicName,
+      delayLevels: delayLevelMillis.length,
+      now: this.now,
+    });
+    const groups = new SubscriptionGroupManager(log);
+    const offsets = new ConsumerOffsetManager(log, { log: this.log });
+    await Promise.all([topics.load(), groups.load(), offsets.load()]);
+    const clients = new ClientRegistry({
+      now: this.now,
+      log: this.log,
+      onConsumerIdsChanged: (g) => this.notifyConsumerIdsChanged(g),
+    });
+    const holds = new PullHoldService({ now: this.now });
+    log.onApplied((batch) => holds.onMessages(batch.messages));
+    const stats = new BrokerStats(this.now);
+    await this.server.listen();
+    const storeHost = `${c.brokerIP1}:${this.server.port}`;
+    this.ctx = {
+      config: c,
+      commitLog: log,
+      topics,
+      groups,
+      offsets,
+      clients,
+      holds,
+      stats,
+      uniqKeys: new UniqKeyGenerator({ ip: c.brokerIP1, pid: process.pid & 0xffff, processValue: randomInt(0x7fffffff) }),
+      storeHost,
+      delayLevelMillis,
+      log: this.log,
+      now: this.now,
+      brokerId: () => 0,
+      registerSoon: () => this.registration?.registerSoon(),
+    };
+    const writer = new MessageWriter(this.ctx);
+    const locks = new RebalanceLockManager(this.now);
+    registerSendProcessor(this.server, this.ctx, writer);
+    registerPullProcessor(this.server, this.ctx);
+    registerClientProcessor(this.server, this.ctx, locks);
+    registerOffsetProcessor(this.server, this.ctx);
+    registerSendBackProcessor(this.server, this.ctx, writer);
+    registerAdminProcessor(this.server, this.ctx, { configFile: this.opts.configFile });
+    this.server.onConnectionClosed((conn) => clients.connectionClosed(conn));
+    holds.start();
+    topics.onChange(() => this.registration?.registerSoon());
+
+    this.schedule = new ScheduleMessageService(this.ctx, writer);
+    await this.schedule.start();
+
+    this.timers.push(setInterval(() => clients.scanExpired(), 10_000), setInterval(() => stats.sample(), 1000));
+    for (const t of this.timers) t.unref();
+
+    this.registration = new BrokerRegistration({
+      namesrvAddrs: c.namesrvAddr.map(formatHostPort),
+      client: this.client,
+      identity: () => ({
+        clusterName: c.brokerClusterName,
+        brokerName: c.brokerName,
+        brokerAddr: storeHost,
+        haServerAddr: `${c.brokerIP2}:${c.haListenPort}`,
+        brokerId: this.ctx.brokerId(),
+      }),
+      topics: () => ({ dataVersion: topics.dataVersion, table: topics.all() }),
+      periodMs: c.registerNameServerPeriod,
+      timeoutMs: c.registerBrokerTimeoutMills,
+      log: this.log,
+    });
+    await this.registration.start();
+    this.log(`broker ${c.brokerName} (${c.brokerClusterName}) listening on ${storeHost}, store ${storeDirs(c).logDir}`);
+  }
+
+  private notifyConsumerIdsChanged(g: ConsumerGroupInfo): void {
+    if (!this.config.notifyConsumerIdsChangedEnable) return;
+    const groupConfig = this.ctx?.groups.get(g.groupName);
+    if (groupConfig && !groupConfig.notifyConsumerIdsChangedEnable) return;
+    const ext = NotifyConsumerIdsChangedRequestHeader.encode({ consumerGroup: g.groupName });
+    for (const ch of g.channels.values()) {
+      const conn: RemotingConnection = ch.conn;
+      if (conn.isClosed) continue;
+      try {
+        conn.invokeOneway(createRequest({ code: RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, extFields: ext, oneway: true }));
+      } catch (e) {
+        this.log(`notify ${ch.clientId} of group ${g.groupName} failed: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Clean stop: unregister, answer held pulls, write offsets, close the log. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    await this.registration?.stop(true);
+    this.schedule?.stop();
+    this.ctx?.holds.stop();
+    await this.server?.close();
+    await this.ctx?.offsets.stop().catch((e: unknown) => this.log(`consumer offsets not written at stop: ${(e as Error).message}`));
+    await this.schedule?.whenIdle();
+    await this.commitLog.close();
+    this.client.close();
+  }
+}

@@ -1,0 +1,208 @@
+// PULL_MESSAGE (11) and LITE_PULL_MESSAGE (361): RocketMQ's checks, the tag filter on the
+// consume queue's hash codes, the status table of spec §4.2, long polling through the hold
+// service, and the pull body made of the stored records as they are in the log.
+import type { RemotingConnection } from '../../../client/RemotingConnection.js';
+import { Perm } from '../../../protocol/body/TopicConfig.js';
+import { PullMessageRequestHeader, PullMessageResponseHeader } from '../../../protocol/header/broker.js';
+import { matchesTagsCode, parseTagSubscription, type TagSubscription } from '../../../protocol/message/index.js';
+import { RemotingError } from '../../../protocol/remoting/errors.js';
+import { createResponse, type RemotingCommand } from '../../../protocol/remoting/RemotingCommand.js';
+import { RequestCode } from '../../../protocol/remoting/RequestCode.js';
+import { ResponseCode } from '../../../protocol/remoting/ResponseCode.js';
+import type { RemotingServer } from '../../remoting/RemotingServer.js';
+import type { BrokerContext } from '../BrokerContext.js';
+
+export const PullSysFlag = {
+  COMMIT_OFFSET: 0x1,
+  SUSPEND: 0x2,
+  SUBSCRIPTION: 0x4,
+  CLASS_FILTER: 0x8,
+  LITE_PULL: 0x10,
+} as const;
+
+/** Java's in-memory transfer caps: at most this many messages / bytes per answer. */
+export const MAX_PULL_MESSAGES = 32;
+export const MAX_PULL_BYTES = 256 * 1024;
+/** consume-queue entries scanned per pull when the filter drops messages */
+export const MAX_SCANNED_ENTRIES = 800;
+
+type Header = ReturnType<typeof PullMessageRequestHeader.decode>;
+
+interface PullOutcome {
+  code: number;
+  remark: string;
+  nextBeginOffset: number;
+  minOffset: number;
+  maxOffset: number;
+  body?: Buffer;
+  count: number;
+}
+
+export function registerPullProcessor(server: RemotingServer, ctx: BrokerContext): PullMessageProcessor {
+  const p = new PullMessageProcessor(ctx);
+  server.register(RequestCode.PULL_MESSAGE, (req, conn) => p.process(req, conn));
+  server.register(RequestCode.LITE_PULL_MESSAGE, (req, conn) => p.process(req, conn));
+  return p;
+}
+
+function fail(code: number, message: string): never {
+  throw new RemotingError(code, message);
+}
+
+export class PullMessageProcessor {
+  constructor(private readonly ctx: BrokerContext) {}
+
+  async process(req: RemotingCommand, conn: RemotingConnection): Promise<RemotingCommand | null> {
+    const h = PullMessageRequestHeader.decode(req.extFields);
+    const filter = await this.check(h);
+    const ctx = this.ctx;
+    const master = ctx.brokerId() === 0;
+    if ((h.sysFlag & PullSysFlag.COMMIT_OFFSET) !== 0 && master && h.commitOffset >= 0) {
+      ctx.offsets.commit(h.consumerGroup, h.topic, h.queueId, h.commitOffset);
+    }
+    const first = await this.pull(h, filter);
+    const suspend = (h.sysFlag & PullSysFlag.SUSPEND) !== 0;
+    if (first.code !== ResponseCode.PULL_NOT_FOUND || !suspend) return this.answer(req, first);
+
+    const holdMs = ctx.config.longPollingEnable ? Math.max(0, h.suspendTimeoutMillis) : ctx.config.shortPollingTimeMills;
+    return new Promise<RemotingCommand | null>((resolve) => {
+      let done = false;
+      const held = ctx.holds.hold({
+        topic: h.topic,
+        queueId: h.queueId,
+        offset: h.queueOffset,
+        deadline: ctx.now() + holdMs,
+        matches: (code) => matchesTagsCode(filter, code),
+        isGone: () => conn.isClosed,
+        wake: () => {
+          if (done) return;
+          done = true;
+          if (conn.isClosed) return resolve(null);
+          this.pull(h, filter).then(
+            (o) => resolve(this.answer(req, o)),
+            (e: unknown) =>
+              resolve(createResponse(req, e instanceof RemotingError ? e.code : ResponseCode.SYSTEM_ERROR, { remark: (e as Error).message })),
+          );
+        },
+      });
+      if (!held) {
+        done = true;
+        resolve(this.answer(req, first));
+      }
+    });
+  }
+
+  private answer(req: RemotingCommand, o: PullOutcome): RemotingCommand {
+    const ctx = this.ctx;
+    if (o.count > 0) ctx.stats.getTotal += o.count;
+    return createResponse(req, o.code, {
+      remark: o.remark,
+      extFields: PullMessageResponseHeader.encode({
+        suggestWhichBrokerId: ctx.brokerId() === 0 ? 0 : ctx.brokerId(),
+        nextBeginOffset: o.nextBeginOffset,
+        minOffset: o.minOffset,
+        maxOffset: o.maxOffset,
+      }),
+      body: o.body,
+    });
+  }
+
+  /** Java's checks, in Java's order; returns the filter to apply. */
+  private async check(h: Header): Promise<TagSubscription> {
+    const ctx = this.ctx;
+    if ((ctx.config.brokerPermission & Perm.READ) === 0) {
+      fail(ResponseCode.NO_PERMISSION, `the broker[${ctx.config.brokerIP1}] pulling message is forbidden`);
+    }
+    const group = await ctx.groups.findOrCreate(h.consumerGroup, ctx.config.autoCreateSubscriptionGroup && ctx.commitLog.isWritable);
+    if (!group) fail(ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group [${h.consumerGroup}] does not exist`);
+    if (!group.consumeEnable) fail(ResponseCode.NO_PERMISSION, `subscription group no permission, ${h.consumerGroup}`);
+    const topic = ctx.topics.get(h.topic);
+    if (!topic) fail(ResponseCode.TOPIC_NOT_EXIST, `topic[${h.topic}] not exist, apply first please!`);
+    if ((topic.perm & Perm.READ) === 0) fail(ResponseCode.NO_PERMISSION, `the topic[${h.topic}] pulling message is forbidden`);
+    if (h.queueId < 0 || h.queueId >= topic.readQueueNums) {
+      fail(ResponseCode.SYSTEM_ERROR, `queueId[${h.queueId}] is illegal, topic:[${h.topic}] topicConfig.readQueueNums:[${topic.readQueueNums}]`);
+    }
+    if ((h.sysFlag & PullSysFlag.SUBSCRIPTION) !== 0) {
+      if (h.expressionType !== undefined && h.expressionType !== 'TAG') {
+        fail(ResponseCode.SUBSCRIPTION_PARSE_FAILED, `the broker does not filter by ${h.expressionType}; only TAG expressions are supported`);
+      }
+      const f = parseTagSubscription(h.subscription);
+      if (!f) fail(ResponseCode.SUBSCRIPTION_PARSE_FAILED, `parse the consumer's subscription[${h.subscription ?? ''}] failed, group: ${h.consumerGroup}`);
+      return f;
+    }
+    const info = ctx.clients.consumers.get(h.consumerGroup);
+    if (!info) fail(ResponseCode.SUBSCRIPTION_NOT_EXIST, `the consumer's group info not exist, group: ${h.consumerGroup}`);
+    if (!group.consumeBroadcastEnable && info.messageModel === 'BROADCASTING') {
+      fail(ResponseCode.NO_PERMISSION, `the consumer group[${h.consumerGroup}] can not consume by broadcast way`);
+    }
+    const sub = info.subscriptions.get(h.topic);
+    if (!sub) fail(ResponseCode.SUBSCRIPTION_NOT_EXIST, `the consumer's subscription not exist, group: ${h.consumerGroup}, topic: ${h.topic}`);
+    if (sub.subVersion < h.subVersion) {
+      fail(ResponseCode.SUBSCRIPTION_NOT_LATEST, `the consumer's subscription not latest, group: ${h.consumerGroup}`);
+    }
+    return sub.filter;
+  }
+
+  /** Reads what the request asks for and maps the result to spec §4.2's status table. */
+  async pull(h: Header, filter: TagSubscription): Promise<PullOutcome> {
+    const log = this.ctx.commitLog;
+    const min = log.minOffset(h.topic, h.queueId);
+    const max = log.maxOffset(h.topic, h.queueId);
+    const off = h.queueOffset;
+    const base = { minOffset: min, maxOffset: max, count: 0 };
+    if (max === 0) {
+      return off === 0
+        ? { ...base, code: ResponseCode.PULL_NOT_FOUND, remark: 'NO_MESSAGE_IN_QUEUE', nextBeginOffset: 0 }
+        : { ...base, code: ResponseCode.PULL_OFFSET_MOVED, remark: 'NO_MESSAGE_IN_QUEUE', nextBeginOffset: 0 };
+    }
+    if (off < min) return { ...base, code: ResponseCode.PULL_OFFSET_MOVED, remark: 'OFFSET_TOO_SMALL', nextBeginOffset: min };
+    if (off === max) return { ...base, code: ResponseCode.PULL_NOT_FOUND, remark: 'OFFSET_OVERFLOW_ONE', nextBeginOffset: off };
+    if (off > max) return { ...base, code: ResponseCode.PULL_OFFSET_MOVED, remark: 'OFFSET_OVERFLOW_BADLY', nextBeginOffset: max };
+
+    const maxMsgs = Math.max(1, Math.min(h.maxMsgNums, MAX_PULL_MESSAGES));
+    const maxBytes = Math.min(h.maxMsgBytes !== undefined && h.maxMsgBytes > 0 ? h.maxMsgBytes : MAX_PULL_BYTES, MAX_PULL_BYTES);
+    const parts: Buffer[] = [];
+    let bytes = 0;
+    let next = off;
+    let scanned = 0;
+    let missing = false;
+    outer: while (scanned < MAX_SCANNED_ENTRIES && next < max) {
+      const want = Math.min(MAX_SCANNED_ENTRIES - scanned, filter.all ? maxMsgs - parts.length : 64);
+      const entries = await log.readConsumeQueue(h.topic, h.queueId, next, want);
+      if (entries.length === 0) break;
+      for (const e of entries) {
+        if (e.queueOffset !== next) {
+          // a hole below min (retention) or a gap: skip to what is there
+          next = e.queueOffset;
+        }
+        scanned++;
+        if (matchesTagsCode(filter, e.tagsCode)) {
+          if (parts.length > 0 && bytes + e.size > maxBytes) break outer;
+          const rec = log.readMessage(e.physicalOffset, e.size);
+          if (!rec) {
+            missing = true;
+            next = e.queueOffset + 1;
+            continue;
+          }
+          parts.push(rec);
+          bytes += rec.length;
+        }
+        next = e.queueOffset + 1;
+        if (parts.length >= maxMsgs) break outer;
+      }
+    }
+    if (parts.length > 0) {
+      return {
+        ...base,
+        code: ResponseCode.SUCCESS,
+        remark: 'FOUND',
+        nextBeginOffset: next,
+        body: parts.length === 1 ? parts[0] : Buffer.concat(parts, bytes),
+        count: parts.length,
+      };
+    }
+    if (missing) return { ...base, code: ResponseCode.PULL_RETRY_IMMEDIATELY, remark: 'MESSAGE_WAS_REMOVING', nextBeginOffset: next };
+    if (next > off) return { ...base, code: ResponseCode.PULL_RETRY_IMMEDIATELY, remark: 'NO_MATCHED_MESSAGE', nextBeginOffset: next };
+    return { ...base, code: ResponseCode.PULL_NOT_FOUND, remark: 'OFFSET_FOUND_NULL', nextBeginOffset: off };
+  }
+}
