@@ -31,4 +31,6 @@ export interface BrokerContext {
   brokerId(): number;
   /** tells the name servers now (a topic was created or changed) */
   registerSoon(): void;
+  /** registers with every name server and resolves when they answered (admin topic changes, as Java does) */
+  registerNow(): Promise<void>;
 }

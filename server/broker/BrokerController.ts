@@ -148,6 +148,7 @@ export class BrokerController {
       now: this.now,
       brokerId: () => 0,
       registerSoon: () => this.registration?.registerSoon(),
+      registerNow: () => this.registration?.registerAll() ?? Promise.resolve(),
     };
     const writer = new MessageWriter(this.ctx);
     const locks = new RebalanceLockManager(this.now);

@@ -35,7 +35,7 @@ export class BrokerRegistration {
   private timer: NodeJS.Timeout | undefined;
   private soonTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private again = false;
+  private again: Promise<void> | undefined;
   private stopped = false;
   /** identity used by the last registration, so a role change can unregister the old id */
   private last: RegistrationIdentity | undefined;
@@ -57,19 +57,21 @@ export class BrokerRegistration {
     this.soonTimer.unref();
   }
 
-  /** Registers with every name server; failures are logged, the next period retries. */
+  /**
+   * Registers with every name server; failures are logged, the next period retries. While
+   * one registration runs, callers wait for the one after it, which sees their change.
+   */
   registerAll(): Promise<void> {
     if (this.stopped) return Promise.resolve();
     if (this.running) {
-      this.again = true;
-      return this.running;
+      this.again ??= this.running.then(() => {
+        this.again = undefined;
+        return this.registerAll();
+      });
+      return this.again;
     }
     this.running = this.registerOnce().finally(() => {
       this.running = undefined;
-      if (this.again) {
-        this.again = false;
-        void this.registerAll();
-      }
     });
     return this.running;
   }

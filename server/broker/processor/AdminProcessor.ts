@@ -54,7 +54,7 @@ export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContex
         order: h.order,
       }),
     );
-    ctx.registerSoon();
+    await ctx.registerNow();
     return ok(req);
   });
 
@@ -64,7 +64,7 @@ export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContex
     if (!ctx.commitLog.isWritable) fail(ResponseCode.SERVICE_NOT_AVAILABLE, 'this broker does not take writes now (not the master)');
     await ctx.topics.delete(h.topic);
     for (const g of ctx.offsets.groupsOfTopic(h.topic)) await ctx.offsets.delete(g, h.topic);
-    ctx.registerSoon();
+    await ctx.registerNow();
     return ok(req);
   });
 
