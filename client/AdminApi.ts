@@ -9,10 +9,10 @@ import { encodeSubscriptionGroupConfig, type SubscriptionGroupConfig } from '../
 import type { TopicConfig } from '../protocol/body/TopicConfig.js';
 import { decodeTopicConfigWrapper, type TopicConfigWrapper } from '../protocol/body/TopicConfigWrapper.js';
 import { decodeTopicStatsTable, type TopicStatsTable } from '../protocol/body/TopicStatsTable.js';
-import type { MessageQueue } from '../protocol/body/MessageQueue.js';
+import { MessageQueueMap, type MessageQueue } from '../protocol/body/MessageQueue.js';
 import * as B from '../protocol/header/broker.js';
 import { decodeStoredMessage, decodeStoredMessages, type StoredMessage } from '../protocol/message/recordDecoder.js';
-import { clusterInfoFromJson, topicRouteDataFromJson, type ClusterInfo, type TopicRouteData } from '../protocol/body/route.js';
+import { clusterInfoFromJson, topicRouteDataFromJson, type BrokerData, type ClusterInfo, type TopicRouteData } from '../protocol/body/route.js';
 import * as H from '../protocol/header/namesrv.js';
 import { parseLenientJson } from '../protocol/json/lenientJson.js';
 import { RemotingError } from '../protocol/remoting/errors.js';
@@ -102,6 +102,53 @@ export class AdminApi {
       const req = createRequest({ code: RequestCode.DELETE_KV_CONFIG, extFields: H.DeleteKVConfigRequestHeader.encode({ namespace, key }) });
       expectOk(await this.client.invoke(addr, req, this.timeoutMs));
     }
+  }
+
+  // ---- what DefaultMQAdminExt does over several brokers -----------------------------------
+
+  /** Topic stats from every broker of the topic's route (master, else any address), merged. */
+  async examineTopicStats(topic: string): Promise<TopicStatsTable> {
+    const route = await this.getTopicRoute(topic);
+    const merged: TopicStatsTable = { offsetTable: new MessageQueueMap() };
+    for (const b of route.brokerDatas) {
+      const addr = selectBrokerAddr(b);
+      if (addr) merged.offsetTable.putAll((await this.getTopicStatsInfo(addr, topic)).offsetTable);
+    }
+    if (merged.offsetTable.size === 0) throw new Error('Not found the topic stats info');
+    return merged;
+  }
+
+  /** Consume stats of a group from every broker that holds its retry topic, merged. */
+  async examineConsumeStats(consumerGroup: string, topic?: string): Promise<ConsumeStats> {
+    const route = await this.getTopicRoute(`%RETRY%${consumerGroup}`);
+    const merged: ConsumeStats = { offsetTable: new MessageQueueMap(), consumeTps: 0 };
+    for (const b of route.brokerDatas) {
+      const addr = selectBrokerAddr(b);
+      if (!addr) continue;
+      const stats = await this.getConsumeStats(addr, consumerGroup, topic);
+      merged.offsetTable.putAll(stats.offsetTable);
+      merged.consumeTps += stats.consumeTps;
+    }
+    if (merged.offsetTable.size === 0) {
+      throw new RemotingError(
+        ResponseCode.CONSUMER_NOT_ONLINE,
+        'Not found the consumer group consume stats, because return offset table is empty, maybe the consumer not consume any message',
+      );
+    }
+    return merged;
+  }
+
+  /** The group's connections, asked of one broker of its retry topic (or of `brokerAddr`). */
+  async examineConsumerConnection(consumerGroup: string, brokerAddr?: string): Promise<ConsumerConnection> {
+    let addr = brokerAddr;
+    if (!addr) {
+      const route = await this.getTopicRoute(`%RETRY%${consumerGroup}`);
+      const b = route.brokerDatas[0];
+      addr = b ? selectBrokerAddr(b) : undefined;
+    }
+    const cc = addr ? await this.getConsumerConnectionList(addr, consumerGroup) : undefined;
+    if (!cc || cc.connectionSet.length === 0) throw new RemotingError(ResponseCode.CONSUMER_NOT_ONLINE, 'Not found the consumer group connection');
+    return cc;
   }
 
   // ---- broker admin calls -------------------------------------------------------------
@@ -238,9 +285,11 @@ export class AdminApi {
         bname: m.brokerName,
       }),
     );
-    const res = expectOk(await this.invokeBroker(addr, RequestCode.SEND_MESSAGE_V2, ext, m.body));
+    const res = await this.invokeBroker(addr, RequestCode.SEND_MESSAGE_V2, ext, m.body);
+    const sendStatus = SEND_STATUS_BY_CODE.get(res.code);
+    if (!sendStatus) expectOk(res);
     const h = B.SendMessageResponseHeader.decode(res.extFields);
-    return { offsetMsgId: h.msgId, queueId: h.queueId, queueOffset: h.queueOffset };
+    return { sendStatus: sendStatus ?? 'SEND_OK', offsetMsgId: h.msgId, queueId: h.queueId, queueOffset: h.queueOffset };
   }
 
   /** One PULL_MESSAGE without suspending; the status names are the Java client's PullStatus. */
@@ -281,7 +330,18 @@ export interface SendRequest {
   brokerName?: string;
 }
 
+/** The Java client's SendStatus by response code. */
+const SEND_STATUS_BY_CODE = new Map<number, SendStatus>([
+  [0, 'SEND_OK'],
+  [10, 'FLUSH_DISK_TIMEOUT'],
+  [11, 'FLUSH_SLAVE_TIMEOUT'],
+  [12, 'SLAVE_NOT_AVAILABLE'],
+]);
+
+export type SendStatus = 'SEND_OK' | 'FLUSH_DISK_TIMEOUT' | 'FLUSH_SLAVE_TIMEOUT' | 'SLAVE_NOT_AVAILABLE';
+
 export interface SendResponse {
+  sendStatus: SendStatus;
   /** the broker's msgId header: the offset message id */
   offsetMsgId: string;
   queueId: number;
@@ -319,6 +379,11 @@ function pullStatusOf(code: number): PullStatus | undefined {
     default:
       return undefined;
   }
+}
+
+/** BrokerData.selectBrokerAddr: the master, else the first address. */
+export function selectBrokerAddr(b: BrokerData): string | undefined {
+  return b.brokerAddrs.get(0) ?? [...b.brokerAddrs.entries()].sort((x, y) => x[0] - y[0])[0]?.[1];
 }
 
 export function expectOk(res: RemotingCommand): RemotingCommand {
