@@ -10,9 +10,37 @@ export function right(value: unknown, width: number): string {
   return s.length >= width ? s : ' '.repeat(width - s.length) + s;
 }
 
-/** Java's %.Nf uses HALF_UP rounding; toFixed is close enough except on exact binary ties. */
+/**
+ * Java's %.Nf: HALF_UP rounding of the shortest decimal text of the double (so 0.205 gives
+ * "0.21", where toFixed, rounding the binary value 0.20499..., gives "0.20").
+ */
 export function fixed(n: number, digits: number): string {
-  return n.toFixed(digits);
+  if (!Number.isFinite(n)) return String(n);
+  const negative = n < 0 || Object.is(n, -0);
+  const text = Math.abs(n).toFixed(20).replace(/0+$/, '');
+  const shortest = Math.abs(n).toString().includes('e') ? text : Math.abs(n).toString();
+  const [int, frac = ''] = shortest.split('.') as [string, string?];
+  if (frac.length <= digits) return `${negative && n !== 0 ? '-' : ''}${int}${digits > 0 ? '.' + frac.padEnd(digits, '0') : ''}`;
+  // Round the decimal digits half up, carrying through the integer part.
+  const all = (int + frac.slice(0, digits)).split('').map(Number);
+  if ((frac.charCodeAt(digits) - 48) >= 5) {
+    let i = all.length - 1;
+    while (i >= 0) {
+      if (all[i] === 9) {
+        all[i] = 0;
+        i--;
+      } else {
+        all[i] = (all[i] as number) + 1;
+        break;
+      }
+    }
+    if (i < 0) all.unshift(1);
+  }
+  const joined = all.join('');
+  const intPart = joined.slice(0, joined.length - digits) || '0';
+  const fracPart = joined.slice(joined.length - digits);
+  const out = digits > 0 ? `${intPart}.${fracPart}` : intPart;
+  return negative && /[1-9]/.test(out) ? `-${out}` : out;
 }
 
 /**

@@ -290,7 +290,7 @@ export function registerMessageCommands(program: Command, io: AdminIo): void {
           }
           const addr = formatHostAddress(where);
           const m = await api.viewMessage(addr, where.offset);
-          const dir = io.msgBodyDir ?? DEFAULT_BODY_DIR;
+          const dir = io.msgBodyDir ?? io.env.MQADMIN_MSG_BODY_DIR ?? DEFAULT_BODY_DIR;
           fs.mkdirSync(dir, { recursive: true });
           const bodyPath = path.join(dir, m.msgId);
           fs.writeFileSync(bodyPath, bodyOf(m));
