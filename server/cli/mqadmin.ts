@@ -4,28 +4,13 @@ import { AdminApi, expectOk, jsonBody } from '../../client/AdminApi.js';
 import type { ClusterInfo, TopicRouteData } from '../../protocol/body/route.js';
 import { RequestCode } from '../../protocol/remoting/RequestCode.js';
 import { fixed, left, prettyFastJson, right, type PrettyValue } from './format.js';
+import { withApi, type AdminIo } from './admin/context.js';
+import { registerBrokerCommands } from './admin/brokerCommands.js';
+import { registerConsumerCommands } from './admin/consumerCommands.js';
+import { registerMessageCommands } from './admin/messageCommands.js';
+import { registerTopicCommands } from './admin/topicCommands.js';
 
-export interface AdminIo {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  env: NodeJS.ProcessEnv;
-  now: () => number;
-}
-
-function namesrvOf(opts: { namesrvAddr?: string }, io: AdminIo): string {
-  const addr = opts.namesrvAddr ?? io.env.NAMESRV_ADDR;
-  if (!addr) throw new Error('no name server address: give -n host:port or set NAMESRV_ADDR');
-  return addr;
-}
-
-async function withApi<T>(opts: { namesrvAddr?: string }, io: AdminIo, fn: (api: AdminApi) => Promise<T>): Promise<T> {
-  const api = new AdminApi(namesrvOf(opts, io));
-  try {
-    return await fn(api);
-  } finally {
-    api.close();
-  }
-}
+export type { AdminIo };
 
 /** Java iterates a HashMap<Long, String> of small ids in ascending order. */
 function sortedAddrs(addrs: Map<number, string>): Array<[number, string]> {
@@ -246,6 +231,10 @@ export function buildAdminProgram(io: AdminIo): Command {
       });
     });
 
+  registerTopicCommands(program, io);
+  registerConsumerCommands(program, io);
+  registerBrokerCommands(program, io);
+  registerMessageCommands(program, io);
   return program;
 }
 
