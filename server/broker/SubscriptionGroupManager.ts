@@ -2,7 +2,17 @@
 // groups exist on every node without being written.
 import type { AppliedBatch, CommitLog } from './commitlog/CommitLog.js';
 import { subscriptionGroupRecord } from './metadata/BrokerMetadata.js';
-import { subscriptionGroupConfig, subscriptionGroupFromJson, type SubscriptionGroupConfig } from './metadata/SubscriptionGroupConfig.js';
+import {
+  subscriptionGroupConfig,
+  subscriptionGroupConfigFromJson,
+  type SubscriptionGroupConfig,
+} from '../../protocol/body/SubscriptionGroupConfig.js';
+
+/** A stored or sent config; the name it is kept under wins over a missing groupName. */
+export function groupConfigFromJson(name: string, v: unknown): SubscriptionGroupConfig {
+  const c = subscriptionGroupConfigFromJson(v);
+  return c.groupName === '' ? { ...c, groupName: name } : c;
+}
 
 /** Groups Java's SubscriptionGroupManager creates at start. */
 const SYSTEM_GROUPS = [
@@ -34,7 +44,7 @@ export class SubscriptionGroupManager {
 
   async load(): Promise<void> {
     for (const [name, json] of await this.log.index.listMetadata('subscriptionGroup')) {
-      this.user.set(name, subscriptionGroupFromJson(name, JSON.parse(json)));
+      this.user.set(name, groupConfigFromJson(name, JSON.parse(json)));
     }
     this.log.onApplied((batch) => this.onApplied(batch));
   }
@@ -43,7 +53,7 @@ export class SubscriptionGroupManager {
     for (const m of batch.metadata) {
       if (m.kind !== 'subscriptionGroup') continue;
       if (m.value === null) this.user.delete(m.name);
-      else this.user.set(m.name, subscriptionGroupFromJson(m.name, JSON.parse(m.value)));
+      else this.user.set(m.name, groupConfigFromJson(m.name, JSON.parse(m.value)));
     }
   }
 

@@ -2,6 +2,13 @@
 // subscriptions from their heartbeats. Consumers of a group are told (NOTIFY_CONSUMER_IDS_CHANGED)
 // when its members change; clients silent for channelExpiredTimeout are dropped.
 import type { RemotingConnection } from '../../../client/RemotingConnection.js';
+import type {
+  ConsumeFromWhere,
+  ConsumeType,
+  ConsumerData,
+  MessageModel,
+  SubscriptionData as WireSubscription,
+} from '../../../protocol/body/HeartbeatData.js';
 import { parseTagSubscription, type TagSubscription } from '../../../protocol/message/index.js';
 
 export interface ClientChannel {
@@ -12,34 +19,19 @@ export interface ClientChannel {
   lastUpdate: number;
 }
 
-export interface SubscriptionData {
-  topic: string;
-  subString: string;
-  tagsSet: string[];
-  codeSet: number[];
-  subVersion: number;
-  expressionType: string;
-  classFilterMode: boolean;
-  /** parsed once, for the pull filter */
+/** A subscription from a heartbeat, with its tag filter parsed once for the pulls. */
+export interface SubscriptionData extends WireSubscription {
   filter: TagSubscription;
 }
 
 export interface ConsumerGroupInfo {
   groupName: string;
-  consumeType: string;
-  messageModel: string;
-  consumeFromWhere: string;
+  consumeType: ConsumeType;
+  messageModel: MessageModel;
+  consumeFromWhere: ConsumeFromWhere;
   channels: Map<string, ClientChannel>;
   subscriptions: Map<string, SubscriptionData>;
   lastUpdate: number;
-}
-
-export interface HeartbeatConsumer {
-  groupName: string;
-  consumeType: string;
-  messageModel: string;
-  consumeFromWhere: string;
-  subscriptions: Array<Omit<SubscriptionData, 'filter'>>;
 }
 
 export interface ClientRegistryOptions {
@@ -90,7 +82,7 @@ export class ClientRegistry {
   }
 
   /** Registers a consumer heartbeat; returns whether the group's members or subscriptions changed. */
-  registerConsumer(data: HeartbeatConsumer, clientId: string, conn: RemotingConnection, language: string, version: number): boolean {
+  registerConsumer(data: ConsumerData, clientId: string, conn: RemotingConnection, language: string, version: number): boolean {
     let g = this.consumers.get(data.groupName);
     if (!g) {
       if (this.consumers.size >= this.maxGroups) throw new ClientLimitError(`${this.consumers.size} consumer groups registered, the limit is ${this.maxGroups}`);
@@ -121,7 +113,7 @@ export class ClientRegistry {
     }
     let subsChanged = false;
     const seen = new Set<string>();
-    for (const s of data.subscriptions) {
+    for (const s of data.subscriptionDataSet) {
       seen.add(s.topic);
       const prev = g.subscriptions.get(s.topic);
       if (prev && prev.subVersion >= s.subVersion) continue;

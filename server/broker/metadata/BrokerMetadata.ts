@@ -2,7 +2,7 @@
 // offsets. Each is an entry of its own magic (EntryMagic.METADATA_MIN and up) with a small
 // JSON body, so the same bytes replicate through Raft and apply on every replica into the
 // IndexStore; nothing but the log writes them.
-import type { SubscriptionGroupConfig } from './SubscriptionGroupConfig.js';
+import type { SubscriptionGroupConfig } from '../../../protocol/body/SubscriptionGroupConfig.js';
 import type { TopicConfig } from '../../../protocol/body/TopicConfig.js';
 import { topicConfigFromJson } from '../../../protocol/body/TopicConfig.js';
 import type { DispatchRequest } from '../../../storage/index/DispatchRequest.js';

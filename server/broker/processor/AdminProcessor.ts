@@ -1,7 +1,14 @@
 // Admin requests of the broker: topics and subscription groups, runtime info, config,
 // message lookups by id and key, and the statistics mqadmin prints.
 import { Perm, topicConfig, type TopicFilterType } from '../../../protocol/body/TopicConfig.js';
-import { encodeKVTable } from '../../../protocol/body/route.js';
+import { encodeBrokerConfigBody } from '../../../protocol/body/BrokerConfigBody.js';
+import { encodeConsumeStats, type OffsetWrapper } from '../../../protocol/body/ConsumeStats.js';
+import { encodeConsumerConnection } from '../../../protocol/body/ConsumerConnection.js';
+import type { SubscriptionData } from '../../../protocol/body/HeartbeatData.js';
+import { encodeKVTable } from '../../../protocol/body/KVTable.js';
+import { MessageQueueMap } from '../../../protocol/body/MessageQueue.js';
+import { encodeTopicConfigWrapper } from '../../../protocol/body/TopicConfigWrapper.js';
+import { encodeTopicStatsTable, type TopicOffset } from '../../../protocol/body/TopicStatsTable.js';
 import * as H from '../../../protocol/header/broker.js';
 import { parseLenientJson, stringifySorted } from '../../../protocol/json/lenientJson.js';
 import { RemotingError } from '../../../protocol/remoting/errors.js';
@@ -9,10 +16,10 @@ import { createResponse, type RemotingCommand } from '../../../protocol/remoting
 import { RequestCode } from '../../../protocol/remoting/RequestCode.js';
 import { ResponseCode } from '../../../protocol/remoting/ResponseCode.js';
 import { brokerSchema } from '../../config/BrokerConfig.js';
-import { formatConfig } from '../../config/ConfigSchema.js';
+import type { KeyTable } from '../../config/ConfigSchema.js';
 import type { RemotingServer } from '../../remoting/RemotingServer.js';
 import type { BrokerContext } from '../BrokerContext.js';
-import { subscriptionGroupFromJson } from '../metadata/SubscriptionGroupConfig.js';
+import { groupConfigFromJson } from '../SubscriptionGroupManager.js';
 import { topicNameProblem } from '../TopicConfigManager.js';
 
 export const BROKER_VERSION_DESC = 'V4_9_8';
@@ -68,10 +75,72 @@ export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContex
     return ok(req);
   });
 
-  server.register(RequestCode.GET_ALL_TOPIC_CONFIG, (req) => {
-    const table: Record<string, unknown> = {};
-    for (const [name, tc] of ctx.topics.all()) table[name] = { ...tc, attributes: tc.attributes ?? {} };
-    return ok(req, Buffer.from(stringifySorted({ dataVersion: ctx.topics.dataVersion, topicConfigTable: table })));
+  server.register(RequestCode.GET_ALL_TOPIC_CONFIG, (req) =>
+    ok(req, encodeTopicConfigWrapper({ dataVersion: ctx.topics.dataVersion, topicConfigTable: ctx.topics.all() })),
+  );
+
+  server.register(RequestCode.GET_TOPIC_STATS_INFO, async (req) => {
+    const h = H.GetTopicStatsInfoRequestHeader.decode(req.extFields);
+    const tc = ctx.topics.get(h.topic);
+    if (!tc) fail(ResponseCode.TOPIC_NOT_EXIST, `topic[${h.topic}] not exist`);
+    const offsetTable = new MessageQueueMap<TopicOffset>();
+    for (let q = 0; q < tc.writeQueueNums; q++) {
+      const max = log.maxOffset(h.topic, q);
+      offsetTable.set(
+        { topic: h.topic, brokerName: ctx.config.brokerName, queueId: q },
+        { minOffset: log.minOffset(h.topic, q), maxOffset: max, lastUpdateTimestamp: max > 0 ? await storeTimeAt(ctx, h.topic, q, max - 1) : 0 },
+      );
+    }
+    return ok(req, encodeTopicStatsTable({ offsetTable }));
+  });
+
+  server.register(RequestCode.GET_CONSUME_STATS, async (req) => {
+    const h = H.GetConsumeStatsRequestHeader.decode(req.extFields);
+    const topics = h.topic ? [h.topic] : ctx.offsets.topicsOfGroup(h.consumerGroup);
+    const offsetTable = new MessageQueueMap<OffsetWrapper>();
+    for (const topic of topics) {
+      const tc = ctx.topics.get(topic);
+      if (!tc) continue;
+      for (let q = 0; q < tc.readQueueNums; q++) {
+        const consumerOffset = Math.max(0, ctx.offsets.query(h.consumerGroup, topic, q) ?? 0);
+        offsetTable.set(
+          { topic, brokerName: ctx.config.brokerName, queueId: q },
+          {
+            brokerOffset: log.maxOffset(topic, q),
+            consumerOffset,
+            lastTimestamp: consumerOffset > 0 ? await storeTimeAt(ctx, topic, q, consumerOffset - 1) : 0,
+          },
+        );
+      }
+    }
+    return ok(req, encodeConsumeStats({ offsetTable, consumeTps: 0 }));
+  });
+
+  server.register(RequestCode.GET_CONSUMER_CONNECTION_LIST, (req) => {
+    const h = H.GetConsumerConnectionListRequestHeader.decode(req.extFields);
+    const g = ctx.clients.consumers.get(h.consumerGroup);
+    if (!g || g.channels.size === 0) fail(ResponseCode.CONSUMER_NOT_ONLINE, 'the consumer group not online');
+    const subscriptionTable = new Map<string, SubscriptionData>();
+    for (const [topic, sub] of g.subscriptions) {
+      const { filter: _filter, ...wire } = sub;
+      subscriptionTable.set(topic, wire);
+    }
+    return ok(
+      req,
+      encodeConsumerConnection({
+        connectionSet: [...g.channels.values()].map((c) => ({ clientId: c.clientId, clientAddr: c.conn.remoteAddress, language: c.language, version: c.version })),
+        subscriptionTable,
+        consumeType: g.consumeType,
+        messageModel: g.messageModel,
+        consumeFromWhere: g.consumeFromWhere,
+      }),
+    );
+  });
+
+  server.register(RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, (req) => {
+    const h = H.QueryTopicConsumeByWhoRequestHeader.decode(req.extFields);
+    const groups = new Set([...ctx.clients.groupsSubscribedTo(h.topic), ...ctx.offsets.groupsOfTopic(h.topic)]);
+    return ok(req, Buffer.from(JSON.stringify({ groupList: [...groups].sort() })));
   });
 
   server.register(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, async (req) => {
@@ -85,16 +154,33 @@ export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContex
     const name = (v as { groupName?: unknown }).groupName;
     if (typeof name !== 'string' || name === '') fail(ResponseCode.SYSTEM_ERROR, 'UPDATE_AND_CREATE_SUBSCRIPTIONGROUP: groupName is missing');
     if (!ctx.commitLog.isWritable) fail(ResponseCode.SERVICE_NOT_AVAILABLE, 'this broker does not take writes now (not the master)');
-    await ctx.groups.put(subscriptionGroupFromJson(name, v));
+    await ctx.groups.put(groupConfigFromJson(name, v));
     return ok(req);
   });
 
-  server.register(RequestCode.GET_BROKER_RUNTIME_INFO, (req) => ok(req, encodeKVTable(runtimeInfo(ctx))));
+  server.register(RequestCode.GET_BROKER_RUNTIME_INFO, async (req) => {
+    const info = runtimeInfo(ctx);
+    info.set('earliestMessageTimeStamp', String(await earliestMessageTime(ctx)));
+    return ok(req, encodeKVTable(info));
+  });
 
   server.register(RequestCode.GET_BROKER_CONFIG, (req) => {
-    const text = formatConfig(brokerSchema, ctx.config);
     const version = stringifySorted(ctx.topics.dataVersion);
-    return ok(req, Buffer.from(text, 'utf8'), { version, ...(opts.configFile ? { configFile: opts.configFile } : {}) });
+    return ok(req, encodeBrokerConfigBody(brokerConfigTable(ctx)), { version, ...(opts.configFile ? { configFile: opts.configFile } : {}) });
+  });
+
+  server.register(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, (req) => {
+    const table: Record<string, unknown> = {};
+    for (const [name, g] of ctx.groups.all()) table[name] = g;
+    return ok(req, Buffer.from(stringifySorted({ dataVersion: ctx.topics.dataVersion, subscriptionGroupTable: table })));
+  });
+
+  server.register(RequestCode.DELETE_SUBSCRIPTIONGROUP, async (req) => {
+    const h = H.DeleteSubscriptionGroupRequestHeader.decode(req.extFields);
+    if (!ctx.commitLog.isWritable) fail(ResponseCode.SERVICE_NOT_AVAILABLE, 'this broker does not take writes now (not the master)');
+    await ctx.groups.delete(h.groupName);
+    if (h.cleanOffset) await ctx.offsets.delete(h.groupName);
+    return ok(req);
   });
 
   server.register(RequestCode.VIEW_MESSAGE_BY_ID, (req) => {
@@ -125,6 +211,31 @@ export function registerAdminProcessor(server: RemotingServer, ctx: BrokerContex
   });
 }
 
+/** Store time of the oldest message still held (looked at over at most 1024 queues); now when there is none. */
+async function earliestMessageTime(ctx: BrokerContext): Promise<number> {
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const q of ctx.commitLog.index.queues().slice(0, 1024)) {
+    if (q.max <= q.min) continue;
+    const t = await ctx.commitLog.index.earliestStoreTime(q.topic, q.queueId);
+    if (t > 0 && t < earliest) earliest = t;
+  }
+  return Number.isFinite(earliest) ? earliest : ctx.now();
+}
+
+async function storeTimeAt(ctx: BrokerContext, topic: string, queueId: number, offset: number): Promise<number> {
+  const e = await ctx.commitLog.index.getConsumeQueueEntry(topic, queueId, offset);
+  return e?.storeTimestamp ?? 0;
+}
+
+/** Every config key with its value as a properties file writes it. */
+function brokerConfigTable(ctx: BrokerContext): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, spec] of Object.entries(brokerSchema.keys as KeyTable)) {
+    out.set(name, spec.type.format((ctx.config as unknown as Record<string, unknown>)[name]));
+  }
+  return out;
+}
+
 /** GET_BROKER_RUNTIME_INFO's table, with the keys mqadmin clusterList and brokerStatus read. */
 export function runtimeInfo(ctx: BrokerContext): Map<string, string> {
   const st = ctx.commitLog.stats();
@@ -143,7 +254,6 @@ export function runtimeInfo(ctx: BrokerContext): Map<string, string> {
   m.set('queryThreadPoolQueueSize', '0');
   m.set('queryThreadPoolQueueCapacity', '20000');
   m.set('pageCacheLockTimeMills', '0');
-  m.set('earliestMessageTimeStamp', '0');
   m.set('commitLogDiskRatio', '0.0');
   m.set('commitLogMaxOffset', String(st.lastIndex));
   m.set('commitLogMinOffset', '0');

@@ -3,18 +3,19 @@
 import type { RemotingConnection } from '../../../client/RemotingConnection.js';
 import { Perm } from '../../../protocol/body/TopicConfig.js';
 import { GetConsumerListByGroupRequestHeader, UnregisterClientRequestHeader } from '../../../protocol/header/broker.js';
-import { parseLenientJson } from '../../../protocol/json/lenientJson.js';
+import { encodeConsumerListBody } from '../../../protocol/body/ConsumerListBody.js';
+import { decodeHeartbeatData, type HeartbeatData } from '../../../protocol/body/HeartbeatData.js';
+import { decodeLockBatchRequestBody, encodeLockBatchResponseBody, type LockBatchRequestBody } from '../../../protocol/body/LockBatchBody.js';
 import { RemotingError } from '../../../protocol/remoting/errors.js';
 import { createResponse, type RemotingCommand } from '../../../protocol/remoting/RemotingCommand.js';
 import { RequestCode } from '../../../protocol/remoting/RequestCode.js';
 import { ResponseCode } from '../../../protocol/remoting/ResponseCode.js';
 import type { RemotingServer } from '../../remoting/RemotingServer.js';
 import type { BrokerContext } from '../BrokerContext.js';
-import type { HeartbeatConsumer } from '../client/ClientRegistry.js';
-import type { LockedQueue, RebalanceLockManager } from '../client/RebalanceLockManager.js';
+import type { RebalanceLockManager } from '../client/RebalanceLockManager.js';
 import { RETRY_GROUP_TOPIC_PREFIX } from '../TopicConfigManager.js';
 
-/** Most consumer groups / subscriptions one heartbeat may carry. */
+/** Most consumer groups / subscriptions one heartbeat may carry, and queues one lock request may name. */
 const MAX_GROUPS_PER_HEARTBEAT = 1000;
 const MAX_SUBSCRIPTIONS_PER_GROUP = 1000;
 const MAX_QUEUES_PER_LOCK = 10_000;
@@ -23,74 +24,30 @@ function fail(code: number, message: string): never {
   throw new RemotingError(code, message);
 }
 
-function jsonOf(req: RemotingCommand, what: string): Record<string, unknown> {
+function bodyOf(req: RemotingCommand, what: string): Buffer {
   if (!req.body || req.body.length === 0) fail(ResponseCode.SYSTEM_ERROR, `${what}: the body is empty`);
-  let v: unknown;
-  try {
-    v = parseLenientJson(req.body.toString('utf8'));
-  } catch (e) {
-    fail(ResponseCode.SYSTEM_ERROR, `${what}: the body is not JSON: ${(e as Error).message}`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(ResponseCode.SYSTEM_ERROR, `${what}: the body is not a JSON object`);
-  return v as Record<string, unknown>;
+  return req.body;
 }
 
-const s = (v: unknown, d = ''): string => (typeof v === 'string' ? v : v === undefined || v === null ? d : String(v));
-const n = (v: unknown, d = 0): number => {
-  const x = typeof v === 'string' ? Number(v) : v;
-  return typeof x === 'number' && Number.isFinite(x) ? x : d;
-};
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {});
-
-export interface Heartbeat {
-  clientID: string;
-  producerGroups: string[];
-  consumers: HeartbeatConsumer[];
-}
-
-/** HeartbeatData as the Java client, the Go client and ali-ons send it. */
-export function parseHeartbeat(body: Record<string, unknown>): Heartbeat {
-  const clientID = s(body.clientID);
-  if (clientID === '') fail(ResponseCode.SYSTEM_ERROR, 'heartbeat: clientID is missing');
-  const producers = arr(body.producerDataSet).map((p) => s(obj(p).groupName)).filter((g) => g !== '');
-  const consumerData = arr(body.consumerDataSet);
-  if (consumerData.length > MAX_GROUPS_PER_HEARTBEAT || producers.length > MAX_GROUPS_PER_HEARTBEAT) {
+/** HeartbeatData (as the Java client, the Go client and ali-ons send it) within our limits. */
+export function parseHeartbeat(body: Buffer): HeartbeatData {
+  const hb = decodeHeartbeatData(body);
+  if (hb.clientID === '') fail(ResponseCode.SYSTEM_ERROR, 'heartbeat: clientID is missing');
+  if (hb.consumerDataSet.length > MAX_GROUPS_PER_HEARTBEAT || hb.producerDataSet.length > MAX_GROUPS_PER_HEARTBEAT) {
     fail(ResponseCode.SYSTEM_ERROR, `heartbeat: more than ${MAX_GROUPS_PER_HEARTBEAT} groups`);
   }
-  const consumers = consumerData.map((c): HeartbeatConsumer => {
-    const o = obj(c);
-    const subs = arr(o.subscriptionDataSet);
-    if (subs.length > MAX_SUBSCRIPTIONS_PER_GROUP) fail(ResponseCode.SYSTEM_ERROR, `heartbeat: more than ${MAX_SUBSCRIPTIONS_PER_GROUP} subscriptions in a group`);
-    return {
-      groupName: s(o.groupName),
-      consumeType: s(o.consumeType, 'CONSUME_PASSIVELY'),
-      messageModel: s(o.messageModel, 'CLUSTERING'),
-      consumeFromWhere: s(o.consumeFromWhere, 'CONSUME_FROM_LAST_OFFSET'),
-      subscriptions: subs.map((x) => {
-        const so = obj(x);
-        return {
-          topic: s(so.topic),
-          subString: s(so.subString, '*'),
-          tagsSet: arr(so.tagsSet).map((t) => s(t)),
-          codeSet: arr(so.codeSet).map((t) => n(t)),
-          subVersion: n(so.subVersion),
-          expressionType: s(so.expressionType, 'TAG'),
-          classFilterMode: so.classFilterMode === true,
-        };
-      }).filter((x) => x.topic !== ''),
-    };
-  }).filter((c) => c.groupName !== '');
-  return { clientID, producerGroups: producers, consumers };
+  for (const c of hb.consumerDataSet) {
+    if (c.subscriptionDataSet.length > MAX_SUBSCRIPTIONS_PER_GROUP) {
+      fail(ResponseCode.SYSTEM_ERROR, `heartbeat: group ${c.groupName} has more than ${MAX_SUBSCRIPTIONS_PER_GROUP} subscriptions`);
+    }
+  }
+  return hb;
 }
 
-function parseQueues(v: unknown): LockedQueue[] {
-  const list = arr(v);
-  if (list.length > MAX_QUEUES_PER_LOCK) fail(ResponseCode.SYSTEM_ERROR, `more than ${MAX_QUEUES_PER_LOCK} queues in one lock request`);
-  return list.map((q) => {
-    const o = obj(q);
-    return { topic: s(o.topic), brokerName: s(o.brokerName), queueId: n(o.queueId) };
-  });
+function lockRequest(req: RemotingCommand, what: string): LockBatchRequestBody {
+  const b = decodeLockBatchRequestBody(bodyOf(req, what));
+  if (b.mqSet.length > MAX_QUEUES_PER_LOCK) fail(ResponseCode.SYSTEM_ERROR, `${what}: more than ${MAX_QUEUES_PER_LOCK} queues`);
+  return b;
 }
 
 export function registerClientProcessor(server: RemotingServer, ctx: BrokerContext, locks: RebalanceLockManager): void {
@@ -104,23 +61,23 @@ export function registerClientProcessor(server: RemotingServer, ctx: BrokerConte
     const h = GetConsumerListByGroupRequestHeader.decode(req.extFields);
     const ids = ctx.clients.consumerIds(h.consumerGroup);
     if (ids.length === 0) return createResponse(req, ResponseCode.SYSTEM_ERROR, { remark: `no consumer for this group, ${h.consumerGroup}` });
-    return createResponse(req, ResponseCode.SUCCESS, { body: Buffer.from(JSON.stringify({ consumerIdList: ids })) });
+    return createResponse(req, ResponseCode.SUCCESS, { body: encodeConsumerListBody({ consumerIdList: ids }) });
   });
   server.register(RequestCode.LOCK_BATCH_MQ, (req) => {
-    const b = jsonOf(req, 'LOCK_BATCH_MQ');
-    const ok = locks.tryLock(s(b.consumerGroup), s(b.clientId), parseQueues(b.mqSet));
-    return createResponse(req, ResponseCode.SUCCESS, { body: Buffer.from(JSON.stringify({ lockOKMQSet: ok })) });
+    const b = lockRequest(req, 'LOCK_BATCH_MQ');
+    const ok = locks.tryLock(b.consumerGroup, b.clientId, b.mqSet);
+    return createResponse(req, ResponseCode.SUCCESS, { body: encodeLockBatchResponseBody({ lockOKMQSet: ok }) });
   });
   server.register(RequestCode.UNLOCK_BATCH_MQ, (req) => {
-    const b = jsonOf(req, 'UNLOCK_BATCH_MQ');
-    locks.unlock(s(b.consumerGroup), s(b.clientId), parseQueues(b.mqSet));
+    const b = lockRequest(req, 'UNLOCK_BATCH_MQ');
+    locks.unlock(b.consumerGroup, b.clientId, b.mqSet);
     return createResponse(req, ResponseCode.SUCCESS);
   });
 }
 
 async function heartbeat(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection): Promise<RemotingCommand> {
-  const hb = parseHeartbeat(jsonOf(req, 'HEART_BEAT'));
-  for (const c of hb.consumers) {
+  const hb = parseHeartbeat(bodyOf(req, 'HEART_BEAT'));
+  for (const c of hb.consumerDataSet) {
     const group = await ctx.groups.findOrCreate(c.groupName, ctx.config.autoCreateSubscriptionGroup && ctx.commitLog.isWritable);
     if (group && ctx.commitLog.isWritable) {
       const retryTopic = RETRY_GROUP_TOPIC_PREFIX + c.groupName;
@@ -129,9 +86,10 @@ async function heartbeat(ctx: BrokerContext, req: RemotingCommand, conn: Remotin
         ctx.registerSoon();
       }
     }
+    if (c.groupName === '') continue;
     const changed = ctx.clients.registerConsumer(c, hb.clientID, conn, req.language, req.version);
     if (changed) ctx.log(`consumer group ${c.groupName}: client ${hb.clientID} (${conn.remoteAddress}) registered or changed its subscriptions`);
   }
-  for (const g of hb.producerGroups) ctx.clients.registerProducer(g, hb.clientID, conn, req.language, req.version);
+  for (const p of hb.producerDataSet) if (p.groupName !== '') ctx.clients.registerProducer(p.groupName, hb.clientID, conn, req.language, req.version);
   return createResponse(req, ResponseCode.SUCCESS);
 }
