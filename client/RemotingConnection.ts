@@ -142,9 +142,21 @@ export class RemotingConnection {
   write(cmd: RemotingCommand): void {
     if (this.closed) return;
     const parts = encodeCommandParts(cmd);
+    // Responses finished in the same tick leave in one write (one syscall) instead of one each.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
     for (const part of parts) this.socket.write(part);
     this.updateFlow();
   }
+
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   close(reason?: string): void {
     if (this.closed) return;

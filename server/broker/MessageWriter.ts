@@ -9,8 +9,9 @@ import {
   checkPropertiesSize,
   encodeStoredMessage,
   getProperty,
+  encodeHostAddress,
   parseHostAddress,
-  type HostAddress,
+  type HostInput,
 } from '../../protocol/message/index.js';
 import { SCHEDULE_TOPIC } from '../../storage/index/DispatchRequest.js';
 import type { BrokerContext } from './BrokerContext.js';
@@ -23,18 +24,18 @@ export interface OutgoingMessage {
   flag: number;
   sysFlag: number;
   bornTimestamp: number;
-  bornHost: HostAddress;
+  bornHost: HostInput;
   body: Buffer;
   propertiesText: string;
   reconsumeTimes?: number;
 }
 
-const hostCache = new Map<string, HostAddress>();
-/** "ip:port" of a peer as a host address; cached because clients reconnect from few addresses. */
-export function hostOf(addr: string): HostAddress {
+const hostCache = new Map<string, Uint8Array>();
+/** "ip:port" of a peer as the 8 (or 20) bytes a record stores; cached because clients reconnect from few addresses. */
+export function hostOf(addr: string): Uint8Array {
   let h = hostCache.get(addr);
   if (!h) {
-    h = parseHostAddress(addr);
+    h = encodeHostAddress(parseHostAddress(addr));
     if (hostCache.size > 10_000) hostCache.clear();
     hostCache.set(addr, h);
   }
@@ -51,10 +52,10 @@ export function delayLevelOf(propertiesText: string, maxLevel: number): number {
 }
 
 export class MessageWriter {
-  private readonly storeHost: HostAddress;
+  private readonly storeHost: Uint8Array;
 
   constructor(private readonly ctx: BrokerContext) {
-    this.storeHost = parseHostAddress(ctx.storeHost);
+    this.storeHost = hostOf(ctx.storeHost);
   }
 
   /**
