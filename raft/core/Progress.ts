@@ -58,6 +58,13 @@ export class Progress {
     } else this.probeSent = true;
   }
 
+  /** The follower reports it now ends at `last`, below what it had acknowledged: start over from there. */
+  lostEntries(last: number): void {
+    this.match = Math.max(-1, last);
+    this.becomeProbe(this.match + 1);
+    this.next = this.match + 1;
+  }
+
   /** A success response: returns whether match moved. */
   maybeUpdate(index: number): boolean {
     let moved = false;

@@ -152,7 +152,7 @@ export class RaftCore {
         // Check-quorum lease: while we hear from a leader, a higher-term candidate is an isolated
         // node coming back; it must not disrupt the group.
         const inLease = this.limits.checkQuorum && this._leaderId !== null && this.electionElapsed < this.limits.electionTicks;
-        if (inLease) {
+        if (inLease && m.transfer !== true) {
           if (m.pre) this.send({ type: 'voteResponse', from: this.id, to: m.from, term: this._term, pre: true, granted: false });
           return;
         }
@@ -196,7 +196,11 @@ export class RaftCore {
         if (this._role === 'leader') this.handleAppendResponse(m);
         return;
       case 'heartbeatResponse':
-        if (this._role === 'leader') this.handleHeartbeatResponse(m.from);
+        if (this._role === 'leader') this.handleHeartbeatResponse(m.from, m.lastIndex);
+        return;
+      case 'timeoutNow':
+        // The leader of our term hands over: campaign at once, no pre-vote, past the voters' lease.
+        if (this._role !== 'leader') this.becomeCandidate(true);
         return;
     }
   }
@@ -283,7 +287,7 @@ export class RaftCore {
     this.requestVotes(true, this._term + 1);
   }
 
-  private becomeCandidate(): void {
+  private becomeCandidate(transfer = false): void {
     this._term++;
     this._votedFor = this.id;
     this._role = 'candidate';
@@ -291,11 +295,11 @@ export class RaftCore {
     this.votes.clear();
     this.progress.clear();
     this.resetTimers();
-    this.requestVotes(false, this._term);
+    this.requestVotes(false, this._term, transfer);
   }
 
   /** Vote for ourselves; a single-node group has won at once, else ask every peer. */
-  private requestVotes(pre: boolean, term: number): void {
+  private requestVotes(pre: boolean, term: number, transfer = false): void {
     this.votes.set(this.id, true);
     if (this.tally() === 'won') {
       if (pre) this.becomeCandidate();
@@ -303,7 +307,9 @@ export class RaftCore {
       return;
     }
     for (const p of this.others) {
-      this.send({ type: 'vote', from: this.id, to: p, term, pre, lastIndex: this.log.lastIndex, lastTerm: this.log.lastTerm });
+      const m: VoteRequest = { type: 'vote', from: this.id, to: p, term, pre, lastIndex: this.log.lastIndex, lastTerm: this.log.lastTerm };
+      if (transfer) m.transfer = true;
+      this.send(m);
     }
   }
 
@@ -420,7 +426,7 @@ export class RaftCore {
 
   private handleHeartbeat(m: Heartbeat): void {
     this.commitTo(Math.min(m.commit, this.log.lastIndex));
-    this.send({ type: 'heartbeatResponse', from: this.id, to: m.from, term: this._term });
+    this.send({ type: 'heartbeatResponse', from: this.id, to: m.from, term: this._term, lastIndex: this.log.lastIndex });
   }
 
   private commitTo(index: number): void {
@@ -469,9 +475,14 @@ export class RaftCore {
     while (this.sendAppend(m.from, false)) {}
   }
 
-  private handleHeartbeatResponse(from: string): void {
+  private handleHeartbeatResponse(from: string, lastIndex: number | undefined): void {
     const pr = this.progress.get(from)!;
     pr.recentActive = true;
+    if (lastIndex !== undefined && Number.isSafeInteger(lastIndex) && lastIndex < pr.match) {
+      // The follower holds less than it acknowledged: its data was wiped or its unsynced tail lost.
+      // (A late response from before its last ack looks the same; one extra probe sorts that out.)
+      pr.lostEntries(lastIndex);
+    }
     if (pr.match >= this.log.stableLastIndex) return;
     if (pr.state === 'probe') {
       pr.probeSent = false;
