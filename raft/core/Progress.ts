@@ -11,6 +11,8 @@ export class Progress {
   probeSent = false;
   /** heard from since the last check-quorum round */
   recentActive = false;
+  /** heard from since the last preferred-leader check */
+  heardSinceCheck = false;
   /** match advanced since the last heartbeat (a stalled pipeline did not) */
   progressed = false;
   /** last index and byte size of each append in flight, oldest first */
