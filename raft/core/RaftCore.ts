@@ -216,8 +216,11 @@ export class RaftCore {
     if (pr.match === this.log.lastIndex) this.sendTimeoutNow(to);
     else {
       this.flushingBatch = true;
-      while (this.sendAppend(to, false)) {}
+      let sent = false;
+      while (this.sendAppend(to, false)) sent = true;
       this.flushingBatch = false;
+      // Everything is already out (maybe lost): probe now rather than wait for a heartbeat.
+      if (!sent) this.probeStalled(to);
     }
     return { ok: true, transferee: to };
   }
@@ -684,12 +687,28 @@ export class RaftCore {
       pr.probeSent = false;
       this.sendAppend(from, true, true);
     } else if (!pr.progressed) {
-      // The pipeline made no progress for a heartbeat: an append may be lost. An empty append at
-      // next-1 either succeeds or is rejected and sends the follower back to probing.
-      this.send({ type: 'append', from: this.id, to: from, term: this._term, prevIndex: pr.next - 1, prevTerm: this.log.termAt(pr.next - 1), entries: [], commit: this._commit });
+      this.probeStalled(from);
     } else {
       while (this.sendAppend(from, false)) {}
     }
+  }
+
+  /**
+   * The pipeline to `to` made no progress: an append may be lost. An empty append at next-1
+   * either succeeds or is rejected and sends the follower back to probing.
+   */
+  private probeStalled(to: string): void {
+    const pr = this.progress.get(to)!;
+    if (pr.state === 'probe') {
+      if (!pr.probeSent) this.sendAppend(to, true, true);
+      return;
+    }
+    const prev = pr.next - 1;
+    if (this.log.firstIndex > 0 && prev < this.log.firstIndex) {
+      this.sendAppend(to, true, true);
+      return;
+    }
+    this.send({ type: 'append', from: this.id, to, term: this._term, prevIndex: prev, prevTerm: this.log.termAt(prev), entries: [], commit: this._commit });
   }
 
   private broadcastHeartbeat(): void {
