@@ -74,6 +74,8 @@ export class RaftCore {
   private flushingBatch = false;
   /** followers that need entries before our log's first index (bounded by the peer count) */
   private readonly behind = new Set<string>();
+  /** reported since the last heartbeat: a peer is named at most once per heartbeat period */
+  private readonly reportedBehind = new Set<string>();
 
   constructor(opts: RaftCoreOptions) {
     validateMembership(opts.id, opts.peers);
@@ -445,6 +447,7 @@ export class RaftCore {
     this.timeoutNowSent = false;
     this.batchAge = -1;
     this.behind.clear();
+    this.reportedBehind.clear();
   }
 
   private becomeLeader(): void {
@@ -586,7 +589,10 @@ export class RaftCore {
     const first = this.log.firstIndex;
     if (first > 0 && pr.next <= first) {
       // We no longer hold entry next - 1 (or its term): the caller must copy segments to it.
-      this.behind.add(to);
+      if (!this.reportedBehind.has(to)) {
+        this.reportedBehind.add(to);
+        this.behind.add(to);
+      }
       if (pr.state === 'replicate') pr.becomeProbe(pr.next);
       if (probeLogStart && first <= this.log.stableLastIndex) {
         pr.next = first + 1;
@@ -712,6 +718,7 @@ export class RaftCore {
   }
 
   private broadcastHeartbeat(): void {
+    this.reportedBehind.clear();
     for (const p of this.others) {
       const pr = this.progress.get(p)!;
       this.send({ type: 'heartbeat', from: this.id, to: p, term: this._term, commit: Math.min(pr.match, this._commit) });
