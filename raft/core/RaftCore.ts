@@ -516,8 +516,8 @@ export class RaftCore {
     if (prevIndex < this._commit) {
       // What we committed matches the leader already; keep only what lies beyond it.
       const skip = Math.min(entries.length, this._commit - prevIndex);
-      if (skip > 0) prevTerm = entries[skip - 1]!.term;
-      else prevTerm = this.log.termAt(this._commit);
+      // (prevTerm is not looked at again: at or below our commit index the logs match.)
+      prevTerm = skip > 0 ? entries[skip - 1]!.term : m.prevTerm;
       entries = entries.slice(skip);
       prevIndex = this._commit;
       if (prevIndex > m.prevIndex + m.entries.length) {
