@@ -88,6 +88,8 @@ export class RaftSimulator {
   private readonly appliedAt: string[] = [];
   private proposals = 0;
   private finalCommitted = false;
+  /** index the final proposal was applied at, once some node applied it */
+  private finalIndex = -1;
   private readonly trace: string[] = [];
   stats = { steps: 0, delivered: 0, dropped: 0, crashes: 0, elections: 0, maxCommit: -1, transfers: 0, segmentCopies: 0, prefixDrops: 0, partitions: 0 };
 
@@ -138,13 +140,16 @@ export class RaftSimulator {
     this.event('faults stop');
     for (let s = 0; s < this.opts.calmSteps; s++) {
       this.step(this.opts.faultSteps + s);
-      if (this.finalCommitted) {
+      // done when every node applied the final proposal: a leader emerged, it committed, and
+      // every follower (lagging, restarted, wiped by a copy) caught up
+      if (this.finalCommitted && this.nodes.every((n) => n.appliedTo >= this.finalIndex)) {
         this.checkLogMatching(this.opts.faultSteps + s);
         return;
       }
     }
-    const roles = this.nodes.map((n) => `${n.id}:${n.core?.role}@${n.core?.term}/last ${n.core?.lastIndex}/commit ${n.core?.commitIndex}`).join(' ');
-    throw new SimFailure(`no progress: nothing committed within ${this.opts.calmSteps} steps after the faults stopped (${roles})`);
+    const roles = this.nodes.map((n) => `${n.id}:${n.core?.role}@${n.core?.term}/log ${n.log.firstIndex}..${n.core?.lastIndex}/commit ${n.core?.commitIndex}/applied ${n.appliedTo}`).join(' ');
+    const what = this.finalCommitted ? `the final proposal (index ${this.finalIndex}) was not applied everywhere` : 'nothing committed';
+    throw new SimFailure(`no progress: ${what} within ${this.opts.calmSteps} steps after the faults stopped (${roles})`);
   }
 
   private step(s: number): void {
@@ -314,7 +319,10 @@ export class RaftSimulator {
       if (e.index !== n.appliedTo + 1) throw new SimFailure(`${n.id} applied ${e.index} after ${n.appliedTo}`);
       n.appliedTo = e.index;
       n.maxApplied = Math.max(n.maxApplied, e.index);
-      if (!this.finalCommitted && Buffer.from(e.body).toString() === FINAL) this.finalCommitted = true;
+      if (!this.finalCommitted && Buffer.from(e.body).toString() === FINAL) {
+        this.finalCommitted = true;
+        this.finalIndex = e.index;
+      }
     }
   }
 
