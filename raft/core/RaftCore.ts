@@ -67,6 +67,10 @@ export class RaftCore {
   /** TimeoutNow went out to the transferee in this transfer */
   private timeoutNowSent = false;
   private preferredElapsed = 0;
+  /** ticks between preferred-leader checks: doubles after each failed hand-over (at most 16 periods) */
+  private preferredWait = 0;
+  /** the running transfer was started by the preferred-leader rule */
+  private transferForPreference = false;
   private batchTicks: number;
   private batchBytes: number;
   /** ticks since appends were first held back for batching; -1 when nothing is held */
@@ -95,6 +99,7 @@ export class RaftCore {
     // came as copied segments whose effect the caller rebuilt: either way they count as applied.
     this._applied = Math.max(opts.applied ?? -1, this.log.firstIndex - 1);
     invariant(this._applied <= this.log.lastIndex, `applied ${this._applied} is past the log's last index ${this.log.lastIndex}`);
+    this.preferredWait = this.limits.preferredLeaderCheckTicks;
     this.batchTicks = this.limits.batchTicks;
     this.batchBytes = this.limits.batchBytes;
     // Applied entries were committed; everything else is learned again from a leader.
@@ -159,7 +164,7 @@ export class RaftCore {
         }
       }
       if (this._transferee !== null && ++this.transferElapsed >= this.limits.transferTimeoutTicks) this.abortTransfer();
-      if (++this.preferredElapsed >= this.limits.preferredLeaderCheckTicks) {
+      if (++this.preferredElapsed >= this.preferredWait) {
         this.preferredElapsed = 0;
         this.maybeTransferToPreferred();
       }
@@ -212,6 +217,7 @@ export class RaftCore {
     const lag = this.log.lastIndex - pr.match;
     if (lag > this.limits.maxTransferLagEntries) return { ok: false, reason: 'TARGET_TOO_FAR_BEHIND', peer: to, lag, limit: this.limits.maxTransferLagEntries };
     this._transferee = to;
+    this.transferForPreference = false;
     this.transferElapsed = 0;
     this.timeoutNowSent = false;
     this.counters.transfersStarted++;
@@ -232,6 +238,11 @@ export class RaftCore {
     if (this._transferee === null) return;
     this._transferee = null;
     this.counters.transfersAborted++;
+    // A preferred peer that cannot take over must not pause writes every check period.
+    if (this.transferForPreference) {
+      this.preferredWait = Math.min(this.preferredWait * 2, this.limits.preferredLeaderCheckTicks * 16);
+      this.preferredElapsed = 0;
+    }
   }
 
   /**
@@ -456,6 +467,7 @@ export class RaftCore {
     this.votes.clear();
     this.resetTimers();
     this.preferredElapsed = 0;
+    this.preferredWait = this.limits.preferredLeaderCheckTicks;
     const next = this.log.lastIndex + 1;
     this.progress.clear();
     for (const p of this.others) this.progress.set(p, new Progress(next, this.limits.maxInflightAppends, this.limits.maxInflightBytes));
@@ -647,7 +659,10 @@ export class RaftCore {
         bestLag = lag;
       }
     }
-    if (best !== null && this._transferee === null && this.transferLeadership(best).ok) this.counters.preferredTransfers++;
+    if (best !== null && this._transferee === null && this.transferLeadership(best).ok) {
+      this.transferForPreference = true;
+      this.counters.preferredTransfers++;
+    }
   }
 
   private handleAppendResponse(m: AppendResponse): void {

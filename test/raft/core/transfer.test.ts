@@ -147,3 +147,19 @@ t.test('among preferred peers the least lagging is chosen', async (t) => {
   t.equal(n0.core.counters.preferredTransfers, 1);
   t.equal(c.node('n4').core.role, 'leader', 'n4, caught up, took over; n3 lagged');
 });
+
+t.test('a preferred peer that cannot take over costs a shrinking share of write time (the check backs off)', async (t) => {
+  const c = new TestCluster(IDS, { preferredLeaderIds: ['n2'], preferredLeaderCheckTicks: 4, transferTimeoutTicks: 10 });
+  const n0 = c.elect('n0');
+  c.filter = (m) => m.type !== 'timeoutNow'; // n2 looks healthy but never gets the hand-over
+  let refused = 0;
+  const ticks = 600;
+  for (let i = 0; i < ticks; i++) {
+    if (!n0.core.propose(prop(`q${i}`)).ok) refused++;
+    c.tickAll(1);
+  }
+  t.equal(n0.core.role, 'leader');
+  t.ok(n0.core.counters.transfersAborted >= 3, `${n0.core.counters.transfersAborted} attempts`);
+  t.ok(refused / ticks < 0.2, `writes refused in ${refused} of ${ticks} ticks`);
+  t.ok(n0.core.commitIndex > ticks * 0.8, 'and the group kept committing');
+});
