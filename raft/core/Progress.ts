@@ -11,6 +11,8 @@ export class Progress {
   probeSent = false;
   /** heard from since the last check-quorum round */
   recentActive = false;
+  /** heard from since the last preferred-leader check */
+  heardSinceCheck = false;
   /** match advanced since the last heartbeat (a stalled pipeline did not) */
   progressed = false;
   /** last index and byte size of each append in flight, oldest first */
@@ -56,6 +58,13 @@ export class Progress {
       this.inflightSize.push(bytes);
       this.inflightBytes += bytes;
     } else this.probeSent = true;
+  }
+
+  /** The follower reports it now ends at `last`, below what it had acknowledged: start over from there. */
+  lostEntries(last: number): void {
+    this.match = Math.max(-1, last);
+    this.becomeProbe(this.match + 1);
+    this.next = this.match + 1;
   }
 
   /** A success response: returns whether match moved. */

@@ -33,6 +33,25 @@ export interface RaftCoreOptions {
   maxApplyBytes?: number;
   /** proposals are refused (OVERLOADED) while this many entries wait to be persisted */
   maxUnpersistedEntries?: number;
+  /**
+   * width of the election timeout's random part: the timeout is random in
+   * [electionTicks, electionTicks + electionJitterTicks). Default: electionTicks.
+   */
+  electionJitterTicks?: number;
+  /** a leadership transfer that has not completed after this many ticks is aborted. Default: electionTicks */
+  transferTimeoutTicks?: number;
+  /** a transfer is refused when the target is more entries behind than this (DLedger maxLeadershipTransferWaitIndex) */
+  maxTransferLagEntries?: number;
+  /** DLedger preferredLeaderIds: a leader not among them hands over to a caught-up one of them */
+  preferredLeaderIds?: readonly string[];
+  /** how often (ticks) a leader that is not preferred looks for a preferred peer. Default: electionTicks */
+  preferredLeaderCheckTicks?: number;
+  /**
+   * Batching by time: a leader holds new entries for a follower in the pipeline for up to
+   * batchTicks ticks or until batchBytes are waiting. 0 (default) sends at once.
+   */
+  batchTicks?: number;
+  batchBytes?: number;
 }
 
 export type RaftLimits = Required<Omit<RaftCoreOptions, 'id' | 'peers' | 'log' | 'random' | 'hardState' | 'applied'>>;
@@ -49,7 +68,17 @@ export const DEFAULT_RAFT_LIMITS: Readonly<RaftLimits> = Object.freeze({
   maxApplyEntries: 4096,
   maxApplyBytes: 16 * 1024 * 1024,
   maxUnpersistedEntries: 65536,
+  electionJitterTicks: 10,
+  transferTimeoutTicks: 10,
+  maxTransferLagEntries: 1000,
+  preferredLeaderIds: Object.freeze([]) as readonly string[],
+  preferredLeaderCheckTicks: 10,
+  batchTicks: 0,
+  batchBytes: 64 * 1024,
 });
+
+/** Options whose default is electionTicks (so that changing electionTicks alone scales them). */
+const FOLLOW_ELECTION_TICKS = ['electionJitterTicks', 'transferTimeoutTicks', 'preferredLeaderCheckTicks'] as const;
 
 /** The most members a static group may have; Raft groups beyond 7 pay in latency for nothing. */
 export const MAX_PEERS = 9;
@@ -75,10 +104,26 @@ export function resolveLimits(opts: RaftCoreOptions): RaftLimits {
     if (v !== undefined) (l as unknown as Record<string, unknown>)[k] = v;
   }
   const positive: (keyof RaftLimits)[] = ['electionTicks', 'heartbeatTicks', 'maxEntriesPerAppend', 'maxBytesPerAppend', 'maxInflightAppends', 'maxInflightBytes', 'maxApplyEntries', 'maxApplyBytes', 'maxUnpersistedEntries'];
-  for (const k of positive) {
-    const v = l[k];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw new RaftConfigError(`${k} must be a positive integer, got ${String(v)}`);
+  for (const k of positive) checkInt(k, l[k], 1);
+  for (const k of FOLLOW_ELECTION_TICKS) {
+    if (opts[k] === undefined) l[k] = l.electionTicks;
+    checkInt(k, l[k], 1);
   }
+  checkInt('maxTransferLagEntries', l.maxTransferLagEntries, 0);
+  checkInt('batchTicks', l.batchTicks, 0);
+  checkInt('batchBytes', l.batchBytes, 0);
   if (l.heartbeatTicks >= l.electionTicks) throw new RaftConfigError(`heartbeatTicks (${l.heartbeatTicks}) must be below electionTicks (${l.electionTicks})`);
+  if (!Array.isArray(l.preferredLeaderIds)) throw new RaftConfigError('preferredLeaderIds must be a list of peer ids');
+  const peers = new Set(opts.peers);
+  for (const p of l.preferredLeaderIds) {
+    if (!peers.has(p)) throw new RaftConfigError(`preferred leader "${p}" (preferredLeaderIds) is not among the peers ${opts.peers.join(',')}`);
+  }
+  l.preferredLeaderIds = Object.freeze([...new Set(l.preferredLeaderIds)]);
   return l;
+}
+
+function checkInt(name: string, v: unknown, min: number): void {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+    throw new RaftConfigError(`${name} must be ${min === 0 ? 'a non-negative' : 'a positive'} integer, got ${String(v)}`);
+  }
 }

@@ -3,7 +3,7 @@
 import { INITIAL_HARD_STATE, type HardState } from './HardState.js';
 import { Progress } from './Progress.js';
 import { resolveLimits, validateMembership, type RaftCoreOptions, type RaftLimits } from './RaftConfig.js';
-import { NOOP_MAGIC, entrySize, type PendingEntry, type Proposal } from './RaftEntry.js';
+import { NOOP_MAGIC, entrySize, type PendingEntry, type Proposal, type RaftEntry } from './RaftEntry.js';
 import { invariant } from './RaftInvariantError.js';
 import { RaftLog } from './RaftLog.js';
 import type { AppendRequest, AppendResponse, Heartbeat, RaftMessage, VoteRequest, VoteResponse } from './RaftMessage.js';
@@ -13,7 +13,26 @@ import type { RandomSource } from './SeededRandom.js';
 export type ProposeResult =
   | { ok: true; term: number; firstIndex: number; lastIndex: number }
   | { ok: false; reason: 'NOT_LEADER'; leaderId: string | null }
-  | { ok: false; reason: 'OVERLOADED'; limit: 'maxUnpersistedEntries'; value: number };
+  | { ok: false; reason: 'OVERLOADED'; limit: 'maxUnpersistedEntries'; value: number }
+  /** a leadership transfer is under way; writes pause until it ends (bounded by transferTimeoutTicks) */
+  | { ok: false; reason: 'LEADER_TRANSFERRING'; transferee: string };
+
+export type TransferResult =
+  | { ok: true; transferee: string }
+  | { ok: false; reason: 'NOT_LEADER'; leaderId: string | null }
+  | { ok: false; reason: 'SELF' | 'UNKNOWN_PEER'; peer: string }
+  | { ok: false; reason: 'TRANSFER_IN_PROGRESS'; transferee: string }
+  | { ok: false; reason: 'TARGET_TOO_FAR_BEHIND'; peer: string; lag: number; limit: number };
+
+/** Counters for metrics and tests; they only grow. */
+export interface RaftCoreCounters {
+  transfersStarted: number;
+  transfersCompleted: number;
+  transfersAborted: number;
+  preferredTransfers: number;
+  /** appends held back by batchTicks/batchBytes and later flushed */
+  batchFlushes: number;
+}
 
 export class RaftCore {
   readonly id: string;
@@ -41,6 +60,26 @@ export class RaftCore {
   private outstanding: Ready | null = null;
   /** messages dropped because they were malformed or not addressed to us */
   droppedMessages = 0;
+  readonly counters: RaftCoreCounters = { transfersStarted: 0, transfersCompleted: 0, transfersAborted: 0, preferredTransfers: 0, batchFlushes: 0 };
+
+  private _transferee: string | null = null;
+  private transferElapsed = 0;
+  /** TimeoutNow went out to the transferee in this transfer */
+  private timeoutNowSent = false;
+  private preferredElapsed = 0;
+  /** ticks between preferred-leader checks: doubles after each failed hand-over (at most 16 periods) */
+  private preferredWait = 0;
+  /** the running transfer was started by the preferred-leader rule */
+  private transferForPreference = false;
+  private batchTicks: number;
+  private batchBytes: number;
+  /** ticks since appends were first held back for batching; -1 when nothing is held */
+  private batchAge = -1;
+  private flushingBatch = false;
+  /** followers that need entries before our log's first index (bounded by the peer count) */
+  private readonly behind = new Set<string>();
+  /** reported since the last heartbeat: a peer is named at most once per heartbeat period */
+  private readonly reportedBehind = new Set<string>();
 
   constructor(opts: RaftCoreOptions) {
     validateMembership(opts.id, opts.peers);
@@ -56,8 +95,13 @@ export class RaftCore {
     this._term = hs.term;
     this._votedFor = hs.votedFor;
     this.persisted = { term: hs.term, votedFor: hs.votedFor };
-    this._applied = opts.applied ?? -1;
+    // Entries before the log's first index were dropped by retention after they were applied, or
+    // came as copied segments whose effect the caller rebuilt: either way they count as applied.
+    this._applied = Math.max(opts.applied ?? -1, this.log.firstIndex - 1);
     invariant(this._applied <= this.log.lastIndex, `applied ${this._applied} is past the log's last index ${this.log.lastIndex}`);
+    this.preferredWait = this.limits.preferredLeaderCheckTicks;
+    this.batchTicks = this.limits.batchTicks;
+    this.batchBytes = this.limits.batchBytes;
     // Applied entries were committed; everything else is learned again from a leader.
     this._commit = this._applied;
     this.resetTimers();
@@ -94,6 +138,14 @@ export class RaftCore {
   progressOf(peer: string): Readonly<Progress> | undefined {
     return this.progress.get(peer);
   }
+  /** The peer a leadership transfer is handing over to, or null. */
+  get transferee(): string | null {
+    return this._transferee;
+  }
+  /** First index of the log (0 unless retention dropped a prefix). */
+  get firstIndex(): number {
+    return this.log.firstIndex;
+  }
   softState(): SoftState {
     return { role: this._role, leaderId: this._leaderId, term: this._term, commitIndex: this._commit };
   }
@@ -111,6 +163,12 @@ export class RaftCore {
           return;
         }
       }
+      if (this._transferee !== null && ++this.transferElapsed >= this.limits.transferTimeoutTicks) this.abortTransfer();
+      if (++this.preferredElapsed >= this.preferredWait) {
+        this.preferredElapsed = 0;
+        this.maybeTransferToPreferred();
+      }
+      if (this.batchAge >= 0 && ++this.batchAge >= this.batchTicks) this.flushAppends();
       if (this.heartbeatElapsed >= this.limits.heartbeatTicks) {
         this.heartbeatElapsed = 0;
         this.broadcastHeartbeat();
@@ -133,6 +191,7 @@ export class RaftCore {
 
   propose(proposals: readonly Proposal[]): ProposeResult {
     if (this._role !== 'leader') return { ok: false, reason: 'NOT_LEADER', leaderId: this._leaderId };
+    if (this._transferee !== null) return { ok: false, reason: 'LEADER_TRANSFERRING', transferee: this._transferee };
     if (this.log.unstableCount + proposals.length > this.limits.maxUnpersistedEntries) {
       return { ok: false, reason: 'OVERLOADED', limit: 'maxUnpersistedEntries', value: this.limits.maxUnpersistedEntries };
     }
@@ -140,6 +199,74 @@ export class RaftCore {
     const entries: PendingEntry[] = proposals.map((p, i) => ({ index: first + i, term: this._term, magic: p.magic, body: p.body }));
     this.log.append(entries);
     return { ok: true, term: this._term, firstIndex: first, lastIndex: this.log.lastIndex };
+  }
+
+  /**
+   * Leadership transfer (leader only): refuse proposals, bring `to` up to date, then send it a
+   * TimeoutNow so it campaigns at once. Aborted after transferTimeoutTicks, or when we stop
+   * leading. Asking again for the same peer while it runs is a no-op that answers ok.
+   */
+  transferLeadership(to: string): TransferResult {
+    if (this._role !== 'leader') return { ok: false, reason: 'NOT_LEADER', leaderId: this._leaderId };
+    if (to === this.id) return { ok: false, reason: 'SELF', peer: to };
+    const pr = this.progress.get(to);
+    if (!pr) return { ok: false, reason: 'UNKNOWN_PEER', peer: to };
+    if (this._transferee !== null) {
+      return this._transferee === to ? { ok: true, transferee: to } : { ok: false, reason: 'TRANSFER_IN_PROGRESS', transferee: this._transferee };
+    }
+    const lag = this.log.lastIndex - pr.match;
+    if (lag > this.limits.maxTransferLagEntries) return { ok: false, reason: 'TARGET_TOO_FAR_BEHIND', peer: to, lag, limit: this.limits.maxTransferLagEntries };
+    this._transferee = to;
+    this.transferForPreference = false;
+    this.transferElapsed = 0;
+    this.timeoutNowSent = false;
+    this.counters.transfersStarted++;
+    if (pr.match === this.log.lastIndex) this.sendTimeoutNow(to);
+    else {
+      this.flushingBatch = true;
+      let sent = false;
+      while (this.sendAppend(to, false)) sent = true;
+      this.flushingBatch = false;
+      // Everything is already out (maybe lost): probe now rather than wait for a heartbeat.
+      if (!sent) this.probeStalled(to);
+    }
+    return { ok: true, transferee: to };
+  }
+
+  /** Gives up a transfer under way (the caller's own deadline); writes are accepted again. */
+  abortTransfer(): void {
+    if (this._transferee === null) return;
+    this._transferee = null;
+    this.counters.transfersAborted++;
+    // A preferred peer that cannot take over must not pause writes every check period.
+    if (this.transferForPreference) {
+      this.preferredWait = Math.min(this.preferredWait * 2, this.limits.preferredLeaderCheckTicks * 16);
+      this.preferredElapsed = 0;
+    }
+  }
+
+  /**
+   * Batching by time, changeable at run time: hold new entries for up to `ticks` ticks or until
+   * `bytes` wait for a follower. ticks = 0 sends at once (and flushes what is held).
+   */
+  setBatching(ticks: number, bytes: number): void {
+    if (!Number.isSafeInteger(ticks) || ticks < 0 || !Number.isSafeInteger(bytes) || bytes < 0) {
+      throw new RangeError(`batching needs non-negative integers, got ticks ${ticks}, bytes ${bytes}`);
+    }
+    this.batchTicks = ticks;
+    this.batchBytes = bytes;
+    if (ticks === 0) this.flushAppends();
+  }
+
+  /** Sends every append held back for batching now (leader only; otherwise nothing). */
+  flushAppends(): void {
+    this.batchAge = -1;
+    if (this._role !== 'leader') return;
+    this.flushingBatch = true;
+    let sent = false;
+    for (const p of this.others) while (this.sendAppend(p, false)) sent = true;
+    this.flushingBatch = false;
+    if (sent) this.counters.batchFlushes++;
   }
 
   step(m: RaftMessage): void {
@@ -152,7 +279,7 @@ export class RaftCore {
         // Check-quorum lease: while we hear from a leader, a higher-term candidate is an isolated
         // node coming back; it must not disrupt the group.
         const inLease = this.limits.checkQuorum && this._leaderId !== null && this.electionElapsed < this.limits.electionTicks;
-        if (inLease) {
+        if (inLease && m.transfer !== true) {
           if (m.pre) this.send({ type: 'voteResponse', from: this.id, to: m.from, term: this._term, pre: true, granted: false });
           return;
         }
@@ -196,7 +323,11 @@ export class RaftCore {
         if (this._role === 'leader') this.handleAppendResponse(m);
         return;
       case 'heartbeatResponse':
-        if (this._role === 'leader') this.handleHeartbeatResponse(m.from);
+        if (this._role === 'leader') this.handleHeartbeatResponse(m.from, m.lastIndex);
+        return;
+      case 'timeoutNow':
+        // The leader of our term hands over: campaign at once, no pre-vote, past the voters' lease.
+        if (this._role !== 'leader') this.becomeCandidate(true);
         return;
     }
   }
@@ -207,6 +338,7 @@ export class RaftCore {
     if (this.outstanding) return false;
     return (
       this.outbox.length > 0 ||
+      this.behind.size > 0 ||
       this.hardStateChanged() ||
       this.log.unstableCount > 0 ||
       this.log.truncateFrom !== undefined ||
@@ -223,6 +355,10 @@ export class RaftCore {
       softState: this.softState(),
     };
     if (this.hardStateChanged()) rd.hardState = { term: this._term, votedFor: this._votedFor };
+    if (this.behind.size > 0) {
+      rd.behindLogStart = [...this.behind].sort();
+      this.behind.clear();
+    }
     const tf = this.log.truncateFrom;
     if (tf !== undefined) {
       // Conflicts are checked against the commit index when they arrive (handleAppend); the entries
@@ -258,7 +394,7 @@ export class RaftCore {
   private resetTimers(): void {
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
-    this.randomizedElectionTimeout = this.limits.electionTicks + this.random.int(this.limits.electionTicks);
+    this.randomizedElectionTimeout = this.limits.electionTicks + this.random.int(this.limits.electionJitterTicks);
   }
 
   private becomeFollower(term: number, leader: string | null): void {
@@ -271,6 +407,7 @@ export class RaftCore {
     this._leaderId = leader;
     this.votes.clear();
     this.progress.clear();
+    this.leaveLeadership();
     this.resetTimers();
   }
 
@@ -279,23 +416,25 @@ export class RaftCore {
     this._leaderId = null;
     this.votes.clear();
     this.progress.clear();
+    this.leaveLeadership();
     this.resetTimers();
     this.requestVotes(true, this._term + 1);
   }
 
-  private becomeCandidate(): void {
+  private becomeCandidate(transfer = false): void {
     this._term++;
     this._votedFor = this.id;
     this._role = 'candidate';
     this._leaderId = null;
     this.votes.clear();
     this.progress.clear();
+    this.leaveLeadership();
     this.resetTimers();
-    this.requestVotes(false, this._term);
+    this.requestVotes(false, this._term, transfer);
   }
 
   /** Vote for ourselves; a single-node group has won at once, else ask every peer. */
-  private requestVotes(pre: boolean, term: number): void {
+  private requestVotes(pre: boolean, term: number, transfer = false): void {
     this.votes.set(this.id, true);
     if (this.tally() === 'won') {
       if (pre) this.becomeCandidate();
@@ -303,8 +442,23 @@ export class RaftCore {
       return;
     }
     for (const p of this.others) {
-      this.send({ type: 'vote', from: this.id, to: p, term, pre, lastIndex: this.log.lastIndex, lastTerm: this.log.lastTerm });
+      const m: VoteRequest = { type: 'vote', from: this.id, to: p, term, pre, lastIndex: this.log.lastIndex, lastTerm: this.log.lastTerm };
+      if (transfer) m.transfer = true;
+      this.send(m);
     }
+  }
+
+  /** Leader-only state goes when we stop leading; a transfer that ends this way has done its job. */
+  private leaveLeadership(): void {
+    if (this._transferee !== null) {
+      this._transferee = null;
+      if (this.timeoutNowSent) this.counters.transfersCompleted++;
+      else this.counters.transfersAborted++;
+    }
+    this.timeoutNowSent = false;
+    this.batchAge = -1;
+    this.behind.clear();
+    this.reportedBehind.clear();
   }
 
   private becomeLeader(): void {
@@ -312,13 +466,15 @@ export class RaftCore {
     this._leaderId = this.id;
     this.votes.clear();
     this.resetTimers();
+    this.preferredElapsed = 0;
+    this.preferredWait = this.limits.preferredLeaderCheckTicks;
     const next = this.log.lastIndex + 1;
     this.progress.clear();
     for (const p of this.others) this.progress.set(p, new Progress(next, this.limits.maxInflightAppends, this.limits.maxInflightBytes));
     // Entries of earlier terms commit only under one of ours (Raft 5.4.2): append a no-op now.
     this.log.append([{ index: next, term: this._term, magic: NOOP_MAGIC, body: new Uint8Array(0) }]);
     // Announce ourselves and probe where each follower's log matches.
-    for (const p of this.others) this.sendAppend(p, true);
+    for (const p of this.others) this.sendAppend(p, true, true);
   }
 
   // ---- elections -----------------------------------------------------------------------
@@ -372,8 +528,8 @@ export class RaftCore {
     if (prevIndex < this._commit) {
       // What we committed matches the leader already; keep only what lies beyond it.
       const skip = Math.min(entries.length, this._commit - prevIndex);
-      if (skip > 0) prevTerm = entries[skip - 1]!.term;
-      else prevTerm = this.log.termAt(this._commit);
+      // (prevTerm is not looked at again: at or below our commit index the logs match.)
+      prevTerm = skip > 0 ? entries[skip - 1]!.term : m.prevTerm;
       entries = entries.slice(skip);
       prevIndex = this._commit;
       if (prevIndex > m.prevIndex + m.entries.length) {
@@ -385,7 +541,9 @@ export class RaftCore {
       this.send({ type: 'appendResponse', from: this.id, to: m.from, term: this._term, success: false, index: m.prevIndex, conflictTerm: -1, conflictIndex: this.log.lastIndex + 1 });
       return;
     }
-    const ourTerm = this.log.termAt(prevIndex);
+    // At or below our commit index the logs match (the leader holds every committed entry), and
+    // below our first index we could not look anyway.
+    const ourTerm = prevIndex <= this._commit ? prevTerm : this.log.termAt(prevIndex);
     if (ourTerm !== prevTerm) {
       // Fast back-up: name our conflicting term and where it starts, so the leader skips it whole.
       const first = this.log.firstIndexWithTermAtLeast(ourTerm, this._commit + 1, prevIndex);
@@ -420,7 +578,7 @@ export class RaftCore {
 
   private handleHeartbeat(m: Heartbeat): void {
     this.commitTo(Math.min(m.commit, this.log.lastIndex));
-    this.send({ type: 'heartbeatResponse', from: this.id, to: m.from, term: this._term });
+    this.send({ type: 'heartbeatResponse', from: this.id, to: m.from, term: this._term, lastIndex: this.log.lastIndex });
   }
 
   private commitTo(index: number): void {
@@ -432,12 +590,33 @@ export class RaftCore {
 
   // ---- replication: leader side --------------------------------------------------------
 
-  /** Sends the next append to `to` if its pipeline allows; an empty one only when `allowEmpty`. */
-  private sendAppend(to: string, allowEmpty: boolean): boolean {
+  /**
+   * Sends the next append to `to` if its pipeline allows; an empty one only when `allowEmpty`.
+   * `probeLogStart`: when the follower needs entries before our first index, send one empty
+   * probe at the first index (did a segment copy reach it meanwhile?); callers pass it at most
+   * once per heartbeat, so a follower left behind costs one message per heartbeat.
+   */
+  private sendAppend(to: string, allowEmpty: boolean, probeLogStart = false): boolean {
     const pr = this.progress.get(to)!;
+    const first = this.log.firstIndex;
+    if (first > 0 && pr.next <= first) {
+      // We no longer hold entry next - 1 (or its term): the caller must copy segments to it.
+      if (!this.reportedBehind.has(to)) {
+        this.reportedBehind.add(to);
+        this.behind.add(to);
+      }
+      if (pr.state === 'replicate') pr.becomeProbe(pr.next);
+      if (probeLogStart && first <= this.log.stableLastIndex) {
+        pr.next = first + 1;
+        this.send({ type: 'append', from: this.id, to, term: this._term, prevIndex: first, prevTerm: this.log.termAt(first), entries: [], commit: this._commit });
+      }
+      pr.probeSent = true;
+      return false;
+    }
     if (pr.isPaused()) return false;
     const entries = this.log.stableEntries(pr.next, this.limits.maxEntriesPerAppend, this.limits.maxBytesPerAppend);
     if (entries.length === 0 && !allowEmpty) return false;
+    if (entries.length > 0 && this.batchTicks > 0 && !this.flushingBatch && pr.state === 'replicate' && this.holdForBatch(entries)) return false;
     const prevIndex = pr.next - 1;
     this.send({ type: 'append', from: this.id, to, term: this._term, prevIndex, prevTerm: this.log.termAt(prevIndex), entries, commit: this._commit });
     if (entries.length > 0) {
@@ -448,16 +627,56 @@ export class RaftCore {
     return true;
   }
 
+  /** True when the entries ready for a follower are all there is and still below batchBytes: wait for more. */
+  private holdForBatch(entries: readonly RaftEntry[]): boolean {
+    if (entries.length >= this.limits.maxEntriesPerAppend || entries[entries.length - 1]!.index < this.log.stableLastIndex) return false;
+    let bytes = 0;
+    for (const e of entries) bytes += entrySize(e);
+    if (bytes >= this.batchBytes) return false;
+    if (this.batchAge < 0) this.batchAge = 0;
+    return true;
+  }
+
+  private sendTimeoutNow(to: string): void {
+    this.send({ type: 'timeoutNow', from: this.id, to, term: this._term });
+    this.timeoutNowSent = true;
+  }
+
+  /** Every preferredLeaderCheckTicks: a leader not preferred hands over to the least-lagging live preferred peer. */
+  private maybeTransferToPreferred(): void {
+    const preferred = this.limits.preferredLeaderIds;
+    if (preferred.length === 0 || preferred.includes(this.id)) return;
+    let best: string | null = null;
+    let bestLag = Infinity;
+    for (const p of preferred) {
+      const pr = this.progress.get(p);
+      if (!pr) continue;
+      const heard = pr.heardSinceCheck;
+      pr.heardSinceCheck = false;
+      const lag = this.log.lastIndex - pr.match;
+      if (heard && pr.state === 'replicate' && lag <= this.limits.maxTransferLagEntries && lag < bestLag) {
+        best = p;
+        bestLag = lag;
+      }
+    }
+    if (best !== null && this._transferee === null && this.transferLeadership(best).ok) {
+      this.transferForPreference = true;
+      this.counters.preferredTransfers++;
+    }
+  }
+
   private handleAppendResponse(m: AppendResponse): void {
     const pr = this.progress.get(m.from)!;
     pr.recentActive = true;
+    pr.heardSinceCheck = true;
     if (!m.success) {
       let hint: number;
       if (m.conflictTerm < 0) hint = m.conflictIndex;
       else {
         const hi = Math.min(m.index, this.log.lastIndex);
-        const i = this.log.lastIndexWithTermAtMost(m.conflictTerm, pr.match + 1, hi);
-        hint = i >= pr.match + 1 && this.log.termAt(i) === m.conflictTerm ? i + 1 : m.conflictIndex;
+        const lo = Math.max(pr.match + 1, this.log.firstIndex);
+        const i = this.log.lastIndexWithTermAtMost(m.conflictTerm, lo, hi);
+        hint = i >= lo && this.log.termAt(i) === m.conflictTerm ? i + 1 : m.conflictIndex;
       }
       if (pr.maybeDecrTo(m.index, hint)) this.sendAppend(m.from, true);
       return;
@@ -466,26 +685,55 @@ export class RaftCore {
     if (pr.maybeUpdate(m.index) && pr.state === 'probe') pr.becomeReplicate();
     // A new commit index rides on the next append or heartbeat; nothing extra is sent for it.
     this.maybeCommit();
+    if (m.from === this._transferee && !this.timeoutNowSent && pr.match === this.log.lastIndex) this.sendTimeoutNow(m.from);
     while (this.sendAppend(m.from, false)) {}
   }
 
-  private handleHeartbeatResponse(from: string): void {
+  private handleHeartbeatResponse(from: string, lastIndex: number | undefined): void {
     const pr = this.progress.get(from)!;
     pr.recentActive = true;
-    if (pr.match >= this.log.stableLastIndex) return;
-    if (pr.state === 'probe') {
+    if (lastIndex !== undefined && Number.isSafeInteger(lastIndex) && lastIndex < pr.match) {
+      // The follower holds less than it acknowledged: its data was wiped or its unsynced tail lost.
+      // (A late response from before its last ack looks the same; one extra probe sorts that out.)
+      pr.lostEntries(lastIndex);
+    }
+    pr.heardSinceCheck = true;
+    if (pr.match >= this.log.stableLastIndex) {
+      // Caught up and still in our term: a TimeoutNow we sent was lost, send it again.
+      if (from === this._transferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(from);
+      return;
+    }
+    const first = this.log.firstIndex;
+    if (pr.state === 'probe' || (first > 0 && pr.next - 1 < first)) {
       pr.probeSent = false;
-      this.sendAppend(from, true);
+      this.sendAppend(from, true, true);
     } else if (!pr.progressed) {
-      // The pipeline made no progress for a heartbeat: an append may be lost. An empty append at
-      // next-1 either succeeds or is rejected and sends the follower back to probing.
-      this.send({ type: 'append', from: this.id, to: from, term: this._term, prevIndex: pr.next - 1, prevTerm: this.log.termAt(pr.next - 1), entries: [], commit: this._commit });
+      this.probeStalled(from);
     } else {
       while (this.sendAppend(from, false)) {}
     }
   }
 
+  /**
+   * The pipeline to `to` made no progress: an append may be lost. An empty append at next-1
+   * either succeeds or is rejected and sends the follower back to probing.
+   */
+  private probeStalled(to: string): void {
+    const pr = this.progress.get(to)!;
+    if (pr.state === 'probe') {
+      if (!pr.probeSent) this.sendAppend(to, true, true);
+      return;
+    }
+    const prev = pr.next - 1;
+    if (this.log.firstIndex > 0 && prev < this.log.firstIndex) {
+      this.sendAppend(to, true, true);
+      return;
+    }
+    this.send({ type: 'append', from: this.id, to, term: this._term, prevIndex: prev, prevTerm: this.log.termAt(prev), entries: [], commit: this._commit });
+  }
+
   private broadcastHeartbeat(): void {
+    this.reportedBehind.clear();
     for (const p of this.others) {
       const pr = this.progress.get(p)!;
       this.send({ type: 'heartbeat', from: this.id, to: p, term: this._term, commit: Math.min(pr.match, this._commit) });

@@ -17,7 +17,14 @@ export class RaftLog {
     return this.offset + this.unstable.length - 1;
   }
 
+  /** First index the durable log holds (0 unless retention dropped a prefix). */
+  get firstIndex(): number {
+    return this.view.firstIndex ?? 0;
+  }
+
   get lastTerm(): number {
+    // An empty log after a dropped prefix: the view knows (or says -1).
+    if (this.lastIndex < this.firstIndex) return this.lastIndex < 0 ? -1 : this.view.lastTerm;
     return this.termAt(this.lastIndex);
   }
 
@@ -32,7 +39,7 @@ export class RaftLog {
 
   termAt(index: number): number {
     if (index === -1) return -1;
-    invariant(index >= 0 && index <= this.lastIndex, `termAt(${index}) outside the log (last ${this.lastIndex})`);
+    invariant(index >= this.firstIndex && index <= this.lastIndex, `termAt(${index}) outside the log (${this.firstIndex}..${this.lastIndex})`);
     if (index >= this.offset) return this.unstable[index - this.offset]!.term;
     return this.view.termAt(index);
   }
@@ -80,6 +87,7 @@ export class RaftLog {
   stableEntries(from: number, maxCount: number, maxBytes: number): RaftEntry[] {
     const n = Math.min(maxCount, this.stableLastIndex - from + 1);
     if (n <= 0) return [];
+    invariant(from >= this.firstIndex, `entries from ${from} asked, but the log starts at ${this.firstIndex}`);
     const got = this.view.entries(from, n, maxBytes);
     invariant(got.length > 0 && got[0]!.index === from, `log view returned no entry at ${from}`);
     return got.length > n ? got.slice(0, n) : got;

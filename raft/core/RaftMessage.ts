@@ -13,6 +13,11 @@ export interface VoteRequest extends Envelope {
   pre: boolean;
   lastIndex: number;
   lastTerm: number;
+  /**
+   * true when the candidate campaigns because the leader handed over (TimeoutNow): voters then
+   * grant even while they still hear from that leader (its lease). Absent means false.
+   */
+  transfer?: boolean;
 }
 
 export interface VoteResponse extends Envelope {
@@ -48,8 +53,22 @@ export interface Heartbeat extends Envelope {
   commit: number;
 }
 
+/**
+ * `lastIndex` is the follower's last log index (-1 when empty). It lets the leader notice a
+ * follower that lost entries it had acknowledged (data wiped, unsynced tail lost in a crash) and
+ * resend them while the group is idle. Absent (an older sender) means unknown.
+ */
 export interface HeartbeatResponse extends Envelope {
   type: 'heartbeatResponse';
+  lastIndex?: number;
 }
 
-export type RaftMessage = VoteRequest | VoteResponse | AppendRequest | AppendResponse | Heartbeat | HeartbeatResponse;
+/**
+ * Leadership transfer: the leader tells a caught-up follower to campaign at once, skipping
+ * pre-vote (sent in the leader's term; a stale one is ignored by the usual term check).
+ */
+export interface TimeoutNow extends Envelope {
+  type: 'timeoutNow';
+}
+
+export type RaftMessage = VoteRequest | VoteResponse | AppendRequest | AppendResponse | Heartbeat | HeartbeatResponse | TimeoutNow;

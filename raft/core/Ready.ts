@@ -23,4 +23,10 @@ export interface Ready {
   /** committed entries to apply, in index order, continuing from the last applied */
   committed: RaftEntry[];
   softState: SoftState;
+  /**
+   * Followers that need entries from before this leader's first log index (retention dropped
+   * them): the caller copies segments to them (catch-up outside Raft). Present when non-empty;
+   * repeated about once per heartbeat while the follower stays behind.
+   */
+  behindLogStart?: string[];
 }
