@@ -119,6 +119,45 @@ export function encodeRaftMessage(m: RaftWireMessage): Uint8Array {
   }
 }
 
+const AppendType = root.lookupType('raftmq.raft.AppendRequest');
+/** Frame field 4 (append), wire type 2 (length-delimited). */
+const APPEND_TAG = (4 << 3) | 2;
+
+/**
+ * The `entries` field of an AppendRequest on its own. Protobuf fields may come in any order and
+ * concatenate, so the same bytes serve every follower that is sent these entries
+ * (encodeAppendParts); only the small header differs.
+ */
+export function encodeAppendEntries(entries: readonly WireEntry[]): Uint8Array {
+  return AppendType.encode({ entries }).finish();
+}
+
+/** An AppendRequest frame payload as [prefix, entriesBytes]: back to back they decode to the same message as encodeRaftMessage(m). */
+export function encodeAppendParts(m: WireAppendRequest, entriesBytes: Uint8Array): [Uint8Array, Uint8Array] {
+  const head = AppendType.encode({ from: m.from, to: m.to, term: m.term, prevIndex: m.prevIndex, prevTerm: m.prevTerm, commit: m.commit }).finish();
+  const inner = head.length + entriesBytes.length;
+  const prefix = Buffer.allocUnsafe(1 + varintSize(inner) + head.length);
+  prefix[0] = APPEND_TAG;
+  let p = 1;
+  let v = inner;
+  while (v >= 0x80) {
+    prefix[p++] = (v & 0x7f) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  prefix[p++] = v;
+  prefix.set(head, p);
+  return [prefix, entriesBytes];
+}
+
+function varintSize(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
 export function encodeHello(h: RaftHello): Uint8Array {
   return FrameType.encode({ hello: h }).finish();
 }

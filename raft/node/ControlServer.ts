@@ -2,6 +2,7 @@
 // node: propose, run a load loop inside the node, read the status. One request per line, one
 // answer per line, answers carry the request id.
 //   status                               -> status <role> <term> <leader|-> <commit> <applied> <last>
+//   stats                                -> stats <key>=<value> ... (node and transport counters)
 //   propose <id> <count> <size>          -> ok <id> <firstIndex> <lastIndex> <firstPos> <micros>
 //                                         | err <id> <CODE> <leaderId|-> <leaderAddress|->
 //   load <id> <entries> <inflight> <size> <batch>
@@ -71,6 +72,11 @@ export class ControlServer {
     if (cmd === 'status') {
       const s = this.node.status();
       return reply(`status ${s.role} ${s.term} ${s.leaderId ?? '-'} ${s.commitIndex} ${s.appliedIndex} ${s.lastIndex}`);
+    }
+    if (cmd === 'stats') {
+      const t = this.node.transportStats();
+      const links = Object.entries(t.peers).map(([id, l]) => `${id}:sent=${l.sentMessages},bytes=${l.sentBytes},dropped=${l.dropped},connects=${l.connects}`);
+      return reply(`stats ${Object.entries(this.node.counters).map(([k, v]) => `${k}=${v}`).join(' ')} received=${t.receivedMessages} ${links.join(' ')}`);
     }
     const id = a[0] ?? '-';
     const n = a.slice(1).map(Number);

@@ -148,6 +148,8 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; fatal: [E
   private readonly logLine: (line: string) => void;
   /** messages the core does not handle yet (timeoutNow before leadership transfer lands) */
   droppedMessages = 0;
+  /** counters for metrics and bench/raft */
+  readonly counters = { readies: 0, entriesPersisted: 0, persistWaits: 0, messagesSent: 0, entriesApplied: 0, proposals: 0 };
 
   private constructor(
     private readonly o: RaftNodeOptions,
@@ -241,6 +243,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; fatal: [E
       return Promise.reject(new RaftNodeBusyError(r.limit, r.value));
     }
     this.scheduleReady();
+    this.counters.proposals++;
     return new Promise<ProposedEntry[]>((resolve, reject) => {
       this.pending.push({ first: r.firstIndex, last: r.lastIndex, term: r.term, deadline: Date.now() + this.timing.maxWaitAckTimeMs, resolve, reject });
       this.pendingEntries += bodies.length;
@@ -329,7 +332,8 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; fatal: [E
   private scheduleReady(): void {
     if (this.readyScheduled || this.looping || this.closed) return;
     this.readyScheduled = true;
-    queueMicrotask(() => {
+    // After the poll phase: every message that arrived in this turn is stepped before one Ready.
+    setImmediate(() => {
       this.readyScheduled = false;
       if (this.looping || this.closed) return;
       this.looping = true;
@@ -343,10 +347,16 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; fatal: [E
     try {
       while (!this.closed && this.core.hasReady()) {
         const rd = this.core.ready();
+        this.counters.readies++;
         const io = this.persist(rd);
-        if (io) await io;
+        if (io) {
+          this.counters.persistWaits++;
+          await io;
+        }
         if (this.closed) return;
         for (const m of rd.messages) this.transport.send(m);
+        this.counters.messagesSent += rd.messages.length;
+        if (rd.messages.length > 0) this.transport.flush();
         if (rd.committed.length > 0) {
           const wait = this.enqueueApply(rd.committed);
           if (wait) await wait;
@@ -393,6 +403,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; fatal: [E
     if ((this.o.flushDiskType ?? 'ASYNC_FLUSH') === 'SYNC_FLUSH') await this.log.whenDurable(end);
     else await this.log.whenWritten(end);
     this.view.persisted(written);
+    this.counters.entriesPersisted += written.length;
   }
 
   private batchSlice(entries: readonly PendingEntry[], from: number): readonly PendingEntry[] {
@@ -451,6 +462,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; fatal: [E
     this.applyQueue.shift();
     this.applyQueued -= batch.length;
     this._applied = batch[batch.length - 1]!.index;
+    this.counters.entriesApplied += batch.length;
     const max = this.o.maxApplyQueueEntries ?? DEFAULT_NODE_LIMITS.maxApplyQueueEntries;
     if (this.applySpaceWaiter && this.applyQueued <= max) {
       const w = this.applySpaceWaiter;

@@ -4,6 +4,7 @@
 // dropped (Raft resends them), and holds up no other link.
 import net from 'node:net';
 import { encodeHello, encodeRaftMessage, frameHeader, RAFT_PROTOCOL_VERSION, type RaftWireMessage } from '../../protocol/raft/index.js';
+import type { AppendEncodingCache } from './AppendEncodingCache.js';
 import { backoffDelay } from './backoff.js';
 import { formatAddress, type PeerAddress } from './peerAddresses.js';
 
@@ -22,6 +23,8 @@ export interface PeerLinkOptions {
   connectTimeoutMs: number;
   random: () => number;
   log: (line: string) => void;
+  /** shared by the links of one transport: followers sent the same entries share their encoding */
+  appendCache: AppendEncodingCache;
 }
 
 export type LinkState = 'connecting' | 'open' | 'backoff' | 'closed';
@@ -178,12 +181,14 @@ export class PeerLink {
   private scheduleFlush(): void {
     if (this.flushScheduled || this.state !== 'open') return;
     this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
   }
 
-  /** Everything queued this turn goes out in one corked write, as far as the socket buffer allows. */
-  private flush(): void {
-    this.flushScheduled = false;
+  /** Everything queued goes out in one corked write, as far as the socket buffer allows. */
+  flush(): void {
     const sock = this.socket;
     if (this.state !== 'open' || !sock || this.queuedCount === 0) return;
     if (sock.writableLength >= this.o.maxSocketBufferBytes) return; // 'drain' resumes
@@ -194,10 +199,18 @@ export class PeerLink {
         this.queue[this.head] = undefined as unknown as Queued;
         this.head++;
         this.queuedBytes -= q.bytes;
+        this.s.sentMessages++;
+        if (q.m.type === 'append' && q.m.entries.length > 0) {
+          const [prefix, entries] = this.o.appendCache.parts(q.m);
+          sock.write(frameHeader(prefix.length + entries.length));
+          sock.write(prefix);
+          sock.write(entries);
+          this.s.sentBytes += 4 + prefix.length + entries.length;
+          continue;
+        }
         const payload = encodeRaftMessage(q.m);
         sock.write(frameHeader(payload.length));
         sock.write(payload);
-        this.s.sentMessages++;
         this.s.sentBytes += payload.length + 4;
       }
     } finally {

@@ -5,6 +5,7 @@
 // close that one connection and nothing else.
 import net from 'node:net';
 import { RaftDecodeError, RaftFrameDecoder, decodeRaftFrame, DEFAULT_MAX_RAFT_FRAME, RAFT_PROTOCOL_VERSION, type RaftWireMessage } from '../../protocol/raft/index.js';
+import { AppendEncodingCache } from './AppendEncodingCache.js';
 import { PeerLink, type PeerLinkStats } from './PeerLink.js';
 import { formatAddress, type PeerAddress } from './peerAddresses.js';
 
@@ -83,6 +84,7 @@ export class RaftTransport {
     server.on('connection', (s) => t.accept(s));
     server.on('error', (e) => t.log(`raft server: ${e.message}`));
     const random = opts.random ?? Math.random;
+    const appendCache = new AppendEncodingCache();
     for (const [id, address] of opts.peers) {
       if (id === opts.selfId) continue;
       const link = new PeerLink({
@@ -97,6 +99,7 @@ export class RaftTransport {
         reconnectMaxMs: o.reconnectMaxMs,
         connectTimeoutMs: o.connectTimeoutMs,
         random,
+        appendCache,
         log: (l) => t.log(l),
       });
       t.links.set(id, link);
@@ -108,6 +111,11 @@ export class RaftTransport {
   /** Queues a message for its peer; never blocks. Messages to unknown peers are ignored. */
   send(m: RaftWireMessage): void {
     this.links.get(m.to)?.send(m);
+  }
+
+  /** Writes what is queued now (one writev per peer) instead of at the end of this turn. */
+  flush(): void {
+    for (const l of this.links.values()) l.flush();
   }
 
   addressOf(id: string): PeerAddress | undefined {
