@@ -119,7 +119,7 @@ export const DEFAULT_NODE_LIMITS = Object.freeze({
   maxCachedBytes: 64 * 1024 * 1024,
 });
 
-export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; fatal: [Error] }> {
+export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: [number]; fatal: [Error] }> {
   readonly selfId: string;
   readonly group: string;
   readonly dir: string;
@@ -463,6 +463,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; fatal: [E
     this.applyQueued -= batch.length;
     this._applied = batch[batch.length - 1]!.index;
     this.counters.entriesApplied += batch.length;
+    this.emit('applied', this._applied);
     const max = this.o.maxApplyQueueEntries ?? DEFAULT_NODE_LIMITS.maxApplyQueueEntries;
     if (this.applySpaceWaiter && this.applyQueued <= max) {
       const w = this.applySpaceWaiter;

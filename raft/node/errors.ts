@@ -14,7 +14,7 @@ export class NotLeaderError extends Error {
 }
 
 /**
- * The term changed before the proposal committed (DLedger's TERM_CHANGED, 501). The outcome is
+ * The term changed, or this node stopped leading, before the proposal committed (DLedger's TERM_CHANGED, 501). The outcome is
  * unknown: the entries may still commit under the new leader, or be replaced.
  */
 export class TermChangedError extends Error {
@@ -24,7 +24,11 @@ export class TermChangedError extends Error {
     readonly proposedTerm: number,
     readonly currentTerm: number,
   ) {
-    super(`term changed from ${proposedTerm} to ${currentTerm} before the proposal committed; it may or may not commit`);
+    super(
+      proposedTerm === currentTerm
+        ? `leadership of term ${proposedTerm} was lost before the proposal committed; it may or may not commit`
+        : `term changed from ${proposedTerm} to ${currentTerm} before the proposal committed; it may or may not commit`,
+    );
   }
 }
 
