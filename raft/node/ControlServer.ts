@@ -3,6 +3,7 @@
 // answer per line, answers carry the request id.
 //   status                               -> status <role> <term> <leader|-> <commit> <applied> <last>
 //   stats                                -> stats <key>=<value> ... (node and transport counters)
+//   applied <id> <index>                 -> applied <id> <appliedIndex>, once this node applied up to index
 //   propose <id> <count> <size>          -> ok <id> <firstIndex> <lastIndex> <firstPos> <micros>
 //                                         | err <id> <CODE> <leaderId|-> <leaderAddress|->
 //   load <id> <entries> <inflight> <size> <batch>
@@ -86,6 +87,18 @@ export class ControlServer {
         (r) => reply(`ok ${id} ${r[0]!.index} ${r[r.length - 1]!.index} ${r[0]!.pos} ${Math.round((performance.now() - t0) * 1000)}`),
         (e: Error) => reply(errLine(id, e)),
       );
+      return;
+    }
+    if (cmd === 'applied' && n.length === 1 && Number.isSafeInteger(n[0])) {
+      const want = n[0]!;
+      if (this.node.status().appliedIndex >= want) return reply(`applied ${id} ${this.node.status().appliedIndex}`);
+      const on = (applied: number): void => {
+        if (applied < want) return;
+        this.node.off('applied', on);
+        reply(`applied ${id} ${applied}`);
+      };
+      this.node.on('applied', on);
+      sock.once('close', () => this.node.off('applied', on));
       return;
     }
     if (cmd === 'load' && n.length === 4 && n.every((v) => Number.isInteger(v) && v >= 0) && n[0]! <= MAX_LOAD_ENTRIES && n[1]! >= 1 && n[1]! <= 65536 && n[2]! <= MAX_BODY && n[3]! >= 1 && n[3]! <= 65536) {
