@@ -13,6 +13,7 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import {
   RaftCore,
   SeededRandom,
@@ -149,7 +150,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   /** messages the core does not handle yet (timeoutNow before leadership transfer lands) */
   droppedMessages = 0;
   /** counters for metrics and bench/raft */
-  readonly counters = { readies: 0, entriesPersisted: 0, persistWaits: 0, messagesSent: 0, entriesApplied: 0, proposals: 0 };
+  readonly counters = { readies: 0, entriesPersisted: 0, persistWaits: 0, persistWaitMicros: 0, messagesSent: 0, entriesApplied: 0, proposals: 0 };
 
   private constructor(
     private readonly o: RaftNodeOptions,
@@ -287,6 +288,10 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     await this.transport.close();
+    // a Ready loop waiting for apply space would wait forever: the apply queue stops with the node
+    const w = this.applySpaceWaiter;
+    this.applySpaceWaiter = null;
+    w?.();
     await this.loopDone.catch(() => undefined);
     this.rejectAll(this.failure ?? new RaftNodeClosedError('raft node closed'));
     await this.writeCheckpoint().catch(() => undefined);
@@ -349,14 +354,21 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
         const rd = this.core.ready();
         this.counters.readies++;
         const io = this.persist(rd);
+        let rest = rd.messages;
         if (io) {
+          // A leader's appends and heartbeats carry only entries persisted by earlier Readies
+          // (the core sends stable entries only): they go out now, overlapping this write with
+          // the followers' work. Anything else waits, and everything waits on a term/vote change.
+          if (!rd.hardState && rest.length > 0) rest = this.sendLeaderTraffic(rest);
           this.counters.persistWaits++;
+          const t0 = performance.now();
           await io;
+          this.counters.persistWaitMicros += Math.round((performance.now() - t0) * 1000);
         }
         if (this.closed) return;
-        for (const m of rd.messages) this.transport.send(m);
-        this.counters.messagesSent += rd.messages.length;
-        if (rd.messages.length > 0) this.transport.flush();
+        for (const m of rest) this.transport.send(m);
+        this.counters.messagesSent += rest.length;
+        if (rest.length > 0) this.transport.flush();
         if (rd.committed.length > 0) {
           const wait = this.enqueueApply(rd.committed);
           if (wait) await wait;
@@ -368,6 +380,23 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     } catch (e) {
       this.fail(e instanceof Error ? e : new Error(String(e)));
     }
+  }
+
+  /** Sends the leader-originated messages of a Ready; returns the others. */
+  private sendLeaderTraffic(messages: RaftMessage[]): RaftMessage[] {
+    const rest: RaftMessage[] = [];
+    let sent = 0;
+    for (const m of messages) {
+      if (m.type === 'append' || m.type === 'heartbeat') {
+        this.transport.send(m);
+        sent++;
+      } else rest.push(m);
+    }
+    if (sent > 0) {
+      this.counters.messagesSent += sent;
+      this.transport.flush();
+    }
+    return rest;
   }
 
   /** Term/vote, truncation and appends of a Ready; a promise when something must be waited for. */
