@@ -1,0 +1,200 @@
+// bench/raft: three standalone Raft nodes as processes on loopback (TCP transport, segmented
+// log in a temp folder), 1 KiB entries.
+//   - commits per second and commit latency (propose -> commit, measured inside the leader)
+//     with 1 proposal in flight, with 256 in flight (one entry each), and with 16 batches of 64
+//   - election time: kill -9 the leader, time until a survivor reports itself leader (both
+//     clocks are this machine's wall clock), then until the new leader commits; the killed node
+//     is restarted and caught up before the next trial
+//   - the loopback TCP round trip between two processes and the disk's fdatasync rate, measured
+//     in the same run, to read the figures against
+// Figures are medians over runs. Usage:
+//   node dist/bench/raft.js [--quick] [--runs 3] [--entries 300000] [--trials 20]
+//        [--writer worker|main] [--flush ASYNC_FLUSH|SYNC_FLUSH] [--dir /tmp] [--json]
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { intOption } from './args.js';
+import { NodeCluster } from './raft/NodeCluster.js';
+
+interface Args {
+  runs: number;
+  entries: number;
+  trials: number;
+  writer: 'worker' | 'main';
+  flush: 'ASYNC_FLUSH' | 'SYNC_FLUSH';
+  dir: string;
+  json: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const quick = argv.includes('--quick');
+  const a: Args = { runs: quick ? 1 : 3, entries: quick ? 50_000 : 300_000, trials: quick ? 5 : 20, writer: 'worker', flush: 'ASYNC_FLUSH', dir: os.tmpdir(), json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = (): string => argv[++i] ?? '';
+    if (k === '--quick') continue;
+    else if (k === '--json') a.json = true;
+    else if (k === '--runs') a.runs = intOption(v(), 1, 20, '--runs');
+    else if (k === '--entries') a.entries = intOption(v(), 1000, 10_000_000, '--entries');
+    else if (k === '--trials') a.trials = intOption(v(), 1, 200, '--trials');
+    else if (k === '--writer') a.writer = v() === 'main' ? 'main' : 'worker';
+    else if (k === '--flush') a.flush = v() === 'SYNC_FLUSH' ? 'SYNC_FLUSH' : 'ASYNC_FLUSH';
+    else if (k === '--dir') a.dir = v();
+    else throw new Error(`unknown option ${k}`);
+  }
+  return a;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)] ?? NaN;
+};
+const now = (): number => performance.timeOrigin + performance.now();
+
+/** Round trip of 1-byte ping-pongs over loopback TCP to a child process. */
+async function loopbackRtt(): Promise<{ p50: number; p99: number }> {
+  const env = { ...process.env };
+  delete env['NODE_OPTIONS'];
+  const code = `const s=require('net').createServer(c=>{c.setNoDelay(true);c.on('data',d=>c.write(d))});s.listen(0,'127.0.0.1',()=>console.log(s.address().port))`;
+  const child = spawn(process.execPath, ['-e', code], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((r) => child.stdout.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
+  const lat: number[] = [];
+  await new Promise<void>((resolve) => {
+    const c = net.connect({ port, host: '127.0.0.1', noDelay: true }, () => {
+      let t0 = 0;
+      const go = (): void => {
+        t0 = performance.now();
+        c.write('x');
+      };
+      c.on('data', () => {
+        lat.push((performance.now() - t0) * 1000);
+        if (lat.length < 20000) go();
+        else {
+          c.destroy();
+          resolve();
+        }
+      });
+      go();
+    });
+  });
+  child.kill();
+  return { p50: pct(lat, 0.5), p99: pct(lat, 0.99) };
+}
+
+/** fdatasync calls per second after 4 KiB appends, on the bench folder's disk. */
+function fsyncRate(dir: string): number {
+  const file = path.join(dir, `raft-bench-fsync-${process.pid}`);
+  const fd = fs.openSync(file, 'w');
+  const buf = Buffer.alloc(4096, 1);
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < 1000 && n < 100_000) {
+    fs.writeSync(fd, buf);
+    fs.fdatasyncSync(fd);
+    n++;
+  }
+  const rate = n / ((performance.now() - t0) / 1000);
+  fs.closeSync(fd);
+  fs.rmSync(file, { force: true });
+  return rate;
+}
+
+interface LoadResult {
+  perSec: number;
+  p50us: number;
+  p99us: number;
+}
+
+async function load(c: NodeCluster, entries: number, inflight: number, batch: number): Promise<LoadResult> {
+  const leader = await c.leader();
+  const r = await leader.control.load(entries, inflight, 1024, batch);
+  if (r[0] !== 'load' || Number(r[6]) > 0) throw new Error(`load failed: ${r.join(' ')}`);
+  return { perSec: Number(r[2]) / (Number(r[3]) / 1e6), p50us: Number(r[4]), p99us: Number(r[5]) };
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  const out: Record<string, unknown> = { args: a, cpus: os.cpus().length, node: process.version };
+  const log = (s: string): void => {
+    if (!a.json) console.log(s);
+  };
+  log(`bench/raft: 3 processes on loopback, 1 KiB entries, ${a.flush}, log writer ${a.writer}, ${os.cpus().length} CPUs, node ${process.version}`);
+
+  const rtt = await loopbackRtt();
+  const fsyncs = fsyncRate(a.dir);
+  out['loopbackRttUs'] = rtt;
+  out['fsyncPerSec'] = Math.round(fsyncs);
+  log(`loopback TCP round trip between two processes: p50 ${rtt.p50.toFixed(0)} us, p99 ${rtt.p99.toFixed(0)} us; fdatasync rate: ${fsyncs.toFixed(0)}/s`);
+
+  const nodeArgs = ['--logWriter', a.writer, '--flushDiskType', a.flush];
+  const rows: Record<string, LoadResult[]> = { 'in flight 1': [], 'in flight 256 (1 entry each)': [], 'in flight 16 x 64 entries': [] };
+  for (let run = 0; run < a.runs; run++) {
+    // a fresh group per run: each run starts from an empty log
+    const c = await NodeCluster.start(fs.mkdtempSync(path.join(a.dir, 'raft-bench-')), nodeArgs);
+    try {
+      await load(c, 2000, 16, 1); // warm-up
+      rows['in flight 1']!.push(await load(c, Math.min(10_000, a.entries), 1, 1));
+      rows['in flight 256 (1 entry each)']!.push(await load(c, a.entries, 256, 1));
+      rows['in flight 16 x 64 entries']!.push(await load(c, a.entries, 16, 64));
+    } finally {
+      await c.stop();
+    }
+  }
+  const table: Record<string, { entriesPerSec: number; p50us: number; p99us: number }> = {};
+  log('\ncommits (medians of runs)           entries/s   p50 us   p99 us');
+  for (const [name, rs] of Object.entries(rows)) {
+    const m = { entriesPerSec: Math.round(median(rs.map((r) => r.perSec))), p50us: median(rs.map((r) => r.p50us)), p99us: median(rs.map((r) => r.p99us)) };
+    table[name] = m;
+    log(`  ${name.padEnd(32)} ${String(m.entriesPerSec).padStart(9)} ${String(Math.round(m.p50us)).padStart(8)} ${String(Math.round(m.p99us)).padStart(8)}`);
+  }
+  out['commits'] = table;
+
+  // elections
+  const c = await NodeCluster.start(fs.mkdtempSync(path.join(a.dir, 'raft-bench-')), nodeArgs);
+  const toLeader: number[] = [];
+  const toCommit: number[] = [];
+  try {
+    for (let trial = 0; trial < a.trials; trial++) {
+      const leader = await c.leader();
+      // everyone caught up: a proposal applied on all three
+      const ok = await leader.control.propose(1, 1024);
+      if (ok[0] !== 'ok') throw new Error(`propose before the kill: ${ok.join(' ')}`);
+      for (const p of c.procs.values()) await p.control.waitApplied(Number(ok[3]));
+      const term = c.roles.get(leader.id)!.term;
+      const killedAt = now();
+      await c.kill(leader.id);
+      const next = await c.waitRole((e) => e.role === 'leader' && e.term > term, 30_000);
+      toLeader.push(next.at - killedAt);
+      let r = await c.procs.get(next.id)!.control.propose(1, 1024);
+      for (let i = 0; r[0] !== 'ok' && i < 5; i++) r = await (await c.leader()).control.propose(1, 1024);
+      if (r[0] !== 'ok') throw new Error(`no commit after the election: ${r.join(' ')}`);
+      toCommit.push(now() - killedAt);
+      await c.startNode(leader.id);
+      await c.waitRole((e) => e.id === leader.id && e.role === 'follower' && e.leader !== '-', 30_000);
+      if (!a.json) process.stdout.write(`  trial ${trial + 1}: new leader after ${(next.at - killedAt).toFixed(0)} ms\n`);
+    }
+  } finally {
+    await c.stop();
+  }
+  out['election'] = {
+    trials: toLeader.length,
+    toLeaderMs: { p50: median(toLeader), p99: pct(toLeader, 0.99), max: Math.max(...toLeader) },
+    toCommitMs: { p50: median(toCommit), p99: pct(toCommit, 0.99) },
+  };
+  log(`\nleader killed (kill -9) -> new leader, ${toLeader.length} trials: p50 ${median(toLeader).toFixed(0)} ms, p99 ${pct(toLeader, 0.99).toFixed(0)} ms, max ${Math.max(...toLeader).toFixed(0)} ms`);
+  log(`leader killed -> first commit on the new leader: p50 ${median(toCommit).toFixed(0)} ms, p99 ${pct(toCommit, 0.99).toFixed(0)} ms`);
+  log('(default timers: heartbeat 100 ms, campaign after 500..1000 ms without one, 10 ms ticks)');
+  if (a.json) console.log(JSON.stringify(out, null, 2));
+}
+
+main().catch((e: Error) => {
+  console.error(e.stack ?? e.message);
+  process.exit(1);
+});

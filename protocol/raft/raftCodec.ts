@@ -1,0 +1,335 @@
+// Raft peer messages <-> bytes. A frame on the wire is a 4-byte big-endian length, then one
+// protobuf `Frame` (raftSchema.ts). Entry bodies are protobuf `bytes`: encoded by one copy into
+// the frame, decoded as views into the received buffer (no copy). The message shapes mirror
+// raft/core's RaftMessage (protocol imports nothing of ours; raft/transport checks they agree).
+import protobuf from 'protobufjs/light.js';
+import { RAFT_PROTOCOL_VERSION, RAFT_SCHEMA } from './raftSchema.js';
+
+export interface WireEntry {
+  index: number;
+  term: number;
+  magic: number;
+  pos: number;
+  body: Uint8Array;
+}
+
+interface Envelope {
+  from: string;
+  to: string;
+  term: number;
+}
+
+export interface WireVoteRequest extends Envelope {
+  type: 'vote';
+  pre: boolean;
+  lastIndex: number;
+  lastTerm: number;
+}
+export interface WireVoteResponse extends Envelope {
+  type: 'voteResponse';
+  pre: boolean;
+  granted: boolean;
+}
+export interface WireAppendRequest extends Envelope {
+  type: 'append';
+  prevIndex: number;
+  prevTerm: number;
+  entries: WireEntry[];
+  commit: number;
+}
+export interface WireAppendResponse extends Envelope {
+  type: 'appendResponse';
+  success: boolean;
+  index: number;
+  conflictTerm: number;
+  conflictIndex: number;
+}
+export interface WireHeartbeat extends Envelope {
+  type: 'heartbeat';
+  commit: number;
+}
+export interface WireHeartbeatResponse extends Envelope {
+  type: 'heartbeatResponse';
+}
+/** Leadership transfer: the receiver campaigns at once (raft/core adds it; the wire has it already). */
+export interface WireTimeoutNow extends Envelope {
+  type: 'timeoutNow';
+}
+
+export type RaftWireMessage =
+  | WireVoteRequest
+  | WireVoteResponse
+  | WireAppendRequest
+  | WireAppendResponse
+  | WireHeartbeat
+  | WireHeartbeatResponse
+  | WireTimeoutNow;
+
+export type RaftWireType = RaftWireMessage['type'];
+
+/** First frame on every link: who dials whom, in which group. */
+export interface RaftHello {
+  group: string;
+  from: string;
+  to: string;
+  version: number;
+}
+
+export type RaftFrame = { kind: 'hello'; hello: RaftHello } | { kind: 'message'; message: RaftWireMessage };
+
+/** Bytes that are not a Raft frame. The link that sent them is closed; other links go on. */
+export class RaftDecodeError extends Error {
+  override readonly name = 'RaftDecodeError';
+  readonly code = 'ERR_RAFTMQ_RAFT_DECODE';
+}
+
+export const FRAME_HEADER_SIZE = 4;
+/** Largest frame accepted: an AppendRequest is capped by the core's maxBytesPerAppend (1 MiB by default). */
+export const DEFAULT_MAX_RAFT_FRAME = 64 * 1024 * 1024;
+/** Most entries one AppendRequest may carry. */
+export const MAX_WIRE_ENTRIES = 65536;
+const MAX_ID_LENGTH = 64;
+const EMPTY = Buffer.alloc(0);
+
+const root = protobuf.Root.fromJSON(RAFT_SCHEMA as unknown as protobuf.INamespace);
+const FrameType = root.lookupType('raftmq.raft.Frame');
+
+const TYPES: readonly RaftWireType[] = ['vote', 'voteResponse', 'append', 'appendResponse', 'heartbeat', 'heartbeatResponse', 'timeoutNow'];
+
+/** The protobuf payload of one message (no length prefix). Entry indexes are implied by prevIndex. */
+export function encodeRaftMessage(m: RaftWireMessage): Uint8Array {
+  // The generated encoder reads only the schema's fields, so the message goes in as it is.
+  switch (m.type) {
+    case 'vote':
+      return FrameType.encode({ vote: m }).finish();
+    case 'voteResponse':
+      return FrameType.encode({ voteResponse: m }).finish();
+    case 'append':
+      return FrameType.encode({ append: m }).finish();
+    case 'appendResponse':
+      return FrameType.encode({ appendResponse: m }).finish();
+    case 'heartbeat':
+      return FrameType.encode({ heartbeat: m }).finish();
+    case 'heartbeatResponse':
+      return FrameType.encode({ heartbeatResponse: m }).finish();
+    case 'timeoutNow':
+      return FrameType.encode({ timeoutNow: m }).finish();
+    default:
+      throw new RaftDecodeError(`cannot encode message type ${(m as { type: unknown }).type}`);
+  }
+}
+
+const AppendType = root.lookupType('raftmq.raft.AppendRequest');
+/** Frame field 4 (append), wire type 2 (length-delimited). */
+const APPEND_TAG = (4 << 3) | 2;
+
+/**
+ * The `entries` field of an AppendRequest on its own. Protobuf fields may come in any order and
+ * concatenate, so the same bytes serve every follower that is sent these entries
+ * (encodeAppendParts); only the small header differs.
+ */
+export function encodeAppendEntries(entries: readonly WireEntry[]): Uint8Array {
+  return AppendType.encode({ entries }).finish();
+}
+
+/** An AppendRequest frame payload as [prefix, entriesBytes]: back to back they decode to the same message as encodeRaftMessage(m). */
+export function encodeAppendParts(m: WireAppendRequest, entriesBytes: Uint8Array): [Uint8Array, Uint8Array] {
+  const head = AppendType.encode({ from: m.from, to: m.to, term: m.term, prevIndex: m.prevIndex, prevTerm: m.prevTerm, commit: m.commit }).finish();
+  const inner = head.length + entriesBytes.length;
+  const prefix = Buffer.allocUnsafe(1 + varintSize(inner) + head.length);
+  prefix[0] = APPEND_TAG;
+  let p = 1;
+  let v = inner;
+  while (v >= 0x80) {
+    prefix[p++] = (v & 0x7f) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  prefix[p++] = v;
+  prefix.set(head, p);
+  return [prefix, entriesBytes];
+}
+
+function varintSize(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+export function encodeHello(h: RaftHello): Uint8Array {
+  return FrameType.encode({ hello: h }).finish();
+}
+
+/** The 4-byte length prefix for a payload. */
+export function frameHeader(payloadLength: number): Buffer {
+  const b = Buffer.allocUnsafe(FRAME_HEADER_SIZE);
+  b.writeUInt32BE(payloadLength, 0);
+  return b;
+}
+
+/** Prefix + payload in one buffer (tests, small frames). */
+export function encodeFrame(payload: Uint8Array): Buffer {
+  const b = Buffer.allocUnsafe(FRAME_HEADER_SIZE + payload.length);
+  b.writeUInt32BE(payload.length, 0);
+  b.set(payload, FRAME_HEADER_SIZE);
+  return b;
+}
+
+type Long = { toNumber(): number };
+type Obj = Record<string, unknown>;
+
+/** Decodes one payload. Throws RaftDecodeError for anything that is not a well-formed frame. */
+export function decodeRaftFrame(payload: Uint8Array): RaftFrame {
+  let f: Obj;
+  try {
+    f = FrameType.decode(payload) as unknown as Obj;
+  } catch (e) {
+    throw new RaftDecodeError(`undecodable frame of ${payload.length} bytes: ${(e as Error).message}`);
+  }
+  const h = own(f, 'hello');
+  if (h) {
+    return { kind: 'hello', hello: { group: str(h, 'group', 256), from: id(h, 'from'), to: id(h, 'to'), version: int(h, 'version') } };
+  }
+  for (const type of TYPES) {
+    const m = own(f, type);
+    if (m) return { kind: 'message', message: decodeMessage(type, m) };
+  }
+  throw new RaftDecodeError(`frame of ${payload.length} bytes carries no known message`);
+}
+
+function decodeMessage(type: RaftWireType, m: Obj): RaftWireMessage {
+  const from = id(m, 'from');
+  const to = id(m, 'to');
+  const term = int(m, 'term');
+  if (term < 0) throw new RaftDecodeError(`term ${term} is negative`);
+  switch (type) {
+    case 'vote':
+      return { type, from, to, term, pre: bool(m, 'pre'), lastIndex: int(m, 'lastIndex'), lastTerm: int(m, 'lastTerm') };
+    case 'voteResponse':
+      return { type, from, to, term, pre: bool(m, 'pre'), granted: bool(m, 'granted') };
+    case 'append': {
+      const prevIndex = int(m, 'prevIndex');
+      const raw = m['entries'];
+      const list = Array.isArray(raw) ? (raw as Obj[]) : [];
+      if (list.length > MAX_WIRE_ENTRIES) throw new RaftDecodeError(`${list.length} entries exceed ${MAX_WIRE_ENTRIES} per append`);
+      const entries = new Array<WireEntry>(list.length);
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i]!;
+        let body = e['body'];
+        // an empty body may be left out on the wire; the decoder then shows a default that is not bytes
+        if (!(body instanceof Uint8Array)) {
+          if (Array.isArray(body) && body.length === 0) body = EMPTY;
+          else throw new RaftDecodeError(`entry ${i} has no body bytes`);
+        }
+        entries[i] = { index: prevIndex + 1 + i, term: int(e, 'term'), magic: int(e, 'magic'), pos: int(e, 'pos'), body: body as Uint8Array };
+      }
+      return { type, from, to, term, prevIndex, prevTerm: int(m, 'prevTerm'), entries, commit: int(m, 'commit') };
+    }
+    case 'appendResponse':
+      return {
+        type,
+        from,
+        to,
+        term,
+        success: bool(m, 'success'),
+        index: int(m, 'index'),
+        conflictTerm: int(m, 'conflictTerm'),
+        conflictIndex: int(m, 'conflictIndex'),
+      };
+    case 'heartbeat':
+      return { type, from, to, term, commit: int(m, 'commit') };
+    case 'heartbeatResponse':
+      return { type, from, to, term };
+    case 'timeoutNow':
+      return { type, from, to, term };
+  }
+}
+
+function own(o: Obj, k: string): Obj | undefined {
+  const v = Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
+  return v && typeof v === 'object' ? (v as Obj) : undefined;
+}
+
+function int(o: Obj, k: string): number {
+  const v = o[k];
+  const n = typeof v === 'number' ? v : v && typeof v === 'object' ? (v as Long).toNumber() : NaN;
+  if (!Number.isSafeInteger(n)) throw new RaftDecodeError(`field ${k} is not a safe integer`);
+  return n;
+}
+
+function bool(o: Obj, k: string): boolean {
+  return o[k] === true;
+}
+
+function str(o: Obj, k: string, max: number): string {
+  const v = o[k];
+  if (typeof v !== 'string' || v.length > max) throw new RaftDecodeError(`field ${k} is not a string of at most ${max} characters`);
+  return v;
+}
+
+function id(o: Obj, k: string): string {
+  const v = str(o, k, MAX_ID_LENGTH);
+  if (v.length === 0) throw new RaftDecodeError(`field ${k} is empty`);
+  return v;
+}
+
+export { RAFT_PROTOCOL_VERSION };
+
+/**
+ * Cuts a byte stream into frame payloads. Payloads inside one chunk are views into it; a frame
+ * split across chunks is joined once. A length over the limit throws RaftDecodeError (the
+ * decoder is unusable afterwards; the link is closed).
+ */
+export class RaftFrameDecoder {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+
+  constructor(private readonly maxFrame: number = DEFAULT_MAX_RAFT_FRAME) {}
+
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+
+  push(chunk: Buffer): Buffer[] {
+    const out: Buffer[] = [];
+    let buf: Buffer;
+    if (this.buffered === 0) buf = chunk;
+    else {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+      // wait until the whole frame is here before joining the pieces
+      if (this.buffered < FRAME_HEADER_SIZE) return out;
+      const need = FRAME_HEADER_SIZE + this.checked(this.peekLength());
+      if (this.buffered < need) return out;
+      buf = Buffer.concat(this.chunks, this.buffered);
+      this.chunks = [];
+      this.buffered = 0;
+    }
+    let p = 0;
+    while (buf.length - p >= FRAME_HEADER_SIZE) {
+      const len = this.checked(buf.readUInt32BE(p));
+      if (buf.length - p - FRAME_HEADER_SIZE < len) break;
+      out.push(buf.subarray(p + FRAME_HEADER_SIZE, p + FRAME_HEADER_SIZE + len));
+      p += FRAME_HEADER_SIZE + len;
+    }
+    if (p < buf.length) {
+      this.chunks = [p === 0 ? buf : buf.subarray(p)];
+      this.buffered = buf.length - p;
+    }
+    return out;
+  }
+
+  private peekLength(): number {
+    const first = this.chunks[0]!;
+    if (first.length >= FRAME_HEADER_SIZE) return first.readUInt32BE(0);
+    return Buffer.concat(this.chunks, this.buffered).readUInt32BE(0);
+  }
+
+  private checked(len: number): number {
+    if (len === 0) throw new RaftDecodeError('empty frame');
+    if (len > this.maxFrame) throw new RaftDecodeError(`frame of ${len} bytes exceeds the limit of ${this.maxFrame}`);
+    return len;
+  }
+}

@@ -1,0 +1,593 @@
+// Drives a RaftCore with real timers, the SegmentedLog (DLedger's layout under
+// <storeDir>/dledger-<selfId>), the fsynced currterm file and the TCP transport.
+//
+// The Ready loop, one Ready at a time: term and vote fsynced, then the log truncated and
+// appended (written to the OS, or fsynced in SYNC_FLUSH), then messages sent, committed entries
+// handed to the apply queue, advance(). Messages and proposals that arrive meanwhile are stepped
+// into the core and ride in the next Ready, so disk writes group by themselves.
+//
+// propose() resolves once its entries are committed (with index and log position), or fails:
+// NotLeaderError, TermChangedError, ProposalTimeoutError, RaftNodeBusyError. Committed entries
+// (no-ops included: filter by magic) reach onApply in index order; a promise returned by onApply
+// holds back later entries, and a full apply queue holds back the Ready loop (backpressure).
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  RaftCore,
+  SeededRandom,
+  type PendingEntry,
+  type RaftEntry,
+  type RaftLimits,
+  type RaftMessage,
+  type RandomSource,
+  type Ready,
+  type Role,
+} from '../core/index.js';
+import { SegmentedLog, type AppendEntry } from '../../storage/log/SegmentedLog.js';
+import { SyncLogWriter } from '../../storage/log/SyncLogWriter.js';
+import { readCurrTerm, writeCheckpoint, writeCurrTerm } from '../../storage/log/termFiles.js';
+import { WorkerLogWriter, type FlushDiskType } from '../../storage/log/WorkerLogWriter.js';
+import type { LogWriter } from '../../storage/log/LogWriter.js';
+import { RaftTransport, formatAddress, parseDLegerPeers, type PeerAddress, type RaftTransportOptions, type TransportStats } from '../transport/index.js';
+import { toCoreMessage } from '../transport/messageTypes.js';
+import { NotLeaderError, ProposalTimeoutError, RaftNodeBusyError, RaftNodeClosedError, TermChangedError } from './errors.js';
+import { resolveTiming, type RaftTiming } from './RaftTiming.js';
+import { StoredLogView } from './StoredLogView.js';
+
+export const MESSAGE_MAGIC = 1;
+
+export interface RoleChange {
+  role: Role;
+  previousRole: Role;
+  term: number;
+  leaderId: string | null;
+}
+
+export interface ProposedEntry {
+  index: number;
+  /** the entry's byte position in the log (a message's physical offset is pos + 48) */
+  pos: number;
+}
+
+export type TransportLimits = Pick<
+  RaftTransportOptions,
+  'maxQueueMessages' | 'maxQueueBytes' | 'maxSocketBufferBytes' | 'reconnectMinMs' | 'reconnectMaxMs' | 'connectTimeoutMs' | 'maxFrameBytes'
+>;
+
+export interface RaftNodeOptions {
+  /** dLegerGroup; peers of another group are refused */
+  group?: string;
+  /** dLegerSelfId */
+  selfId: string;
+  /** dLegerPeers text or id -> address, this node included */
+  peers: string | ReadonlyMap<string, PeerAddress>;
+  /** storePathRootDir; the log is `<storeDir>/dledger-<selfId>` */
+  storeDir: string;
+  /** ASYNC_FLUSH (default): an entry counts as persisted once written to the OS; SYNC_FLUSH: once fsynced */
+  flushDiskType?: FlushDiskType;
+  timing?: Partial<RaftTiming>;
+  /** last index the state machine applied before this start (its checkpoint); default -1 */
+  appliedIndex?: number;
+  onApply: (entries: readonly RaftEntry[]) => void | Promise<void>;
+  onRoleChange?: (c: RoleChange) => void;
+  /** entries proposed and not yet committed, at most (DLedger maxPendingRequestsNum) */
+  maxPendingRequestsNum?: number;
+  /** committed entries waiting for onApply, at most, before the Ready loop waits */
+  maxApplyQueueEntries?: number;
+  /** recent entries kept in memory for replication and apply */
+  maxCachedEntries?: number;
+  maxCachedBytes?: number;
+  core?: Partial<RaftLimits>;
+  transport?: TransportLimits;
+  /** 'worker' (default): a writer thread does the disk I/O; 'main': writes on this thread (no thread hop, fsyncs block) */
+  logWriter?: 'worker' | 'main';
+  /** the writer thread polls this long for more work before it sleeps */
+  writerSpinMicros?: number;
+  dataSegmentSize?: number;
+  /** listen here instead of this node's dLegerPeers address */
+  listen?: PeerAddress;
+  random?: RandomSource;
+  log?: (line: string) => void;
+}
+
+export interface RaftNodeStatus {
+  selfId: string;
+  role: Role;
+  term: number;
+  leaderId: string | null;
+  commitIndex: number;
+  appliedIndex: number;
+  lastIndex: number;
+  pendingProposals: number;
+  applyQueueEntries: number;
+}
+
+interface PendingProposal {
+  first: number;
+  last: number;
+  term: number;
+  deadline: number;
+  resolve: (r: ProposedEntry[]) => void;
+  reject: (e: Error) => void;
+}
+
+export const DEFAULT_NODE_LIMITS = Object.freeze({
+  maxPendingRequestsNum: 10000,
+  maxApplyQueueEntries: 65536,
+  maxCachedEntries: 65536,
+  maxCachedBytes: 64 * 1024 * 1024,
+});
+
+export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: [number]; fatal: [Error] }> {
+  readonly selfId: string;
+  readonly group: string;
+  readonly dir: string;
+  readonly timing: RaftTiming;
+  private readonly peers: ReadonlyMap<string, PeerAddress>;
+  private transport!: RaftTransport;
+  private readonly pending: PendingProposal[] = [];
+  private pendingHead = 0;
+  private pendingEntries = 0;
+  private readonly applyQueue: RaftEntry[][] = [];
+  private applyQueued = 0;
+  private applying = false;
+  private _applied: number;
+  private applySpaceWaiter: (() => void) | null = null;
+  private readyScheduled = false;
+  private looping = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private role: Role;
+  private term: number;
+  private leaderId: string | null;
+  private timers: NodeJS.Timeout[] = [];
+  private checkpointing = false;
+  private lastCheckpoint = '';
+  private closed = false;
+  private failure: Error | undefined;
+  private readonly logLine: (line: string) => void;
+  /** messages the core does not handle yet (timeoutNow before leadership transfer lands) */
+  droppedMessages = 0;
+  /** counters for metrics and bench/raft */
+  readonly counters = { readies: 0, entriesPersisted: 0, persistWaits: 0, persistWaitMicros: 0, messagesSent: 0, entriesApplied: 0, proposals: 0 };
+
+  private constructor(
+    private readonly o: RaftNodeOptions,
+    readonly core: RaftCore,
+    private readonly log: SegmentedLog,
+    private readonly view: StoredLogView,
+    timing: RaftTiming,
+    peers: ReadonlyMap<string, PeerAddress>,
+    dir: string,
+  ) {
+    super();
+    this.selfId = o.selfId;
+    this.group = o.group ?? 'default';
+    this.dir = dir;
+    this.timing = timing;
+    this.peers = peers;
+    this._applied = core.appliedIndex;
+    this.role = core.role;
+    this.term = core.term;
+    this.leaderId = core.leaderId;
+    this.logLine = o.log ?? ((l) => process.stderr.write(`raft/node ${o.selfId} ${l}\n`));
+    if (o.onRoleChange) this.on('roleChange', o.onRoleChange);
+  }
+
+  static async start(o: RaftNodeOptions): Promise<RaftNode> {
+    const peers = typeof o.peers === 'string' ? parseDLegerPeers(o.peers) : o.peers;
+    if (!peers.has(o.selfId)) throw new Error(`dLegerSelfId ${o.selfId} is not among dLegerPeers ${[...peers.keys()].join(',')}`);
+    const { timing, electionTicks, heartbeatTicks } = resolveTiming(o.timing);
+    const dir = path.join(o.storeDir, `dledger-${o.selfId}`);
+    fs.mkdirSync(dir, { recursive: true });
+    const flushDiskType = o.flushDiskType ?? 'ASYNC_FLUSH';
+    const writer: LogWriter =
+      o.logWriter === 'main'
+        ? new SyncLogWriter()
+        : new WorkerLogWriter({ flushDiskType, flushIntervalCommitLog: timing.flushIntervalCommitLog, spinMicros: o.writerSpinMicros ?? 0 });
+    const log = await SegmentedLog.open({ dir, writer, dataSegmentSize: o.dataSegmentSize, log: o.log });
+    let node: RaftNode | undefined;
+    try {
+      const hard = await readCurrTerm(dir);
+      const view = new StoredLogView(log, {
+        maxCachedEntries: o.maxCachedEntries ?? DEFAULT_NODE_LIMITS.maxCachedEntries,
+        maxCachedBytes: o.maxCachedBytes ?? DEFAULT_NODE_LIMITS.maxCachedBytes,
+      });
+      const applied = Math.max(o.appliedIndex ?? -1, log.firstIndex - 1);
+      if (applied > log.lastIndex) throw new Error(`appliedIndex ${applied} is past the log's last index ${log.lastIndex}`);
+      const core = new RaftCore({
+        ...o.core,
+        id: o.selfId,
+        peers: [...peers.keys()],
+        log: view,
+        random: o.random ?? new SeededRandom((Math.random() * 0x7fffffff) | 0),
+        hardState: hard ? { term: hard.currTerm, votedFor: hard.voteLeader } : undefined,
+        applied,
+        electionTicks,
+        heartbeatTicks,
+      });
+      node = new RaftNode(o, core, log, view, timing, peers, dir);
+      node.transport = await RaftTransport.start({
+        ...o.transport,
+        group: node.group,
+        selfId: o.selfId,
+        peers,
+        listen: o.listen,
+        onMessage: (m) => node!.onMessage(toCoreMessage(m)),
+        log: o.log,
+      });
+      node.startTimers(o.logWriter === 'main' && flushDiskType === 'ASYNC_FLUSH' ? writer : null);
+      return node;
+    } catch (e) {
+      await log.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  // ---- public API ----------------------------------------------------------------------
+
+  /**
+   * Proposes entries (one per body) as one batch. Resolves once all are committed, with each
+   * entry's index and log position.
+   */
+  propose(bodies: readonly Uint8Array[], magic: number = MESSAGE_MAGIC): Promise<ProposedEntry[]> {
+    if (this.closed) return Promise.reject(this.failure ?? new RaftNodeClosedError('raft node is closed'));
+    if (bodies.length === 0) return Promise.resolve([]);
+    const max = this.o.maxPendingRequestsNum ?? DEFAULT_NODE_LIMITS.maxPendingRequestsNum;
+    if (this.core.role === 'leader' && this.pendingEntries + bodies.length > max) {
+      return Promise.reject(new RaftNodeBusyError('maxPendingRequestsNum', max));
+    }
+    const r = this.core.propose(bodies.map((body) => ({ magic, body })));
+    if (!r.ok) {
+      if (r.reason === 'NOT_LEADER') return Promise.reject(this.notLeader(r.leaderId));
+      return Promise.reject(new RaftNodeBusyError(r.limit, r.value));
+    }
+    this.scheduleReady();
+    this.counters.proposals++;
+    return new Promise<ProposedEntry[]>((resolve, reject) => {
+      this.pending.push({ first: r.firstIndex, last: r.lastIndex, term: r.term, deadline: Date.now() + this.timing.maxWaitAckTimeMs, resolve, reject });
+      this.pendingEntries += bodies.length;
+    });
+  }
+
+  // transferLeadership(targetId) needs raft/core's TimeoutNow (a vote allowed to break the
+  // leader lease); it lands with that change.
+
+  status(): RaftNodeStatus {
+    return {
+      selfId: this.selfId,
+      role: this.core.role,
+      term: this.core.term,
+      leaderId: this.core.leaderId,
+      commitIndex: this.core.commitIndex,
+      appliedIndex: this._applied,
+      lastIndex: this.core.lastIndex,
+      pendingProposals: this.pending.length - this.pendingHead,
+      applyQueueEntries: this.applyQueued,
+    };
+  }
+
+  /** `host:port` of a member's Raft port. */
+  addressOf(id: string): string | null {
+    const a = this.peers.get(id);
+    return a ? formatAddress(a) : null;
+  }
+
+  get address(): PeerAddress {
+    return this.transport.address;
+  }
+
+  transportStats(): TransportStats {
+    return this.transport.stats();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.transport.close();
+    // a Ready loop waiting for apply space would wait forever: the apply queue stops with the node
+    const w = this.applySpaceWaiter;
+    this.applySpaceWaiter = null;
+    w?.();
+    await this.loopDone.catch(() => undefined);
+    this.rejectAll(this.failure ?? new RaftNodeClosedError('raft node closed'));
+    await this.writeCheckpoint().catch(() => undefined);
+    await this.log.close().catch((e: Error) => this.logLine(`closing the log: ${e.message}`));
+  }
+
+  // ---- inputs --------------------------------------------------------------------------
+
+  private onMessage(m: RaftMessage | null): void {
+    if (this.closed) return;
+    if (m === null) {
+      this.droppedMessages++;
+      return;
+    }
+    this.core.step(m);
+    this.afterInput();
+  }
+
+  private onTick(): void {
+    if (this.closed) return;
+    this.core.tick();
+    this.expireProposals(Date.now());
+    this.afterInput();
+  }
+
+  private afterInput(): void {
+    this.observeRole();
+    this.settleProposals();
+    if (this.core.hasReady()) this.scheduleReady();
+  }
+
+  private startTimers(flushWriter: LogWriter | null): void {
+    this.timers.push(setInterval(() => this.onTick(), this.timing.tickIntervalMs));
+    this.timers.push(setInterval(() => void this.writeCheckpoint().catch((e: Error) => this.logLine(`checkpoint: ${e.message}`)), this.timing.checkPointInterval));
+    if (flushWriter) {
+      // the main-thread writer has no background flusher of its own
+      this.timers.push(setInterval(() => void flushWriter.flush().catch((e: Error) => this.fail(e)), this.timing.flushIntervalCommitLog));
+    }
+  }
+
+  // ---- the Ready loop ------------------------------------------------------------------
+
+  private scheduleReady(): void {
+    if (this.readyScheduled || this.looping || this.closed) return;
+    this.readyScheduled = true;
+    // After the poll phase: every message that arrived in this turn is stepped before one Ready.
+    setImmediate(() => {
+      this.readyScheduled = false;
+      if (this.looping || this.closed) return;
+      this.looping = true;
+      this.loopDone = this.readyLoop().finally(() => {
+        this.looping = false;
+      });
+    });
+  }
+
+  private async readyLoop(): Promise<void> {
+    try {
+      while (!this.closed && this.core.hasReady()) {
+        const rd = this.core.ready();
+        this.counters.readies++;
+        const io = this.persist(rd);
+        let rest = rd.messages;
+        if (io) {
+          // A leader's appends and heartbeats carry only entries persisted by earlier Readies
+          // (the core sends stable entries only): they go out now, overlapping this write with
+          // the followers' work. Anything else waits, and everything waits on a term/vote change.
+          if (!rd.hardState && rest.length > 0) rest = this.sendLeaderTraffic(rest);
+          this.counters.persistWaits++;
+          const t0 = performance.now();
+          await io;
+          this.counters.persistWaitMicros += Math.round((performance.now() - t0) * 1000);
+        }
+        if (this.closed) return;
+        for (const m of rest) this.transport.send(m);
+        this.counters.messagesSent += rest.length;
+        if (rest.length > 0) this.transport.flush();
+        if (rd.committed.length > 0) {
+          const wait = this.enqueueApply(rd.committed);
+          if (wait) await wait;
+        }
+        this.core.advance(rd);
+        this.observeRole();
+        this.settleProposals();
+      }
+    } catch (e) {
+      this.fail(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  /** Sends the leader-originated messages of a Ready; returns the others. */
+  private sendLeaderTraffic(messages: RaftMessage[]): RaftMessage[] {
+    const rest: RaftMessage[] = [];
+    let sent = 0;
+    for (const m of messages) {
+      if (m.type === 'append' || m.type === 'heartbeat') {
+        this.transport.send(m);
+        sent++;
+      } else rest.push(m);
+    }
+    if (sent > 0) {
+      this.counters.messagesSent += sent;
+      this.transport.flush();
+    }
+    return rest;
+  }
+
+  /** Term/vote, truncation and appends of a Ready; a promise when something must be waited for. */
+  private persist(rd: Ready): Promise<void> | null {
+    if (!rd.hardState && rd.truncateFrom === undefined && rd.entries.length === 0) return null;
+    return this.persistAsync(rd);
+  }
+
+  private async persistAsync(rd: Ready): Promise<void> {
+    if (rd.hardState) await writeCurrTerm(this.dir, { currTerm: rd.hardState.term, voteLeader: rd.hardState.votedFor });
+    if (rd.truncateFrom !== undefined) {
+      await this.log.truncateSuffix(rd.truncateFrom);
+      this.view.truncated(rd.truncateFrom);
+    }
+    if (rd.entries.length === 0) return;
+    const written: RaftEntry[] = new Array(rd.entries.length);
+    let end = 0;
+    for (let from = 0; from < rd.entries.length; ) {
+      const slice = this.batchSlice(rd.entries, from);
+      const batch: AppendEntry[] = new Array(slice.length);
+      for (let i = 0; i < slice.length; i++) {
+        const e = slice[i]!;
+        batch[i] = { magic: e.magic, term: e.term, index: e.index, pos: e.pos, body: asBuffer(e.body) };
+      }
+      const r = this.log.append(batch);
+      for (let i = 0; i < slice.length; i++) {
+        const e = slice[i]!;
+        written[from + i] = { index: e.index, term: e.term, magic: e.magic, pos: r.positions[i]!, body: batch[i]!.body as Buffer };
+      }
+      end = r.endPosition;
+      from += slice.length;
+    }
+    if ((this.o.flushDiskType ?? 'ASYNC_FLUSH') === 'SYNC_FLUSH') await this.log.whenDurable(end);
+    else await this.log.whenWritten(end);
+    this.view.persisted(written);
+    this.counters.entriesPersisted += written.length;
+  }
+
+  private batchSlice(entries: readonly PendingEntry[], from: number): readonly PendingEntry[] {
+    const maxN = this.log.maxBatchEntries;
+    const maxB = this.log.maxBatchBytes;
+    let bytes = 0;
+    let n = 0;
+    while (from + n < entries.length && n < maxN) {
+      const b = 48 + entries[from + n]!.body.byteLength;
+      if (n > 0 && bytes + b > maxB) break;
+      bytes += b;
+      n++;
+    }
+    return from === 0 && n === entries.length ? entries : entries.slice(from, from + n);
+  }
+
+  // ---- apply ---------------------------------------------------------------------------
+
+  /** Queues committed entries; returns a promise when the queue is over its limit (the loop waits). */
+  private enqueueApply(entries: RaftEntry[]): Promise<void> | null {
+    this.applyQueue.push(entries);
+    this.applyQueued += entries.length;
+    if (!this.applying) this.drainApply();
+    const max = this.o.maxApplyQueueEntries ?? DEFAULT_NODE_LIMITS.maxApplyQueueEntries;
+    if (this.applyQueued <= max) return null;
+    return new Promise<void>((resolve) => (this.applySpaceWaiter = resolve));
+  }
+
+  private drainApply(): void {
+    while (this.applyQueue.length > 0 && !this.closed) {
+      const batch = this.applyQueue[0]!;
+      let r: void | Promise<void>;
+      try {
+        r = this.o.onApply(batch);
+      } catch (e) {
+        this.fail(new Error(`onApply failed at index ${batch[0]!.index}: ${(e as Error).message}`, { cause: e }));
+        return;
+      }
+      if (r && typeof (r as Promise<void>).then === 'function') {
+        this.applying = true;
+        (r as Promise<void>).then(
+          () => {
+            this.applying = false;
+            this.applied(batch);
+            this.drainApply();
+          },
+          (e: unknown) => this.fail(new Error(`onApply failed at index ${batch[0]!.index}: ${(e as Error).message}`, { cause: e })),
+        );
+        return;
+      }
+      this.applied(batch);
+    }
+  }
+
+  private applied(batch: RaftEntry[]): void {
+    this.applyQueue.shift();
+    this.applyQueued -= batch.length;
+    this._applied = batch[batch.length - 1]!.index;
+    this.counters.entriesApplied += batch.length;
+    this.emit('applied', this._applied);
+    const max = this.o.maxApplyQueueEntries ?? DEFAULT_NODE_LIMITS.maxApplyQueueEntries;
+    if (this.applySpaceWaiter && this.applyQueued <= max) {
+      const w = this.applySpaceWaiter;
+      this.applySpaceWaiter = null;
+      w();
+    }
+  }
+
+  // ---- proposals -----------------------------------------------------------------------
+
+  private settleProposals(): void {
+    if (this.pendingHead === this.pending.length) return;
+    const term = this.core.term;
+    const leader = this.core.role === 'leader';
+    const commit = this.core.commitIndex;
+    while (this.pendingHead < this.pending.length) {
+      const p = this.pending[this.pendingHead]!;
+      if (p.term !== term || !leader) this.finish(p, new TermChangedError(p.term, term));
+      else if (p.last <= commit) this.finish(p, null);
+      else break;
+    }
+  }
+
+  private finish(p: PendingProposal, err: Error | null): void {
+    this.pending[this.pendingHead] = undefined as unknown as PendingProposal;
+    this.pendingHead++;
+    this.pendingEntries -= p.last - p.first + 1;
+    if (this.pendingHead === this.pending.length) {
+      this.pending.length = 0;
+      this.pendingHead = 0;
+    } else if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pending.length) {
+      this.pending.splice(0, this.pendingHead);
+      this.pendingHead = 0;
+    }
+    if (err) return p.reject(err);
+    const out = new Array<ProposedEntry>(p.last - p.first + 1);
+    for (let i = p.first; i <= p.last; i++) out[i - p.first] = { index: i, pos: this.view.posAt(i) };
+    p.resolve(out);
+  }
+
+  private expireProposals(now: number): void {
+    while (this.pendingHead < this.pending.length) {
+      const p = this.pending[this.pendingHead]!;
+      if (p.deadline > now) break;
+      this.finish(p, new ProposalTimeoutError(p.first, this.timing.maxWaitAckTimeMs));
+    }
+  }
+
+  private rejectAll(e: Error): void {
+    while (this.pendingHead < this.pending.length) this.finish(this.pending[this.pendingHead]!, e);
+  }
+
+  private notLeader(leaderId: string | null): NotLeaderError {
+    const known = leaderId && leaderId !== this.selfId ? leaderId : null;
+    return new NotLeaderError(known, known ? this.addressOf(known) : null);
+  }
+
+  // ---- roles, checkpoint, failure ------------------------------------------------------
+
+  private observeRole(): void {
+    const c = this.core;
+    if (c.role === this.role && c.term === this.term && c.leaderId === this.leaderId) return;
+    const previousRole = this.role;
+    this.role = c.role;
+    this.term = c.term;
+    this.leaderId = c.leaderId;
+    if (previousRole !== c.role) this.logLine(`${previousRole} -> ${c.role} in term ${c.term}${c.leaderId ? `, leader ${c.leaderId}` : ''}`);
+    this.emit('roleChange', { role: c.role, previousRole, term: c.term, leaderId: c.leaderId });
+  }
+
+  private async writeCheckpoint(): Promise<void> {
+    if (this.checkpointing) return;
+    const state = { committedIndex: Math.min(this.core.commitIndex, this.view.lastIndex), endIndex: this.view.lastIndex };
+    const key = `${state.committedIndex}/${state.endIndex}`;
+    if (key === this.lastCheckpoint) return;
+    this.checkpointing = true;
+    try {
+      await writeCheckpoint(this.dir, state);
+      this.lastCheckpoint = key;
+    } finally {
+      this.checkpointing = false;
+    }
+  }
+
+  /** A log or apply failure: the node stops rather than run on with state it cannot trust. */
+  private fail(e: Error): void {
+    if (this.failure) return;
+    this.failure = new RaftNodeClosedError(`raft node stopped: ${e.message}`, { cause: e });
+    this.logLine(this.failure.message);
+    this.rejectAll(this.failure);
+    if (this.listenerCount('fatal') > 0) this.emit('fatal', this.failure);
+    void this.close();
+  }
+}
+
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}

@@ -1,0 +1,115 @@
+import t from 'tap';
+import fs from 'node:fs';
+import { NOOP_MAGIC, type RaftEntry } from '../../../raft/core/index.js';
+import { NotLeaderError, ProposalTimeoutError, RaftNode, TermChangedError } from '../../../raft/node/index.js';
+import { readCurrTerm } from '../../../storage/log/termFiles.js';
+import { TestCluster, until, type TestNode } from './cluster.js';
+
+const bodies = (...s: string[]): Buffer[] => s.map((x) => Buffer.from(x));
+const text = (es: readonly RaftEntry[]): string[] => es.filter((e) => e.magic !== NOOP_MAGIC).map((e) => Buffer.from(e.body).toString());
+
+t.test('a one-node group commits at once, applies in order and restarts from its files', async (t) => {
+  const c = await TestCluster.create(t, 1);
+  const n0 = await c.start('n0');
+  await c.leader();
+  const r = await n0.node.propose(bodies('a', 'bb', 'ccc'));
+  t.same(r.map((e) => e.index), [1, 2, 3], 'index 0 is the leader no-op');
+  t.same(r.map((e) => e.pos), [48, 48 + 49, 48 + 49 + 50], 'positions follow the 48-byte header + body layout');
+  await until(() => n0.applied.length === 4, [n0]);
+  t.same(n0.applied.map((e) => e.index), [0, 1, 2, 3]);
+  t.same(text(n0.applied), ['a', 'bb', 'ccc']);
+  t.equal(n0.applied[0]!.magic, NOOP_MAGIC);
+  const term = n0.node.status().term;
+  await n0.node.close();
+  t.same(await readCurrTerm(`${n0.storeDir}/dledger-n0`), { currTerm: term, voteLeader: 'n0' }, 'term and vote are on disk');
+  t.ok(fs.existsSync(`${n0.storeDir}/dledger-n0/checkpoint`), 'checkpoint written on close');
+
+  // restart: the state machine says it applied up to 3, so only new entries reach it
+  const again = await c.start('n0', { appliedIndex: 3 });
+  await c.leader([again]);
+  t.ok(again.node.status().term > term, 'a new term after restart');
+  const r2 = await again.node.propose(bodies('d'));
+  t.equal(r2[0]!.index, 5, 'after the old entries and the new no-op');
+  await until(() => again.applied.length === 2, [again]);
+  t.same(again.applied.map((e) => e.index), [4, 5]);
+  t.same(text(again.applied), ['d']);
+});
+
+t.test('three nodes: followers refuse with the leader named, the leader commits, every node applies the same entries', async (t) => {
+  const c = await TestCluster.create(t, 3);
+  const nodes = await c.startAll();
+  const leader = await c.leader();
+  const follower = nodes.find((n) => n !== leader)!;
+  await until(() => follower.node.status().leaderId === leader.id, [follower]);
+  const err = await follower.node.propose(bodies('x')).catch((e: unknown) => e);
+  t.type(err, NotLeaderError);
+  t.equal((err as NotLeaderError).leaderId, leader.id);
+  t.equal((err as NotLeaderError).leaderAddress, `127.0.0.1:${c.peers.get(leader.id)!.port}`);
+
+  const proposals = Array.from({ length: 50 }, (_, i) => leader.node.propose(bodies(`m${i}`, `m${i}'`)));
+  const results = (await Promise.all(proposals)).flat();
+  t.equal(results.length, 100);
+  t.same(results.map((r) => r.index), [...results.map((r) => r.index)].sort((a, b) => a - b), 'indexes follow proposal order');
+  const last = results[results.length - 1]!.index;
+  await until(() => nodes.every((n) => n.applied.at(-1)?.index === last), nodes);
+  const expect = leader.applied.map((e) => `${e.index}/${e.term}/${e.pos}/${Buffer.from(e.body).toString('hex')}`);
+  for (const n of nodes) {
+    t.same(n.applied.map((e) => `${e.index}/${e.term}/${e.pos}/${Buffer.from(e.body).toString('hex')}`), expect, `${n.id} applied the same log, positions included`);
+  }
+  const posOf = new Map(leader.applied.map((e) => [e.index, e.pos]));
+  t.ok(results.every((r) => posOf.get(r.index) === r.pos), 'propose reports the position the entry has in the log');
+});
+
+t.test('an async onApply holds back later entries: one call at a time, in order', async (t) => {
+  const c = await TestCluster.create(t, 3);
+  let active = 0;
+  let maxActive = 0;
+  const seen = new Map<string, number[]>();
+  const nodes: TestNode[] = [];
+  for (const id of c.peers.keys()) {
+    seen.set(id, []);
+    nodes.push(
+      await c.start(id, {
+        maxApplyQueueEntries: 8,
+        onApply: async (es) => {
+          active++;
+          maxActive = Math.max(maxActive, active);
+          await new Promise((r) => setImmediate(r));
+          seen.get(id)!.push(...es.map((e) => e.index));
+          active--;
+        },
+      }),
+    );
+  }
+  const leader = await c.leader();
+  const results = (await Promise.all(Array.from({ length: 40 }, (_, i) => leader.node.propose(bodies(`p${i}`))))).flat();
+  const last = results.at(-1)!.index;
+  await until(() => nodes.every((n) => n.node.status().appliedIndex === last), nodes);
+  for (const [id, list] of seen) t.same(list, Array.from({ length: last + 1 }, (_, i) => i), `${id} applied 0..${last} in order`);
+  t.ok(maxActive <= 3, `at most one call per node at a time (${maxActive} over 3 nodes)`);
+});
+
+t.test('without a quorum a proposal times out, and fails with TermChangedError when leadership is lost', async (t) => {
+  const c1 = await TestCluster.create(t, 3);
+  const n1 = await c1.startAll({ timing: { tickIntervalMs: 10, heartBeatTimeIntervalMs: 50, maxHeartBeatLeak: 20, maxWaitAckTimeMs: 50 } });
+  const l1 = await c1.leader();
+  await l1.node.propose(bodies('ok'));
+  for (const n of n1) if (n !== l1) await n.node.close();
+  const e1 = await l1.node.propose(bodies('late')).catch((e: unknown) => e);
+  t.type(e1, ProposalTimeoutError, 'no quorum acknowledged it within maxWaitAckTimeMs');
+
+  const c2 = await TestCluster.create(t, 3);
+  const n2 = await c2.startAll({ timing: { tickIntervalMs: 5, heartBeatTimeIntervalMs: 25, maxHeartBeatLeak: 6, maxWaitAckTimeMs: 60000 } });
+  const l2 = await c2.leader();
+  await l2.node.propose(bodies('ok'));
+  for (const n of n2) if (n !== l2) await n.node.close();
+  const e2 = await l2.node.propose(bodies('orphan')).catch((e: unknown) => e);
+  t.type(e2, TermChangedError, 'the leader stepped down (check quorum) before a quorum acknowledged');
+  const e3 = await l2.node.propose(bodies('again')).catch((e: unknown) => e);
+  t.type(e3, NotLeaderError);
+  t.equal((e3 as NotLeaderError).leaderId, null);
+});
+
+t.test('RaftNode.start refuses a self id outside dLegerPeers', async (t) => {
+  await t.rejects(RaftNode.start({ selfId: 'n5', peers: 'n0-127.0.0.1:1;n1-127.0.0.1:2', storeDir: '/nonexistent', onApply: () => undefined }), /not among dLegerPeers/);
+});
