@@ -32,7 +32,7 @@ import { WorkerLogWriter, type FlushDiskType } from '../../storage/log/WorkerLog
 import type { LogWriter } from '../../storage/log/LogWriter.js';
 import { RaftTransport, formatAddress, parseDLegerPeers, type PeerAddress, type RaftTransportOptions, type TransportStats } from '../transport/index.js';
 import { toCoreMessage } from '../transport/messageTypes.js';
-import { NotLeaderError, ProposalTimeoutError, RaftNodeBusyError, RaftNodeClosedError, TermChangedError } from './errors.js';
+import { LeaderTransferringError, NotLeaderError, ProposalTimeoutError, RaftNodeBusyError, RaftNodeClosedError, TermChangedError } from './errors.js';
 import { resolveTiming, type RaftTiming } from './RaftTiming.js';
 import { StoredLogView } from './StoredLogView.js';
 
@@ -241,6 +241,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     const r = this.core.propose(bodies.map((body) => ({ magic, body })));
     if (!r.ok) {
       if (r.reason === 'NOT_LEADER') return Promise.reject(this.notLeader(r.leaderId));
+      if (r.reason === 'LEADER_TRANSFERRING') return Promise.reject(new LeaderTransferringError(r.transferee));
       return Promise.reject(new RaftNodeBusyError(r.limit, r.value));
     }
     this.scheduleReady();

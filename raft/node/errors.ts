@@ -56,6 +56,15 @@ export class RaftNodeBusyError extends Error {
   }
 }
 
+/** Writes pause while leadership moves to `transferee` (bounded by the election timeout); retry on the new leader. */
+export class LeaderTransferringError extends Error {
+  override readonly name = 'LeaderTransferringError';
+  readonly code = 'LEADER_TRANSFERRING';
+  constructor(readonly transferee: string) {
+    super(`leadership is being transferred to ${transferee}; writes pause until it takes office`);
+  }
+}
+
 /** The node is closed or failed (a log write failed: it stops rather than diverge). */
 export class RaftNodeClosedError extends Error {
   override readonly name = 'RaftNodeClosedError';
