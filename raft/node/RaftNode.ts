@@ -232,24 +232,47 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
    * entry's index and log position.
    */
   propose(bodies: readonly Uint8Array[], magic: number = MESSAGE_MAGIC): Promise<ProposedEntry[]> {
-    if (this.closed) return Promise.reject(this.failure ?? new RaftNodeClosedError('raft node is closed'));
-    if (bodies.length === 0) return Promise.resolve([]);
+    const r = this.proposeEntries(bodies.map((body) => ({ magic, body })));
+    return r.accepted ? r.committed : Promise.reject(r.error);
+  }
+
+  /**
+   * Proposes entries of any kind as one batch and says at once whether the core took them.
+   * `beforeWrite(i, index, pos)` runs on the leader just before entry i is written to the local
+   * log, once its position is known and before it is sent to a follower: the broker patches a
+   * message's physical offset (pos + 48) into the record there, so every replica stores the same bytes.
+   */
+  proposeEntries(
+    proposals: ReadonlyArray<{ magic: number; body: Uint8Array }>,
+    beforeWrite?: (i: number, index: number, pos: number) => void,
+  ): { accepted: true; committed: Promise<ProposedEntry[]> } | { accepted: false; error: Error } {
+    if (this.closed) return { accepted: false, error: this.failure ?? new RaftNodeClosedError('raft node is closed') };
+    if (proposals.length === 0) return { accepted: true, committed: Promise.resolve([]) };
     const max = this.o.maxPendingRequestsNum ?? DEFAULT_NODE_LIMITS.maxPendingRequestsNum;
-    if (this.core.role === 'leader' && this.pendingEntries + bodies.length > max) {
-      return Promise.reject(new RaftNodeBusyError('maxPendingRequestsNum', max));
+    if (this.core.role === 'leader' && this.pendingEntries + proposals.length > max) {
+      return { accepted: false, error: new RaftNodeBusyError('maxPendingRequestsNum', max) };
     }
-    const r = this.core.propose(bodies.map((body) => ({ magic, body })));
+    const r = this.core.propose(proposals);
     if (!r.ok) {
-      if (r.reason === 'NOT_LEADER') return Promise.reject(this.notLeader(r.leaderId));
-      if (r.reason === 'LEADER_TRANSFERRING') return Promise.reject(new LeaderTransferringError(r.transferee));
-      return Promise.reject(new RaftNodeBusyError(r.limit, r.value));
+      if (r.reason === 'NOT_LEADER') return { accepted: false, error: this.notLeader(r.leaderId) };
+      if (r.reason === 'LEADER_TRANSFERRING') return { accepted: false, error: new LeaderTransferringError(r.transferee) };
+      return { accepted: false, error: new RaftNodeBusyError(r.limit, r.value) };
+    }
+    if (beforeWrite) {
+      for (let i = r.firstIndex; i <= r.lastIndex; i++) this.writeHooks.set(i, { i: i - r.firstIndex, term: r.term, hook: beforeWrite });
     }
     this.scheduleReady();
     this.counters.proposals++;
-    return new Promise<ProposedEntry[]>((resolve, reject) => {
+    const committed = new Promise<ProposedEntry[]>((resolve, reject) => {
       this.pending.push({ first: r.firstIndex, last: r.lastIndex, term: r.term, deadline: Date.now() + this.timing.maxWaitAckTimeMs, resolve, reject });
-      this.pendingEntries += bodies.length;
+      this.pendingEntries += proposals.length;
     });
+    return { accepted: true, committed };
+  }
+
+  /** The log this node keeps (for reads: entries by position, the stored message records). */
+  get storage(): SegmentedLog {
+    return this.log;
   }
 
   // transferLeadership(targetId) needs raft/core's TimeoutNow (a vote allowed to break the
@@ -422,7 +445,11 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
         const e = slice[i]!;
         batch[i] = { magic: e.magic, term: e.term, index: e.index, pos: e.pos, body: asBuffer(e.body) };
       }
-      const r = this.log.append(batch);
+      // only this node's own proposals (no position from a leader, this node's term) reach the proposer's hook
+      const r =
+        this.writeHooks.size > 0
+          ? this.log.append(batch, { beforeWrite: (i, index, pos) => batch[i]!.pos === undefined && this.runWriteHook(index, batch[i]!.term, pos) })
+          : this.log.append(batch);
       for (let i = 0; i < slice.length; i++) {
         const e = slice[i]!;
         written[from + i] = { index: e.index, term: e.term, magic: e.magic, pos: r.positions[i]!, body: batch[i]!.body as Buffer };
@@ -528,7 +555,10 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       this.pending.splice(0, this.pendingHead);
       this.pendingHead = 0;
     }
-    if (err) return p.reject(err);
+    if (err) {
+      for (let i = p.first; i <= p.last; i++) this.writeHooks.delete(i);
+      return p.reject(err);
+    }
     const out = new Array<ProposedEntry>(p.last - p.first + 1);
     for (let i = p.first; i <= p.last; i++) out[i - p.first] = { index: i, pos: this.view.posAt(i) };
     p.resolve(out);
@@ -544,6 +574,15 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
 
   private rejectAll(e: Error): void {
     while (this.pendingHead < this.pending.length) this.finish(this.pending[this.pendingHead]!, e);
+  }
+
+  /** index -> the proposer's hook for that entry; entries from a leader's proposals only */
+  private readonly writeHooks = new Map<number, { i: number; term: number; hook: (i: number, index: number, pos: number) => void }>();
+  private runWriteHook(index: number, term: number, pos: number): void {
+    const h = this.writeHooks.get(index);
+    if (!h) return;
+    this.writeHooks.delete(index);
+    if (h.term === term) h.hook(h.i, index, pos);
   }
 
   private notLeader(leaderId: string | null): NotLeaderError {

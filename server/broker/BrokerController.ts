@@ -20,6 +20,7 @@ import { ClientRegistry, type ConsumerGroupInfo } from './client/ClientRegistry.
 import { RebalanceLockManager } from './client/RebalanceLockManager.js';
 import type { CommitLog } from './commitlog/CommitLog.js';
 import { LocalCommitLog } from './commitlog/LocalCommitLog.js';
+import { RaftCommitLog, type CommitLogRole } from './commitlog/RaftCommitLog.js';
 import { ConsumerOffsetManager } from './ConsumerOffsetManager.js';
 import { MessageWriter } from './MessageWriter.js';
 import { decodeBrokerMetadata } from './metadata/BrokerMetadata.js';
@@ -42,9 +43,20 @@ export interface BrokerControllerOptions {
   now?: () => number;
 }
 
-/** Where the single-node log and the index live under storePathRootDir. */
+/**
+ * Where the log and the index live under storePathRootDir: a DLedger group member keeps its
+ * Raft log where DLedger does (dledger-<selfId>); a single node keeps the same layout in raftlog/.
+ */
 export function storeDirs(config: BrokerConfig): { logDir: string; indexDir: string } {
-  return { logDir: path.join(config.storePathRootDir, 'raftlog'), indexDir: path.join(config.storePathRootDir, 'index-rocksdb') };
+  const logDir = config.enableDLegerCommitLog
+    ? path.join(config.storePathRootDir, `dledger-${config.dLegerSelfId}`)
+    : path.join(config.storePathRootDir, 'raftlog');
+  return { logDir, indexDir: path.join(config.storePathRootDir, 'index-rocksdb') };
+}
+
+/** A follower's broker id: the digits of its DLedger id plus one (n0 -> 1, n1 -> 2), as Java does. */
+export function followerBrokerId(selfId: string): number {
+  return Number(selfId.replace(/^n/, '')) + 1;
 }
 
 export class BrokerController {
@@ -79,16 +91,37 @@ export class BrokerController {
     const c = this.config;
     const delayLevelMillis = delayLevelsMs(c.messageDelayLevel) ?? [];
     const { logDir, indexDir } = storeDirs(c);
-    this.commitLog = await LocalCommitLog.open({
-      logDir,
-      indexDir,
-      flushDiskType: c.flushDiskType,
-      flushIntervalCommitLog: c.flushIntervalCommitLog,
-      decodeMetadata: decodeBrokerMetadata,
-      dispatchOptions: { delayLevelMillis },
-      log: this.log,
-      now: this.now,
-    });
+    this.commitLog = c.enableDLegerCommitLog
+      ? await RaftCommitLog.open({
+          group: c.dLegerGroup,
+          selfId: c.dLegerSelfId,
+          peers: new Map(c.dLegerPeers.map((p) => [p.id, { host: p.host, port: p.port }])),
+          storeDir: c.storePathRootDir,
+          indexDir,
+          flushDiskType: c.flushDiskType,
+          timing: {
+            heartBeatTimeIntervalMs: c.heartBeatTimeIntervalMs,
+            maxHeartBeatLeak: c.maxHeartBeatLeak,
+            flushIntervalCommitLog: c.flushIntervalCommitLog,
+          },
+          preferredLeaderIds: c.preferredLeaderId ? [c.preferredLeaderId] : undefined,
+          maxPendingRequestsNum: c.maxPendingRequestsNum,
+          decodeMetadata: decodeBrokerMetadata,
+          dispatchOptions: { delayLevelMillis },
+          log: this.log,
+          now: this.now,
+          onRole: (r) => this.roleChanged(r),
+        })
+      : await LocalCommitLog.open({
+          logDir,
+          indexDir,
+          flushDiskType: c.flushDiskType,
+          flushIntervalCommitLog: c.flushIntervalCommitLog,
+          decodeMetadata: decodeBrokerMetadata,
+          dispatchOptions: { delayLevelMillis },
+          log: this.log,
+          now: this.now,
+        });
     try {
       await this.startOnLog(delayLevelMillis);
     } catch (e) {
@@ -146,7 +179,7 @@ export class BrokerController {
       delayLevelMillis,
       log: this.log,
       now: this.now,
-      brokerId: () => 0,
+      brokerId: () => this.brokerId,
       registerSoon: () => this.registration?.registerSoon(),
       registerNow: () => this.registration?.registerAll() ?? Promise.resolve(),
     };
@@ -185,6 +218,26 @@ export class BrokerController {
     });
     await this.registration.start();
     this.log(`broker ${c.brokerName} (${c.brokerClusterName}) listening on ${storeHost}, store ${storeDirs(c).logDir}`);
+  }
+
+  /**
+   * 0 while this node is the master; a DLedger follower's id (n + 1); -1 before a DLedger node
+   * knows its role, when it does not register at all (Java's fix for a restarted node
+   * registering as master, spec dledger.md §2.1).
+   */
+  get brokerId(): number {
+    if (!this.config.enableDLegerCommitLog) return 0;
+    const r = (this.commitLog as RaftCommitLog | undefined)?.role;
+    if (!r || r.term < 0) return -1;
+    if (r.role === 'leader') return 0;
+    return r.role === 'follower' ? followerBrokerId(this.config.dLegerSelfId) : -1;
+  }
+
+  private roleChanged(r: CommitLogRole): void {
+    this.log(`raft role ${r.role} in term ${r.term}${r.leaderId ? `, leader ${r.leaderId}` : ''}: broker id ${this.brokerId}`);
+    // a master that stopped leading answers its held pulls now; clients re-route
+    if (r.role !== 'leader') this.ctx?.holds.wakeAll();
+    void this.registration?.registerAll();
   }
 
   private notifyConsumerIdsChanged(g: ConsumerGroupInfo): void {

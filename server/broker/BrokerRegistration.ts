@@ -78,6 +78,8 @@ export class BrokerRegistration {
 
   private async registerOnce(): Promise<void> {
     const id = this.opts.identity();
+    // a DLedger node without a role yet (-1) stays out of the routes
+    if (id.brokerId < 0) return;
     const { dataVersion, table } = this.opts.topics();
     const body = encodeRegisterBrokerBody({ dataVersion, topicConfigTable: table, filterServerList: [] }, false);
     const ext = RegisterBrokerRequestHeader.encode({

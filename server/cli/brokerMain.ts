@@ -12,12 +12,6 @@ async function main(): Promise<number> {
   });
   if ('exitCode' in plan) return plan.exitCode;
   const cfg = plan.config;
-  if (cfg.enableDLegerCommitLog) {
-    process.stderr.write(
-      `mqbroker: ${plan.file ?? 'the config'}: enableDLegerCommitLog=true is not supported yet by this build; set it to false for a single node\n`,
-    );
-    return 1;
-  }
   const log = createLogger('broker');
   const controller = new BrokerController({ config: cfg, log, configFile: plan.file });
   try {

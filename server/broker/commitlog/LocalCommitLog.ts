@@ -17,6 +17,7 @@ import { CommitApplier } from './CommitApplier.js';
 import type { AppendRecord, AppendResult, AppliedListener, CommitLog, CommitLogStats, IndexReader } from './CommitLog.js';
 import { CommitLogBusyError, CommitLogError, CommitLogStorageError, DiskFullError, MessageTooLargeError, NotWritableError } from './CommitLogError.js';
 import { QueueOffsetAssigner } from './QueueOffsetAssigner.js';
+import { readMessage, readMessageAt } from './logReads.js';
 
 export interface LocalCommitLogOptions {
   /** the log folder, `<storePathRootDir>/dledger-<selfId>` (DLedger's layout) */
@@ -174,25 +175,11 @@ export class LocalCommitLog implements CommitLog {
   }
 
   readMessage(physicalOffset: number, size: number): Buffer | undefined {
-    const pos = physicalOffset - ENTRY_HEADER_SIZE;
-    if (!Number.isSafeInteger(pos) || pos < this.log.startPosition || pos >= this.log.endPosition) return undefined;
-    const e = this.log.entryAtPosition(pos);
-    if (e.magic !== EntryMagic.MESSAGE || e.body.length !== size) {
-      throw new RangeError(`commit-log offset ${physicalOffset} holds an entry of kind ${e.magic} and ${e.body.length} bytes, not a ${size}-byte message`);
-    }
-    return e.body;
+    return readMessage(this.log, physicalOffset, size);
   }
 
   readMessageAt(physicalOffset: number): Buffer | undefined {
-    const pos = physicalOffset - ENTRY_HEADER_SIZE;
-    if (!Number.isSafeInteger(pos) || pos < this.log.startPosition || pos >= this.log.endPosition) return undefined;
-    try {
-      const e = this.log.entryAtPosition(pos);
-      return e.magic === EntryMagic.MESSAGE ? e.body : undefined;
-    } catch {
-      // an offset a client made up, or one inside an entry: no message starts there
-      return undefined;
-    }
+    return readMessageAt(this.log, physicalOffset);
   }
 
   minOffset(topic: string, queueId: number): number {

@@ -98,7 +98,8 @@ export class PullMessageProcessor {
     return createResponse(req, o.code, {
       remark: o.remark,
       extFields: PullMessageResponseHeader.encode({
-        suggestWhichBrokerId: ctx.brokerId() === 0 ? 0 : ctx.brokerId(),
+        // a follower points clients back to the master unless it may serve reads itself
+        suggestWhichBrokerId: ctx.brokerId() > 0 && ctx.config.slaveReadEnable ? ctx.brokerId() : 0,
         nextBeginOffset: o.nextBeginOffset,
         minOffset: o.minOffset,
         maxOffset: o.maxOffset,

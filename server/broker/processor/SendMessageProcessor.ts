@@ -69,7 +69,8 @@ export class SendMessageProcessor {
     const h = this.decodeHeader(req);
     const ctx = this.ctx;
     const batch = req.code === RequestCode.SEND_BATCH_MESSAGE;
-    if (ctx.brokerId() !== 0) fail(ResponseCode.SLAVE_NOT_AVAILABLE, `the broker[${ctx.config.brokerName}] is not the master and does not take sends`);
+    // what Java's slave answers (rejectRequest): SYSTEM_BUSY, which producers retry elsewhere
+    if (ctx.brokerId() !== 0) fail(ResponseCode.SYSTEM_BUSY, `[REJECTREQUEST]system busy, start flow control for a while (broker ${ctx.config.brokerName} is not the master)`);
     if ((ctx.config.brokerPermission & Perm.WRITE) === 0) {
       fail(ResponseCode.NO_PERMISSION, `the broker[${ctx.config.brokerIP1}] sending message is forbidden`);
     }

@@ -1,0 +1,285 @@
+// The commit log of a broker group on DLedger (enableDLegerCommitLog=true): the Raft log of
+// dLegerGroup, driven by a RaftNode. The leader plans queue offsets, proposes the records as
+// entries and patches physical offset, queue offset and store time into each record just
+// before it is written (so every replica stores the same bytes); every replica applies
+// committed entries through the same CommitApplier into its own IndexStore.
+//
+// The leader takes writes only once its own no-op entry is applied: by then everything an
+// earlier leader committed is in the index, and queue offsets continue from there.
+import { NOOP_MAGIC, type RaftEntry, type Role } from '../../../raft/core/index.js';
+import { LeaderTransferringError, NotLeaderError, ProposalTimeoutError, RaftNodeBusyError, TermChangedError } from '../../../raft/node/errors.js';
+import { RaftNode, type RaftNodeOptions, type RoleChange } from '../../../raft/node/RaftNode.js';
+import type { RaftTiming } from '../../../raft/node/RaftTiming.js';
+import type { PeerAddress } from '../../../raft/transport/index.js';
+import type { ConsumeQueueEntry } from '../../../storage/index/IndexStore.js';
+import { IndexStore } from '../../../storage/index/IndexStore.js';
+import { dispatchFromMessageRecord, type DispatchOptions, type DispatchRequest } from '../../../storage/index/DispatchRequest.js';
+import type { MetadataDecoder } from '../../../storage/LogIndexer.js';
+import { EntryMagic } from '../../../storage/log/entryCodec.js';
+import type { FlushDiskType } from '../../../storage/log/WorkerLogWriter.js';
+import { AppendPlan } from './AppendPlan.js';
+import { CommitApplier, type DecodedEntry } from './CommitApplier.js';
+import type { AppendRecord, AppendResult, AppliedListener, CommitLog, CommitLogStats, IndexReader } from './CommitLog.js';
+import { CommitLogBusyError, CommitLogError, CommitLogStorageError, NotWritableError } from './CommitLogError.js';
+import { readMessage, readMessageAt } from './logReads.js';
+import { QueueOffsetAssigner } from './QueueOffsetAssigner.js';
+
+/** What the broker hears about this node's part in the group. */
+export interface CommitLogRole {
+  /** leader: takes writes (its no-op applied); follower/candidate: does not */
+  role: 'leader' | 'follower' | 'candidate';
+  term: number;
+  leaderId: string | null;
+}
+
+export interface RaftCommitLogOptions {
+  group: string;
+  selfId: string;
+  peers: string | ReadonlyMap<string, PeerAddress>;
+  /** storePathRootDir: the log is <storeDir>/dledger-<selfId> */
+  storeDir: string;
+  indexDir: string;
+  flushDiskType?: FlushDiskType;
+  timing?: Partial<RaftTiming>;
+  preferredLeaderIds?: readonly string[];
+  decodeMetadata?: MetadataDecoder;
+  dispatchOptions?: DispatchOptions;
+  /** proposals waiting for their commit, at most (DLedger maxPendingRequestsNum) */
+  maxPendingRequestsNum?: number;
+  now?: () => number;
+  log?: (line: string) => void;
+  /** told on every change of the broker-visible role, in order */
+  onRole?: (r: CommitLogRole) => void;
+  /** extra RaftNode options (tests, benches) */
+  node?: Partial<RaftNodeOptions>;
+}
+
+/** Refusals of the Raft layer as the codes Java's DLedger broker answers (spec dledger.md §2.6). */
+function mapProposeError(e: Error): CommitLogError {
+  if (e instanceof NotLeaderError) return new NotWritableError(`[PC_SYNCHRONIZED]broker busy: not the leader (${e.message})`, { cause: e });
+  if (e instanceof LeaderTransferringError) return new CommitLogBusyError('leaderTransfer', `[PC_SYNCHRONIZED]broker busy: ${e.message}`, { cause: e });
+  if (e instanceof RaftNodeBusyError) return new CommitLogBusyError(e.limit, `[PC_SYNCHRONIZED]broker busy: ${e.message}`, { cause: e });
+  if (e instanceof ProposalTimeoutError) return new CommitLogStorageError(`in-sync replicas not enough: ${e.message}`, { cause: e });
+  if (e instanceof TermChangedError) return new CommitLogStorageError(`UNKNOWN_ERROR: ${e.message}`, { cause: e });
+  if (e instanceof CommitLogError) return e;
+  return new CommitLogStorageError(e.message, { cause: e });
+}
+
+export class RaftCommitLog implements CommitLog {
+  private node!: RaftNode;
+  private readonly assigner: QueueOffsetAssigner;
+  private readonly applier: CommitApplier;
+  private readonly now: () => number;
+  private lastStoreTimestamp = 0;
+  /** the term whose no-op this node applied as leader: writes are taken in that term only */
+  private readyTerm = -1;
+  private brokerRole: CommitLogRole = { role: 'candidate', term: -1, leaderId: null };
+  private closing: Promise<void> | null = null;
+  private failure: Error | null = null;
+  private pending = 0;
+
+  private constructor(
+    private readonly indexStore: IndexStore,
+    private readonly opts: RaftCommitLogOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.assigner = new QueueOffsetAssigner(indexStore);
+    this.applier = new CommitApplier(indexStore, {
+      log: opts.log,
+      onFailure: (e) => (this.failure = e),
+    });
+    this.lastStoreTimestamp = indexStore.lastIndexed.storeTimestamp;
+  }
+
+  static async open(opts: RaftCommitLogOptions): Promise<RaftCommitLog> {
+    const index = await IndexStore.open(opts.indexDir);
+    const cl = new RaftCommitLog(index, opts);
+    try {
+      cl.node = await RaftNode.start({
+        ...opts.node,
+        group: opts.group,
+        selfId: opts.selfId,
+        peers: opts.peers,
+        storeDir: opts.storeDir,
+        flushDiskType: opts.flushDiskType,
+        timing: opts.timing,
+        appliedIndex: index.applied.index,
+        maxPendingRequestsNum: opts.maxPendingRequestsNum,
+        core: { ...opts.node?.core, ...(opts.preferredLeaderIds ? { preferredLeaderIds: opts.preferredLeaderIds } : {}) },
+        onApply: (entries) => cl.apply(entries),
+        onRoleChange: (c) => cl.roleChanged(c),
+        log: opts.log,
+      });
+    } catch (e) {
+      await index.close().catch(() => undefined);
+      throw e;
+    }
+    return cl;
+  }
+
+  get raft(): RaftNode {
+    return this.node;
+  }
+
+  get role(): CommitLogRole {
+    return this.brokerRole;
+  }
+
+  get isWritable(): boolean {
+    return this.closing === null && this.failure === null && this.brokerRole.role === 'leader';
+  }
+
+  get appliedIndex(): number {
+    return this.applier.appliedIndex;
+  }
+
+  get index(): IndexReader {
+    return this.indexStore;
+  }
+
+  append(records: readonly AppendRecord[]): Promise<AppendResult> {
+    if (!this.isWritable) {
+      const leader = this.brokerRole.leaderId;
+      return Promise.reject(
+        this.closing !== null
+          ? new NotWritableError('commit log is closing')
+          : this.failure !== null
+            ? new CommitLogStorageError(`commit log stopped after a failure: ${this.failure.message}`)
+            : new CommitLogBusyError('notLeader', `[REJECTREQUEST]system busy: this node is not the leader${leader ? ` (the leader is ${leader})` : ''}`),
+      );
+    }
+    if (records.length === 0) return Promise.resolve({ firstIndex: -1, lastIndex: -1, records: [] });
+    let plan: AppendPlan;
+    const storage = this.node.storage;
+    const ts = Math.max(this.now(), this.lastStoreTimestamp);
+    try {
+      plan = new AppendPlan(records, {
+        assigner: this.assigner,
+        limits: { maxEntrySize: storage.maxEntrySize, maxBatchEntries: storage.maxBatchEntries, maxBatchBytes: storage.maxBatchBytes },
+        term: this.brokerRole.term,
+        storeTimestamp: ts,
+        decodeMetadata: this.opts.decodeMetadata,
+        dispatchOptions: this.opts.dispatchOptions,
+      });
+      // check every record now: once proposed, a record the index cannot take would stop apply on every replica
+      for (let i = 0; i < records.length; i++) plan.beforeWrite(i, 0, 0);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    const r = this.node.proposeEntries(
+      plan.entries.map((e) => ({ magic: e.magic, body: e.body as Buffer })),
+      (i, index, pos) => {
+        try {
+          plan.beforeWrite(i, index, pos);
+        } catch (e) {
+          // checked above; only a bug gets here, and the entry is already in the Raft log
+          this.opts.log?.(`internal: record ${i} of entry ${index} could not be patched: ${(e as Error).message}`);
+        }
+      },
+    );
+    if (!r.accepted) return Promise.reject(mapProposeError(r.error));
+    plan.accepted();
+    this.lastStoreTimestamp = ts;
+    this.pending++;
+    return r.committed.then(
+      (entries) => {
+        this.pending--;
+        return { firstIndex: entries[0]!.index, lastIndex: entries[entries.length - 1]!.index, records: plan.results };
+      },
+      (e: Error) => {
+        this.pending--;
+        throw mapProposeError(e);
+      },
+    );
+  }
+
+  /** Committed entries, in order, from the node: decoded and applied like the local log's. */
+  private apply(entries: readonly RaftEntry[]): Promise<void> {
+    for (const e of entries) {
+      let dispatches: readonly DispatchRequest[] = [];
+      if (e.magic === EntryMagic.MESSAGE) {
+        dispatches = [dispatchFromMessageRecord(e.index, e.pos, Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength), this.opts.dispatchOptions)];
+      } else if (e.magic >= EntryMagic.METADATA_MIN && this.opts.decodeMetadata) {
+        dispatches = this.opts.decodeMetadata({ magic: e.magic, index: e.index, term: e.term, pos: e.pos, body: Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength) });
+      }
+      const d: DecodedEntry = { index: e.index, pos: e.pos, dispatches };
+      this.applier.add(d);
+    }
+    const last = entries[entries.length - 1];
+    if (!last) return Promise.resolve();
+    this.applier.commit(last.index);
+    return this.applier.drained().then(() => this.afterApply(entries));
+  }
+
+  /** A leader whose own no-op was just applied starts taking writes. */
+  private afterApply(entries: readonly RaftEntry[]): void {
+    const st = this.node.status();
+    if (st.role !== 'leader' || this.readyTerm === st.term) return;
+    if (!entries.some((e) => e.magic === NOOP_MAGIC && e.term === st.term)) return;
+    this.readyTerm = st.term;
+    this.assigner.reset();
+    this.setRole({ role: 'leader', term: st.term, leaderId: this.opts.selfId });
+  }
+
+  private roleChanged(c: RoleChange): void {
+    const role: Role = c.role;
+    if (role === 'leader') {
+      // not yet: writes start once the no-op of this term is applied (afterApply)
+      if (this.brokerRole.role === 'leader' && this.brokerRole.term !== c.term) this.setRole({ role: 'candidate', term: c.term, leaderId: null });
+      return;
+    }
+    this.readyTerm = -1;
+    this.setRole({ role: role === 'follower' ? 'follower' : 'candidate', term: c.term, leaderId: c.leaderId });
+  }
+
+  private setRole(r: CommitLogRole): void {
+    const prev = this.brokerRole;
+    if (prev.role === r.role && prev.term === r.term && prev.leaderId === r.leaderId) return;
+    this.brokerRole = r;
+    this.opts.onRole?.(r);
+  }
+
+  onApplied(listener: AppliedListener): () => void {
+    return this.applier.onApplied(listener);
+  }
+
+  readMessage(physicalOffset: number, size: number): Buffer | undefined {
+    return readMessage(this.node.storage, physicalOffset, size);
+  }
+
+  readMessageAt(physicalOffset: number): Buffer | undefined {
+    return readMessageAt(this.node.storage, physicalOffset);
+  }
+
+  minOffset(topic: string, queueId: number): number {
+    return this.indexStore.minOffset(topic, queueId);
+  }
+
+  maxOffset(topic: string, queueId: number): number {
+    return this.indexStore.maxOffset(topic, queueId);
+  }
+
+  readConsumeQueue(topic: string, queueId: number, fromOffset: number, maxCount: number): Promise<ConsumeQueueEntry[]> {
+    return this.indexStore.readConsumeQueue(topic, queueId, fromOffset, maxCount);
+  }
+
+  stats(): CommitLogStats {
+    const st = this.node.status();
+    return {
+      pendingAppends: st.pendingProposals,
+      maxPendingAppends: this.opts.maxPendingRequestsNum ?? 10_000,
+      lastIndex: st.lastIndex,
+      committedIndex: st.commitIndex,
+      appliedIndex: this.applier.appliedIndex,
+    };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.node.close();
+      await this.applier.drained();
+      await this.indexStore.close();
+    })();
+    return this.closing;
+  }
+}
