@@ -334,8 +334,8 @@ export interface SendRequest {
 const SEND_STATUS_BY_CODE = new Map<number, SendStatus>([
   [0, 'SEND_OK'],
   [10, 'FLUSH_DISK_TIMEOUT'],
-  [11, 'FLUSH_SLAVE_TIMEOUT'],
-  [12, 'SLAVE_NOT_AVAILABLE'],
+  [11, 'SLAVE_NOT_AVAILABLE'],
+  [12, 'FLUSH_SLAVE_TIMEOUT'],
 ]);
 
 export type SendStatus = 'SEND_OK' | 'FLUSH_DISK_TIMEOUT' | 'FLUSH_SLAVE_TIMEOUT' | 'SLAVE_NOT_AVAILABLE';

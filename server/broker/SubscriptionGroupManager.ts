@@ -83,11 +83,16 @@ export class SubscriptionGroupManager {
     return true;
   }
 
-  /** The group, created with Java's defaults when `autoCreate` allows; undefined otherwise. */
+  /**
+   * The group, created with Java's defaults when `autoCreate` allows; undefined otherwise. A
+   * node that does not take writes (a follower) answers with the defaults without writing
+   * them: the master creates the group when the consumer reaches it.
+   */
   findOrCreate(group: string, autoCreate: boolean): Promise<SubscriptionGroupConfig | undefined> {
     const existing = this.get(group);
     if (existing) return Promise.resolve(existing);
     if (!autoCreate) return Promise.resolve(undefined);
+    if (!this.log.isWritable) return Promise.resolve(subscriptionGroupConfig(group));
     let p = this.creating.get(group);
     if (!p) {
       p = this.put(subscriptionGroupConfig(group)).finally(() => this.creating.delete(group));

@@ -78,7 +78,7 @@ export function registerClientProcessor(server: RemotingServer, ctx: BrokerConte
 async function heartbeat(ctx: BrokerContext, req: RemotingCommand, conn: RemotingConnection): Promise<RemotingCommand> {
   const hb = parseHeartbeat(bodyOf(req, 'HEART_BEAT'));
   for (const c of hb.consumerDataSet) {
-    const group = await ctx.groups.findOrCreate(c.groupName, ctx.config.autoCreateSubscriptionGroup && ctx.commitLog.isWritable);
+    const group = await ctx.groups.findOrCreate(c.groupName, ctx.config.autoCreateSubscriptionGroup);
     if (group && ctx.commitLog.isWritable) {
       const retryTopic = RETRY_GROUP_TOPIC_PREFIX + c.groupName;
       if (!ctx.topics.get(retryTopic)) {

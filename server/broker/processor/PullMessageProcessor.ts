@@ -114,7 +114,7 @@ export class PullMessageProcessor {
     if ((ctx.config.brokerPermission & Perm.READ) === 0) {
       fail(ResponseCode.NO_PERMISSION, `the broker[${ctx.config.brokerIP1}] pulling message is forbidden`);
     }
-    const group = await ctx.groups.findOrCreate(h.consumerGroup, ctx.config.autoCreateSubscriptionGroup && ctx.commitLog.isWritable);
+    const group = await ctx.groups.findOrCreate(h.consumerGroup, ctx.config.autoCreateSubscriptionGroup);
     if (!group) fail(ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group [${h.consumerGroup}] does not exist`);
     if (!group.consumeEnable) fail(ResponseCode.NO_PERMISSION, `subscription group no permission, ${h.consumerGroup}`);
     const topic = ctx.topics.get(h.topic);
