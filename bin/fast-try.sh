@@ -55,11 +55,14 @@ case "${1:-}" in
     mkdir -p "$logs" "$pids"
     start_one namesrv "$logs/namesrv.log" 'boot success' "$here/mqnamesrv" -c "$namesrv_conf"
     # the brokers start together: each waits for the others to form the Raft group
+    starting=()
     for n in "${nodes[@]}"; do
+      if running "$pids/broker-$n.pid"; then echo "broker $n is already running (pid $(cat "$pids/broker-$n.pid"))"; continue; fi
       nohup "$here/mqbroker" -c "$conf_dir/broker-$n.conf" > "$logs/broker-$n.log" 2>&1 &
       echo $! > "$pids/broker-$n.pid"
+      starting+=("$n")
     done
-    for n in "${nodes[@]}"; do
+    for n in ${starting[@]+"${starting[@]}"}; do
       for _ in $(seq 1 150); do
         grep -q 'boot success' "$logs/broker-$n.log" && break
         kill -0 "$(cat "$pids/broker-$n.pid")" 2>/dev/null || { tail -n 20 "$logs/broker-$n.log" >&2; die "broker $n exited during start; see $logs/broker-$n.log"; }
@@ -71,7 +74,8 @@ case "${1:-}" in
     echo "try: bin/mqadmin clusterList -n 127.0.0.1:$(sed -n 's/^listenPort *= *//p' "$namesrv_conf" | head -n1)"
     ;;
   stop)
-    for n in "${nodes[@]}"; do stop_one "broker-$n"; done
+    for n in "${nodes[@]}"; do stop_one "broker-$n" & done
+    wait
     stop_one namesrv
     ;;
   *)
