@@ -52,6 +52,12 @@ export interface RaftCoreOptions {
    */
   batchTicks?: number;
   batchBytes?: number;
+  /**
+   * Extra election timeouts a node with an empty log and no term waits before its first
+   * campaign. When a store from an old group joins two new empty nodes, its holder campaigns
+   * first and wins, and the empty nodes receive its log instead of electing each other. 0 (default): none.
+   */
+  freshStartElectionRounds?: number;
 }
 
 export type RaftLimits = Required<Omit<RaftCoreOptions, 'id' | 'peers' | 'log' | 'random' | 'hardState' | 'applied'>>;
@@ -75,6 +81,7 @@ export const DEFAULT_RAFT_LIMITS: Readonly<RaftLimits> = Object.freeze({
   preferredLeaderCheckTicks: 10,
   batchTicks: 0,
   batchBytes: 64 * 1024,
+  freshStartElectionRounds: 0,
 });
 
 /** Options whose default is electionTicks (so that changing electionTicks alone scales them). */
@@ -111,6 +118,7 @@ export function resolveLimits(opts: RaftCoreOptions): RaftLimits {
   }
   checkInt('maxTransferLagEntries', l.maxTransferLagEntries, 0);
   checkInt('batchTicks', l.batchTicks, 0);
+  checkInt('freshStartElectionRounds', l.freshStartElectionRounds, 0);
   checkInt('batchBytes', l.batchBytes, 0);
   if (l.heartbeatTicks >= l.electionTicks) throw new RaftConfigError(`heartbeatTicks (${l.heartbeatTicks}) must be below electionTicks (${l.electionTicks})`);
   if (!Array.isArray(l.preferredLeaderIds)) throw new RaftConfigError('preferredLeaderIds must be a list of peer ids');

@@ -105,6 +105,10 @@ export class RaftCore {
     // Applied entries were committed; everything else is learned again from a leader.
     this._commit = this._applied;
     this.resetTimers();
+    // a node that never held anything lets nodes with data campaign first
+    if (this.log.lastIndex < 0 && this._term === 0 && this.limits.freshStartElectionRounds > 0) {
+      this.electionElapsed = -this.limits.freshStartElectionRounds * this.limits.electionTicks;
+    }
   }
 
   get term(): number {

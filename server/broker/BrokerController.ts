@@ -23,7 +23,8 @@ import { LocalCommitLog } from './commitlog/LocalCommitLog.js';
 import { RaftCommitLog, type CommitLogRole } from './commitlog/RaftCommitLog.js';
 import { ConsumerOffsetManager } from './ConsumerOffsetManager.js';
 import { MessageWriter } from './MessageWriter.js';
-import { decodeBrokerMetadata } from './metadata/BrokerMetadata.js';
+import { decodeBrokerMetadata, type OffsetCommit } from './metadata/BrokerMetadata.js';
+import { legacyImportRecords, markImported, readLegacyConfig, type LegacyConfig } from './metadata/LegacyConfigImport.js';
 import { registerAdminProcessor } from './processor/AdminProcessor.js';
 import { registerClientProcessor } from './processor/ClientProcessor.js';
 import { registerOffsetProcessor } from './processor/OffsetProcessor.js';
@@ -70,6 +71,9 @@ export class BrokerController {
   private schedule: ScheduleMessageService | undefined;
   private readonly client = new RemotingClient({ log: () => undefined });
   private timers: NodeJS.Timeout[] = [];
+  /** a Java store's config/*.json waiting to be taken over by the node that takes writes */
+  private legacy: LegacyConfig | undefined;
+  private importing: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly opts: BrokerControllerOptions) {
@@ -197,6 +201,9 @@ export class BrokerController {
 
     this.schedule = new ScheduleMessageService(this.ctx, writer);
     await this.schedule.start();
+    this.legacy = readLegacyConfig(path.join(c.storePathRootDir, 'config'));
+    if (this.legacy) this.log(`found a Java broker's config in ${path.join(c.storePathRootDir, 'config')}: it is taken over once this node takes writes`);
+    await this.importLegacyConfig();
 
     this.timers.push(setInterval(() => clients.scanExpired(), 10_000), setInterval(() => stats.sample(), 1000));
     for (const t of this.timers) t.unref();
@@ -237,7 +244,34 @@ export class BrokerController {
     this.log(`raft role ${r.role} in term ${r.term}${r.leaderId ? `, leader ${r.leaderId}` : ''}: broker id ${this.brokerId}`);
     // a master that stopped leading answers its held pulls now; clients re-route
     if (r.role !== 'leader') this.ctx?.holds.wakeAll();
+    else void this.importLegacyConfig();
     void this.registration?.registerAll();
+  }
+
+  /** Writes what a Java store's config says into the log, once, when this node takes writes. */
+  importLegacyConfig(): Promise<void> {
+    const legacy = this.legacy;
+    if (!legacy || !this.ctx || this.ctx.brokerId() !== 0 || !this.commitLog.isWritable) return Promise.resolve();
+    this.importing ??= (async () => {
+      const { topics, groups, offsets } = this.ctx;
+      const schedule = this.schedule!;
+      const records = legacyImportRecords(legacy, {
+        topicExists: (n) => topics.get(n) !== undefined,
+        groupExists: (n) => groups.get(n) !== undefined,
+        consumerOffset: (g, t, q) => offsets.query(g, t, q),
+        delayOffset: (level) => schedule.offsetOf(level),
+      });
+      for (let i = 0; i < records.length; i += 256) await this.commitLog.append(records.slice(i, i + 256));
+      offsets.adopt(legacy.offsets as OffsetCommit[]);
+      schedule.adopt(legacy.delayOffsets);
+      markImported(path.join(this.config.storePathRootDir, 'config'));
+      this.legacy = undefined;
+      this.log(`took over the Java config: ${legacy.topics.length} topics, ${legacy.groups.length} groups, ${legacy.offsets.length} consumer offset tables, ${legacy.delayOffsets.length} delay levels (${records.length} entries written)`);
+      this.registration?.registerSoon();
+    })()
+      .catch((e: unknown) => this.log(`taking over the Java config failed, will retry when this node next takes writes: ${(e as Error).message}`))
+      .finally(() => (this.importing = undefined));
+    return this.importing;
   }
 
   private notifyConsumerIdsChanged(g: ConsumerGroupInfo): void {

@@ -77,6 +77,14 @@ export class ConsumerOffsetManager {
     return q;
   }
 
+  /** Offsets that are in the log already (taken over from a Java store): memory only, nothing to write. */
+  adopt(commits: readonly OffsetCommit[]): void {
+    for (const c of commits) {
+      const q = this.queuesOf(c.topic, c.group, true);
+      if (q) for (const [id, off] of c.queues) if ((q.get(id) ?? -1) < off) q.set(id, off);
+    }
+  }
+
   query(group: string, topic: string, queueId: number): number | undefined {
     return this.table.get(keyOf(topic, group))?.get(queueId);
   }

@@ -38,6 +38,11 @@ export class ScheduleMessageService {
     this.timer.unref();
   }
 
+  /** Progress that is in the log already (taken over from a Java store). */
+  adopt(offsets: ReadonlyArray<[number, number]>): void {
+    for (const [level, off] of offsets) if (off > this.offsetOf(level)) this.offsets.set(level, off);
+  }
+
   offsetOf(level: number): number {
     return this.offsets.get(level) ?? 0;
   }

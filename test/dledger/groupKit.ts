@@ -23,7 +23,8 @@ export interface Group {
   master(timeoutMs?: number, not?: string): Promise<GroupNode>;
 }
 
-export async function startGroup(t: Test, namesrvAddr: string, extra: Record<string, string> = {}): Promise<Group> {
+/** `storeDirs` puts a node on an existing store folder (an upgraded Java store). */
+export async function startGroup(t: Test, namesrvAddr: string, extra: Record<string, string> = {}, storeDirs: Record<string, string> = {}): Promise<Group> {
   const ids = ['n0', 'n1', 'n2'];
   const ports = await Promise.all(ids.map(() => freePort()));
   const raftPorts = await Promise.all(ids.map(() => freePort()));
@@ -32,7 +33,7 @@ export async function startGroup(t: Test, namesrvAddr: string, extra: Record<str
     id,
     port: ports[i]!,
     raftPort: raftPorts[i]!,
-    storeDir: tempDir(t, `raftmq-${id}-`),
+    storeDir: storeDirs[id] ?? tempDir(t, `raftmq-${id}-`),
     proc: undefined,
     conf: {
       brokerClusterName: 'RaftCluster',

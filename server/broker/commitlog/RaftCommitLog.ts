@@ -105,7 +105,8 @@ export class RaftCommitLog implements CommitLog {
         timing: opts.timing,
         appliedIndex: index.applied.index,
         maxPendingRequestsNum: opts.maxPendingRequestsNum,
-        core: { ...opts.node?.core, ...(opts.preferredLeaderIds ? { preferredLeaderIds: opts.preferredLeaderIds } : {}) },
+        // an empty node lets a node with data (an upgraded store) win the first election
+        core: { freshStartElectionRounds: 3, ...opts.node?.core, ...(opts.preferredLeaderIds ? { preferredLeaderIds: opts.preferredLeaderIds } : {}) },
         onApply: (entries) => cl.apply(entries),
         onRoleChange: (c) => cl.roleChanged(c),
         log: opts.log,
