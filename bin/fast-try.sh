@@ -27,12 +27,12 @@ start_one() {
   : > "$log"
   nohup "$@" >> "$log" 2>&1 &
   echo $! > "$pidf"
-  for _ in $(seq 1 150); do
+  for _ in $(seq 1 600); do
     if grep -qE "$ready" "$log"; then echo "$name started (pid $(cat "$pidf")), log $log"; return 0; fi
     if ! kill -0 "$(cat "$pidf")" 2>/dev/null; then tail -n 20 "$log" >&2; rm -f "$pidf"; die "$name exited during start; see $log"; fi
     sleep 0.1
   done
-  die "$name did not report a successful start within 15 s; see $log"
+  die "$name did not report a successful start within 60 s; see $log"
 }
 
 stop_one() {
@@ -63,12 +63,12 @@ case "${1:-}" in
       starting+=("$n")
     done
     for n in ${starting[@]+"${starting[@]}"}; do
-      for _ in $(seq 1 150); do
+      for _ in $(seq 1 600); do
         grep -q 'boot success' "$logs/broker-$n.log" && break
         kill -0 "$(cat "$pids/broker-$n.pid")" 2>/dev/null || { tail -n 20 "$logs/broker-$n.log" >&2; die "broker $n exited during start; see $logs/broker-$n.log"; }
         sleep 0.1
       done
-      grep -q 'boot success' "$logs/broker-$n.log" || die "broker $n did not start within 15 s; see $logs/broker-$n.log"
+      grep -q 'boot success' "$logs/broker-$n.log" || die "broker $n did not start within 60 s; see $logs/broker-$n.log"
       echo "broker $n started (pid $(cat "$pids/broker-$n.pid")), log $logs/broker-$n.log"
     done
     echo "try: bin/mqadmin clusterList -n 127.0.0.1:$(sed -n 's/^listenPort *= *//p' "$namesrv_conf" | head -n1)"

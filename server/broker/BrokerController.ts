@@ -33,6 +33,8 @@ import { registerSendBackProcessor } from './processor/SendBackProcessor.js';
 import { registerSendProcessor } from './processor/SendMessageProcessor.js';
 import { PullHoldService } from './PullHoldService.js';
 import { ScheduleMessageService } from './ScheduleMessageService.js';
+import { RetentionService } from '../../storage/retention/DiskSpace.js';
+import { DEFAULT_DISK_RATIOS } from '../../storage/retention/RetentionPolicy.js';
 import { SubscriptionGroupManager } from './SubscriptionGroupManager.js';
 import { TopicConfigManager } from './TopicConfigManager.js';
 
@@ -69,6 +71,7 @@ export class BrokerController {
   ctx!: BrokerContext;
   private registration: BrokerRegistration | undefined;
   private schedule: ScheduleMessageService | undefined;
+  private retention: RetentionService | undefined;
   private readonly client = new RemotingClient({ log: () => undefined });
   private timers: NodeJS.Timeout[] = [];
   /** a Java store's config/*.json waiting to be taken over by the node that takes writes */
@@ -115,6 +118,7 @@ export class BrokerController {
           log: this.log,
           now: this.now,
           onRole: (r) => this.roleChanged(r),
+          diskGuard: () => this.retention?.guard ?? { writable: true },
         })
       : await LocalCommitLog.open({
           logDir,
@@ -123,6 +127,7 @@ export class BrokerController {
           flushIntervalCommitLog: c.flushIntervalCommitLog,
           decodeMetadata: decodeBrokerMetadata,
           dispatchOptions: { delayLevelMillis },
+          diskGuard: () => this.retention?.guard ?? { writable: true },
           log: this.log,
           now: this.now,
         });
@@ -204,6 +209,17 @@ export class BrokerController {
     this.legacy = readLegacyConfig(path.join(c.storePathRootDir, 'config'));
     if (this.legacy) this.log(`found a Java broker's config in ${path.join(c.storePathRootDir, 'config')}: it is taken over once this node takes writes`);
     await this.importLegacyConfig();
+
+    this.retention = new RetentionService({
+      source: log.retentionSource(),
+      storePath: log.logDir,
+      fileReservedTime: c.fileReservedTime,
+      deleteWhen: c.deleteWhen,
+      ratios: { ...DEFAULT_DISK_RATIOS, diskMaxUsedSpaceRatio: c.diskMaxUsedSpaceRatio },
+      cleanFileForciblyEnable: c.cleanFileForciblyEnable,
+      log: this.log,
+    });
+    this.retention.start();
 
     this.timers.push(setInterval(() => clients.scanExpired(), 10_000), setInterval(() => stats.sample(), 1000));
     for (const t of this.timers) t.unref();
@@ -300,6 +316,7 @@ export class BrokerController {
     for (const t of this.timers) clearInterval(t);
     await this.registration?.stop(true);
     this.schedule?.stop();
+    this.retention?.stop();
     this.ctx?.holds.stop();
     await this.server?.close();
     await this.ctx?.offsets.stop().catch((e: unknown) => this.log(`consumer offsets not written at stop: ${(e as Error).message}`));

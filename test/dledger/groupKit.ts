@@ -53,7 +53,7 @@ export async function startGroup(t: Test, namesrvAddr: string, extra: Record<str
     async start(node) {
       node.proc = await startBrokerProcess(t, { namesrvAddr, port: node.port, storeDir: node.storeDir, brokerName: 'RaftNode00', conf: node.conf });
     },
-    async master(timeoutMs = 15_000, not) {
+    async master(timeoutMs = 30_000, not) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         try {
@@ -74,7 +74,7 @@ export async function startGroup(t: Test, namesrvAddr: string, extra: Record<str
 }
 
 /** Polls `check` every 50 ms until it returns true or the time runs out. */
-export async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+export async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check().catch(() => false)) return;

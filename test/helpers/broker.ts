@@ -51,7 +51,8 @@ export async function startBrokerProcess(t: Test, s: BrokerSetup): Promise<Broke
   fs.mkdirSync(storeDir, { recursive: true });
   fs.writeFileSync(confPath, confText(s, port, storeDir));
   // tap's loader hooks in NODE_OPTIONS cost every child start ~0.4 s
-  const r = await startBin(t, 'mqbroker', ['-c', confPath], /boot success/, { NODE_OPTIONS: '' });
+  // generous: on a loaded 2-core machine a start can take many seconds
+  const r = await startBin(t, 'mqbroker', ['-c', confPath], /boot success/, { NODE_OPTIONS: '' }, 60_000);
   return {
     ...r,
     port,

@@ -12,6 +12,7 @@
 //   nothing writes the index from append().
 import type { ConsumeQueueEntry, IndexStore } from '../../../storage/index/IndexStore.js';
 import type { DispatchRequest, MessageDispatch } from '../../../storage/index/DispatchRequest.js';
+import type { SegmentSource } from '../../../storage/retention/DiskSpace.js';
 
 /** A stored-message record encoded once by the send processor, placeholders for queue offset, physical offset and store time. */
 export interface MessageAppendRecord {
@@ -117,6 +118,10 @@ export interface CommitLog {
   /** whether append() is accepted now (leader, open, not failed) */
   readonly isWritable: boolean;
   stats(): CommitLogStats;
+  /** What the retention service deletes from: whole segments, oldest first, never what the index or (Raft) a live follower still needs. */
+  retentionSource(): SegmentSource;
+  /** the log folder (for the disk the retention service watches) */
+  readonly logDir: string;
 
   /** Stops taking appends, waits for those in flight to commit and apply, closes log and index. */
   close(): Promise<void>;

@@ -18,6 +18,8 @@ import type { AppendRecord, AppendResult, AppliedListener, CommitLog, CommitLogS
 import { CommitLogBusyError, CommitLogError, CommitLogStorageError, DiskFullError, MessageTooLargeError, NotWritableError } from './CommitLogError.js';
 import { QueueOffsetAssigner } from './QueueOffsetAssigner.js';
 import { readMessage, readMessageAt } from './logReads.js';
+import { LogRetentionSource } from '../../../storage/LogRetention.js';
+import type { SegmentSource } from '../../../storage/retention/DiskSpace.js';
 
 export interface LocalCommitLogOptions {
   /** the log folder, `<storePathRootDir>/dledger-<selfId>` (DLedger's layout) */
@@ -192,6 +194,14 @@ export class LocalCommitLog implements CommitLog {
 
   readConsumeQueue(topic: string, queueId: number, fromOffset: number, maxCount: number): Promise<ConsumeQueueEntry[]> {
     return this.indexStore.readConsumeQueue(topic, queueId, fromOffset, maxCount);
+  }
+
+  get logDir(): string {
+    return this.opts.logDir;
+  }
+
+  retentionSource(): SegmentSource {
+    return new LogRetentionSource(this.log, this.indexStore, { log: this.opts.log });
   }
 
   stats(): CommitLogStats {

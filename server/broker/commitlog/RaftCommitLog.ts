@@ -20,8 +20,11 @@ import type { FlushDiskType } from '../../../storage/log/WorkerLogWriter.js';
 import { AppendPlan } from './AppendPlan.js';
 import { CommitApplier, type DecodedEntry } from './CommitApplier.js';
 import type { AppendRecord, AppendResult, AppliedListener, CommitLog, CommitLogStats, IndexReader } from './CommitLog.js';
-import { CommitLogBusyError, CommitLogError, CommitLogStorageError, NotWritableError } from './CommitLogError.js';
+import { CommitLogBusyError, CommitLogError, CommitLogStorageError, DiskFullError, NotWritableError } from './CommitLogError.js';
 import { readMessage, readMessageAt } from './logReads.js';
+import { LogRetentionSource } from '../../../storage/LogRetention.js';
+import type { SegmentSource } from '../../../storage/retention/DiskSpace.js';
+import type { DiskGuard, RetainFloor } from '../../../storage/retention/RetentionPolicy.js';
 import { QueueOffsetAssigner } from './QueueOffsetAssigner.js';
 
 /** What the broker hears about this node's part in the group. */
@@ -50,6 +53,8 @@ export interface RaftCommitLogOptions {
   log?: (line: string) => void;
   /** told on every change of the broker-visible role, in order */
   onRole?: (r: CommitLogRole) => void;
+  /** the retention service's guard; appends are refused while the disk is full */
+  diskGuard?: () => DiskGuard;
   /** extra RaftNode options (tests, benches) */
   node?: Partial<RaftNodeOptions>;
 }
@@ -150,6 +155,8 @@ export class RaftCommitLog implements CommitLog {
       );
     }
     if (records.length === 0) return Promise.resolve({ firstIndex: -1, lastIndex: -1, records: [] });
+    const guard = this.opts.diskGuard?.();
+    if (guard !== undefined && !guard.writable) return Promise.reject(new DiskFullError(guard.reason ?? 'the disk is full'));
     let plan: AppendPlan;
     const storage = this.node.storage;
     const ts = Math.max(this.now(), this.lastStoreTimestamp);
@@ -262,6 +269,38 @@ export class RaftCommitLog implements CommitLog {
 
   readConsumeQueue(topic: string, queueId: number, fromOffset: number, maxCount: number): Promise<ConsumeQueueEntry[]> {
     return this.indexStore.readConsumeQueue(topic, queueId, fromOffset, maxCount);
+  }
+
+  get logDir(): string {
+    return this.node.dir;
+  }
+
+  /**
+   * Retention keeps what a follower that is still in touch (recently active) needs; a follower
+   * that went silent holds nothing back and, once behind the log start, is told so by the core.
+   */
+  retentionSource(): SegmentSource {
+    return new LogRetentionSource(this.node.storage, this.indexStore, {
+      log: this.opts.log,
+      holdBack: () => {
+        const core = this.node.core;
+        if (core.role !== 'leader') return [];
+        const floors: RetainFloor[] = [];
+        for (const [id] of this.peers()) {
+          if (id === this.opts.selfId) continue;
+          const p = core.progressOf(id);
+          if (!p || !p.recentActive || p.match >= core.lastIndex) continue;
+          const next = Math.max(p.match + 1, this.node.storage.firstIndex);
+          floors.push({ position: this.node.storage.entryAt(next).pos, holder: `follower ${id} (next entry ${next})` });
+        }
+        return floors;
+      },
+    });
+  }
+
+  private peers(): Iterable<[string, unknown]> {
+    const p = this.opts.peers;
+    return typeof p === 'string' ? p.split(';').map((x) => [x.split('-')[0]!, x] as [string, unknown]) : p;
   }
 
   stats(): CommitLogStats {
