@@ -24,6 +24,8 @@ export interface WireVoteRequest extends Envelope {
   pre: boolean;
   lastIndex: number;
   lastTerm: number;
+  /** a campaign the leader asked for (TimeoutNow): voters grant despite their lease */
+  transfer?: boolean;
 }
 export interface WireVoteResponse extends Envelope {
   type: 'voteResponse';
@@ -50,6 +52,8 @@ export interface WireHeartbeat extends Envelope {
 }
 export interface WireHeartbeatResponse extends Envelope {
   type: 'heartbeatResponse';
+  /** the follower's last index, so a leader notices a follower that lost entries */
+  lastIndex?: number;
 }
 /** Leadership transfer: the receiver campaigns at once (raft/core adds it; the wire has it already). */
 export interface WireTimeoutNow extends Envelope {
@@ -111,7 +115,7 @@ export function encodeRaftMessage(m: RaftWireMessage): Uint8Array {
     case 'heartbeat':
       return FrameType.encode({ heartbeat: m }).finish();
     case 'heartbeatResponse':
-      return FrameType.encode({ heartbeatResponse: m }).finish();
+      return FrameType.encode({ heartbeatResponse: { ...m, lastIndexPlusTwo: m.lastIndex === undefined ? 0 : m.lastIndex + 2 } }).finish();
     case 'timeoutNow':
       return FrameType.encode({ timeoutNow: m }).finish();
     default:
@@ -206,7 +210,9 @@ function decodeMessage(type: RaftWireType, m: Obj): RaftWireMessage {
   if (term < 0) throw new RaftDecodeError(`term ${term} is negative`);
   switch (type) {
     case 'vote':
-      return { type, from, to, term, pre: bool(m, 'pre'), lastIndex: int(m, 'lastIndex'), lastTerm: int(m, 'lastTerm') };
+      return bool(m, 'transfer')
+        ? { type, from, to, term, pre: bool(m, 'pre'), lastIndex: int(m, 'lastIndex'), lastTerm: int(m, 'lastTerm'), transfer: true }
+        : { type, from, to, term, pre: bool(m, 'pre'), lastIndex: int(m, 'lastIndex'), lastTerm: int(m, 'lastTerm') };
     case 'voteResponse':
       return { type, from, to, term, pre: bool(m, 'pre'), granted: bool(m, 'granted') };
     case 'append': {
@@ -240,8 +246,10 @@ function decodeMessage(type: RaftWireType, m: Obj): RaftWireMessage {
       };
     case 'heartbeat':
       return { type, from, to, term, commit: int(m, 'commit') };
-    case 'heartbeatResponse':
-      return { type, from, to, term };
+    case 'heartbeatResponse': {
+      const plusTwo = int(m, 'lastIndexPlusTwo');
+      return plusTwo > 0 ? { type, from, to, term, lastIndex: plusTwo - 2 } : { type, from, to, term };
+    }
     case 'timeoutNow':
       return { type, from, to, term };
   }

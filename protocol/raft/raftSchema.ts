@@ -51,7 +51,14 @@ export const RAFT_SCHEMA = {
               },
             },
             VoteRequest: {
-              fields: { ...envelope, pre: { type: 'bool', id: 4 }, lastIndex: { type: 'sint64', id: 5 }, lastTerm: { type: 'sint64', id: 6 } },
+              fields: {
+                ...envelope,
+                pre: { type: 'bool', id: 4 },
+                lastIndex: { type: 'sint64', id: 5 },
+                lastTerm: { type: 'sint64', id: 6 },
+                // a campaign started by the leader's TimeoutNow: voters grant despite their lease
+                transfer: { type: 'bool', id: 7 },
+              },
             },
             VoteResponse: {
               fields: { ...envelope, pre: { type: 'bool', id: 4 }, granted: { type: 'bool', id: 5 } },
@@ -75,7 +82,8 @@ export const RAFT_SCHEMA = {
               },
             },
             Heartbeat: { fields: { ...envelope, commit: { type: 'sint64', id: 4 } } },
-            HeartbeatResponse: { fields: { ...envelope } },
+            // lastIndexPlusTwo: the follower's last index + 2 (0 = not sent; an empty log's -1 is 1), so a leader notices a follower that lost entries
+            HeartbeatResponse: { fields: { ...envelope, lastIndexPlusTwo: { type: 'uint64', id: 4 } } },
             TimeoutNow: { fields: { ...envelope } },
             Frame: {
               oneofs: { kind: { oneof: ['hello', 'vote', 'voteResponse', 'append', 'appendResponse', 'heartbeat', 'heartbeatResponse', 'timeoutNow'] } },

@@ -39,6 +39,9 @@ const all: RaftWireMessage[] = [
   { type: 'appendResponse', from: 'n1', to: 'n0', term: 7, success: true, index: 2, conflictTerm: -1, conflictIndex: -1 },
   { type: 'heartbeat', from: 'n0', to: 'n1', term: 7, commit: -1 },
   { type: 'heartbeatResponse', from: 'n1', to: 'n0', term: 7 },
+  { type: 'heartbeatResponse', from: 'n1', to: 'n0', term: 7, lastIndex: -1 },
+  { type: 'heartbeatResponse', from: 'n1', to: 'n0', term: 7, lastIndex: 2 ** 45 },
+  { type: 'vote', from: 'n1', to: 'n2', term: 8, pre: false, lastIndex: 12, lastTerm: 7, transfer: true },
   { type: 'timeoutNow', from: 'n0', to: 'n1', term: 7 },
 ];
 
