@@ -27,6 +27,7 @@ t.test('the status table of spec §4.2', async (t) => {
   const w = await Wire.open(t, wb.port);
   await createTopic(w, 'PT');
   for (const tag of ['A', 'B', 'A']) expectCode(t, await send(w, 'PT', `m-${tag}`, { queueId: 1, tags: tag }), RC.SUCCESS, `send ${tag}`);
+  await queueReaches(wb.broker, 'PT', 1, 3);
 
   const rows: Array<[string, PullOptions, number, { next: number; min: number; max: number }, string]> = [
     ['empty queue, offset 0', { queueId: 0, offset: 0 }, RC.PULL_NOT_FOUND, { next: 0, min: 0, max: 0 }, 'NO_MESSAGE_IN_QUEUE'],
@@ -64,6 +65,7 @@ t.test('checks before the read, each with its code; the connection keeps serving
   await createTopic(w, 'WriteOnly', { perm: 2 });
   await createTopic(w, 'Other');
   await send(w, 'PT', 'x', { queueId: 0, tags: 'A' });
+  await queueReaches(wb.broker, 'PT', 0, 1);
   const noConsume = subscriptionGroupConfig('Disabled', { consumeEnable: false });
   expectCode(t, await w.request(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, undefined, encodeSubscriptionGroupConfig(noConsume)), RC.SUCCESS, 'group with consume disabled');
   const noBroadcast = subscriptionGroupConfig('NoBroadcast', { consumeBroadcastEnable: false });
@@ -113,6 +115,7 @@ t.test('the COMMIT_OFFSET flag stores the consumer offset', async (t) => {
   const w = await Wire.open(t, wb.port);
   await createTopic(w, 'CT');
   for (let i = 0; i < 3; i++) await send(w, 'CT', `m${i}`, { queueId: 3 });
+  await queueReaches(wb.broker, 'CT', 3, 3);
   const q = () => w.request(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'CG', topic: 'CT', queueId: '3' });
   await pull(w, 'CT', { queueId: 3, offset: 2, sysFlag: 0x4, commitOffset: 1 });
   t.equal((await q()).extFields?.offset, '0', 'without the flag nothing is stored (young queue: 0)');

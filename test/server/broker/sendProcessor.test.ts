@@ -7,7 +7,7 @@ import { decodeOffsetMsgId, decodeStoredMessages, encodeBatchBody, serializeProp
 import { SerializeType, type RemotingCommand } from '../../../protocol/remoting/RemotingCommand.js';
 import { RequestCode } from '../../../protocol/remoting/RequestCode.js';
 import { ResponseCode as RC } from '../../../protocol/remoting/ResponseCode.js';
-import { createTopic, expectCode, pull, send, sendHeader, startWireBroker, Wire, type Ser, type WireBroker } from './wire.js';
+import { createTopic, expectCode, pull, queueReaches, send, sendHeader, startWireBroker, Wire, type Ser, type WireBroker } from './wire.js';
 
 const MAX = 2048;
 
@@ -114,6 +114,7 @@ t.test('auto-creation from TBW102', async (t) => {
   const again = decodeTopicConfigWrapper((await w.request(RequestCode.GET_ALL_TOPIC_CONFIG)).body!);
   t.equal(again.topicConfigTable.get('AutoSmall')!.writeQueueNums, 2);
   t.ok(again.dataVersion.counter >= 2, 'each creation moved the data version');
+  await queueReaches(wb.broker, 'AutoTopic', 5, 1);
   const p = await pull(w, 'AutoTopic', { queueId: 5 });
   expectCode(t, p, RC.SUCCESS, 'the auto-created topic serves the message');
   const [m] = decodeStoredMessages(p.body!);
@@ -174,6 +175,7 @@ t.test('SEND_BATCH_MESSAGE: one msgId per message, consecutive queue offsets', a
   t.equal(ids.length, 3, 'comma-joined msgIds, one per message');
   t.equal(r.extFields!.queueOffset, '1', 'queueOffset is the first message offset');
   t.equal(r.extFields!.queueId, '2');
+  await queueReaches(wb.broker, 'BatchTopic', 2, 4);
   const p = await pull(w, 'BatchTopic', { queueId: 2, offset: 1 });
   const msgs = decodeStoredMessages(p.body!);
   t.same(msgs.map((m) => m.queueOffset), [1, 2, 3], 'consecutive queue offsets');
