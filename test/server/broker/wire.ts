@@ -16,7 +16,9 @@ import { RawConnection } from '../../helpers/rawConnection.js';
 export type Ser = 'JSON' | 'ROCKETMQ';
 
 export class Wire {
-  private opaque = 1;
+  // far from the broker's own request opaques (NOTIFY_CONSUMER_IDS_CHANGED on this socket):
+  // RawConnection matches answers by opaque alone
+  private opaque = 1_000_000;
   constructor(
     readonly conn: RawConnection,
     readonly ser: Ser = 'JSON',
