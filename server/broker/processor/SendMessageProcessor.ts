@@ -110,7 +110,6 @@ export class SendMessageProcessor {
 
     const bornHost = hostOf(conn.remoteAddress);
     const records: MessageAppendRecord[] = [];
-    const uniqKeys: string[] = [];
     const now = ctx.now();
     const addCommon = (props: string): string => {
       let p = props;
@@ -119,7 +118,6 @@ export class SendMessageProcessor {
         uniq = ctx.uniqKeys.next(now);
         p = appendProperty(p, MessageProperty.UNIQ_KEY, uniq);
       }
-      uniqKeys.push(uniq);
       if (getProperty(p, MessageProperty.CLUSTER) === undefined) p = appendProperty(p, MessageProperty.CLUSTER, ctx.config.brokerClusterName);
       return p;
     };
@@ -175,7 +173,6 @@ export class SendMessageProcessor {
         queueOffset: first.queueOffset,
         MSG_REGION: ctx.config.regionId,
         TRACE_ON: String(ctx.config.traceOn),
-        ...(batch ? {} : { transactionId: uniqKeys[0] }),
       }),
     });
   }
