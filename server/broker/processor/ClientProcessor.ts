@@ -55,13 +55,14 @@ export function registerClientProcessor(server: RemotingServer, ctx: BrokerConte
   server.register(RequestCode.UNREGISTER_CLIENT, (req) => {
     const h = UnregisterClientRequestHeader.decode(req.extFields);
     ctx.clients.unregister(h.clientID, h.producerGroup, h.consumerGroup);
-    return createResponse(req, ResponseCode.SUCCESS);
+    // Java answers with its (empty) response header: extFields {}
+    return createResponse(req, ResponseCode.SUCCESS, { extFields: {} });
   });
   server.register(RequestCode.GET_CONSUMER_LIST_BY_GROUP, (req) => {
     const h = GetConsumerListByGroupRequestHeader.decode(req.extFields);
     const ids = ctx.clients.consumerIds(h.consumerGroup);
     if (ids.length === 0) return createResponse(req, ResponseCode.SYSTEM_ERROR, { remark: `no consumer for this group, ${h.consumerGroup}` });
-    return createResponse(req, ResponseCode.SUCCESS, { body: encodeConsumerListBody({ consumerIdList: ids }) });
+    return createResponse(req, ResponseCode.SUCCESS, { extFields: {}, body: encodeConsumerListBody({ consumerIdList: ids }) });
   });
   server.register(RequestCode.LOCK_BATCH_MQ, (req) => {
     const b = lockRequest(req, 'LOCK_BATCH_MQ');

@@ -19,6 +19,8 @@ import {
   decodeBatchBody,
   encodeOffsetMsgId,
   getProperty,
+  parseProperties,
+  serializeProperties,
   transactionType,
 } from '../../../protocol/message/index.js';
 import { RemotingError } from '../../../protocol/remoting/errors.js';
@@ -49,6 +51,12 @@ export function registerSendProcessor(server: RemotingServer, ctx: BrokerContext
 
 function fail(code: number, message: string): never {
   throw new RemotingError(code, message);
+}
+
+function withoutProperty(text: string, name: string): string {
+  const props = parseProperties(text);
+  props.delete(name);
+  return serializeProperties(props);
 }
 
 export class SendMessageProcessor {
@@ -111,7 +119,6 @@ export class SendMessageProcessor {
 
     const bornHost = hostOf(conn.remoteAddress);
     const records: MessageAppendRecord[] = [];
-    const uniqKeys: string[] = [];
     const now = ctx.now();
     const addCommon = (props: string): string => {
       let p = props;
@@ -120,7 +127,6 @@ export class SendMessageProcessor {
         uniq = ctx.uniqKeys.next(now);
         p = appendProperty(p, MessageProperty.UNIQ_KEY, uniq);
       }
-      uniqKeys.push(uniq);
       if (getProperty(p, MessageProperty.CLUSTER) === undefined) p = appendProperty(p, MessageProperty.CLUSTER, ctx.config.brokerClusterName);
       return p;
     };
@@ -149,7 +155,9 @@ export class SendMessageProcessor {
           );
         }
       } else {
-        const props = addCommon(h.properties ?? '');
+        // 4.9.8 does not store WAIT of a single message (it only tells the broker when to answer)
+        const sent = h.properties ?? '';
+        const props = addCommon(getProperty(sent, MessageProperty.WAIT) === undefined ? sent : withoutProperty(sent, MessageProperty.WAIT));
         const delay = toDlq ? 0 : delayLevelOf(props, ctx.delayLevelMillis.length);
         records.push(
           this.writer.buildRecord(
@@ -176,7 +184,6 @@ export class SendMessageProcessor {
         queueOffset: first.queueOffset,
         MSG_REGION: ctx.config.regionId,
         TRACE_ON: String(ctx.config.traceOn),
-        ...(batch ? {} : { transactionId: uniqKeys[0] }),
       }),
     });
   }

@@ -1,0 +1,192 @@
+// PULL_MESSAGE through the wire: spec §4.2's status table with nextBeginOffset and the queue
+// bounds in every answer, the tag filter, the checks before it and their codes, committing
+// offsets, and long polling (woken by a matching message only, answered at its timeout).
+import t, { type Test } from 'tap';
+import { encodeSubscriptionGroupConfig, subscriptionGroupConfig } from '../../../protocol/body/SubscriptionGroupConfig.js';
+import { decodeStoredMessages } from '../../../protocol/message/index.js';
+import type { RemotingCommand } from '../../../protocol/remoting/RemotingCommand.js';
+import { RequestCode } from '../../../protocol/remoting/RequestCode.js';
+import { ResponseCode as RC } from '../../../protocol/remoting/ResponseCode.js';
+import { createTopic, expectCode, heartbeat, pull, pullHeader, queueReaches, send, startWireBroker, subscription, Wire, type PullOptions } from './wire.js';
+
+const BOUNDS = ['maxOffset', 'minOffset', 'nextBeginOffset', 'suggestWhichBrokerId'];
+
+function header(t: Test, r: RemotingCommand, what: string, expected: { next: number; min: number; max: number }): void {
+  t.same(Object.keys(r.extFields ?? {}).sort(), BOUNDS, `${what}: the pull response header`);
+  t.same(
+    { next: Number(r.extFields?.nextBeginOffset), min: Number(r.extFields?.minOffset), max: Number(r.extFields?.maxOffset) },
+    expected,
+    `${what}: nextBeginOffset ${expected.next}, min ${expected.min}, max ${expected.max}`,
+  );
+}
+
+const tagsOf = (r: RemotingCommand): string[] => decodeStoredMessages(r.body ?? Buffer.alloc(0)).map((m) => m.properties.get('TAGS') ?? '');
+
+t.test('the status table of spec §4.2', async (t) => {
+  const wb = await startWireBroker(t);
+  const w = await Wire.open(t, wb.port);
+  await createTopic(w, 'PT');
+  for (const tag of ['A', 'B', 'A']) expectCode(t, await send(w, 'PT', `m-${tag}`, { queueId: 1, tags: tag }), RC.SUCCESS, `send ${tag}`);
+  await queueReaches(wb.broker, 'PT', 1, 3);
+
+  const rows: Array<[string, PullOptions, number, { next: number; min: number; max: number }, string]> = [
+    ['empty queue, offset 0', { queueId: 0, offset: 0 }, RC.PULL_NOT_FOUND, { next: 0, min: 0, max: 0 }, 'NO_MESSAGE_IN_QUEUE'],
+    ['empty queue, offset 5', { queueId: 0, offset: 5 }, RC.PULL_OFFSET_MOVED, { next: 0, min: 0, max: 0 }, 'NO_MESSAGE_IN_QUEUE'],
+    ['below min', { queueId: 1, offset: -1 }, RC.PULL_OFFSET_MOVED, { next: 0, min: 0, max: 3 }, 'OFFSET_TOO_SMALL'],
+    ['at max', { queueId: 1, offset: 3 }, RC.PULL_NOT_FOUND, { next: 3, min: 0, max: 3 }, 'OFFSET_OVERFLOW_ONE'],
+    ['above max', { queueId: 1, offset: 10 }, RC.PULL_OFFSET_MOVED, { next: 3, min: 0, max: 3 }, 'OFFSET_OVERFLOW_BADLY'],
+    ['found, all', { queueId: 1, offset: 0 }, RC.SUCCESS, { next: 3, min: 0, max: 3 }, 'FOUND'],
+    ['found from the middle', { queueId: 1, offset: 1 }, RC.SUCCESS, { next: 3, min: 0, max: 3 }, 'FOUND'],
+    ['found, capped by maxMsgNums', { queueId: 1, offset: 0, maxMsgNums: 2 }, RC.SUCCESS, { next: 2, min: 0, max: 3 }, 'FOUND'],
+    ['tag filter keeps B', { queueId: 1, offset: 0, subscription: 'B' }, RC.SUCCESS, { next: 3, min: 0, max: 3 }, 'FOUND'],
+    ['tag filter matches nothing', { queueId: 1, offset: 0, subscription: 'C || D' }, RC.PULL_RETRY_IMMEDIATELY, { next: 3, min: 0, max: 3 }, 'NO_MATCHED_MESSAGE'],
+  ];
+  const bodies = new Map<string, string[]>();
+  for (const [what, o, code, bounds, remark] of rows) {
+    for (const ser of ['JSON', 'ROCKETMQ'] as const) {
+      const r = await pull(w, 'PT', { ...o, ser });
+      expectCode(t, r, code, `${ser} ${what}`);
+      header(t, r, `${ser} ${what}`, bounds);
+      t.equal(r.remark, remark, `${ser} ${what}: remark ${remark}`);
+      if (code === RC.SUCCESS) bodies.set(what, tagsOf(r));
+      else t.notOk(r.body, `${ser} ${what}: no body`);
+    }
+  }
+  t.same(bodies.get('found, all'), ['A', 'B', 'A']);
+  t.same(bodies.get('found from the middle'), ['B', 'A']);
+  t.same(bodies.get('found, capped by maxMsgNums'), ['A', 'B']);
+  t.same(bodies.get('tag filter keeps B'), ['B']);
+});
+
+t.test('checks before the read, each with its code; the connection keeps serving', async (t) => {
+  const wb = await startWireBroker(t);
+  const w = await Wire.open(t, wb.port);
+  await createTopic(w, 'PT', { read: 2, write: 4 });
+  await createTopic(w, 'WriteOnly', { perm: 2 });
+  await createTopic(w, 'Other');
+  await send(w, 'PT', 'x', { queueId: 0, tags: 'A' });
+  await queueReaches(wb.broker, 'PT', 0, 1);
+  const noConsume = subscriptionGroupConfig('Disabled', { consumeEnable: false });
+  expectCode(t, await w.request(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, undefined, encodeSubscriptionGroupConfig(noConsume)), RC.SUCCESS, 'group with consume disabled');
+  const noBroadcast = subscriptionGroupConfig('NoBroadcast', { consumeBroadcastEnable: false });
+  await w.request(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, undefined, encodeSubscriptionGroupConfig(noBroadcast));
+  expectCode(t, await heartbeat(w, 'bc@1', 'NoBroadcast', [subscription('PT', '*', 1)], { messageModel: 'BROADCASTING' }), RC.SUCCESS, 'broadcasting consumer heartbeat');
+  expectCode(t, await heartbeat(w, 'old@1', 'OldSub', [subscription('PT', 'A', 100)]), RC.SUCCESS, 'consumer heartbeat with subVersion 100');
+
+  const refusals: Array<[string, () => Promise<RemotingCommand>, number, RegExp]> = [
+    ['queue id = readQueueNums', () => pull(w, 'PT', { queueId: 2 }), RC.SYSTEM_ERROR, /queueId\[2\] is illegal/],
+    ['negative queue id', () => pull(w, 'PT', { queueId: -1 }), RC.SYSTEM_ERROR, /queueId\[-1\] is illegal/],
+    ['unknown topic', () => pull(w, 'NoSuchTopic'), RC.TOPIC_NOT_EXIST, /not exist/],
+    ['topic without READ', () => pull(w, 'WriteOnly'), RC.NO_PERMISSION, /pulling message is forbidden/],
+    ['group with consumeEnable=false', () => pull(w, 'PT', { group: 'Disabled' }), RC.NO_PERMISSION, /no permission/],
+    ['SQL92 expression', () => w.request(RequestCode.PULL_MESSAGE, { ...pullHeader('PT'), expressionType: 'SQL92', subscription: 'a > 1' }), RC.SUBSCRIPTION_PARSE_FAILED, /SQL92/],
+    ['no subscription flag, group never sent a heartbeat', () => pull(w, 'PT', { group: 'Stranger', sysFlag: 0 }), RC.SUBSCRIPTION_NOT_EXIST, /group info not exist/],
+    ['no subscription flag, topic not subscribed', () => pull(w, 'Other', { group: 'OldSub', sysFlag: 0 }), RC.SUBSCRIPTION_NOT_EXIST, /subscription not exist/],
+    ['subVersion newer than the heartbeat', () => pull(w, 'PT', { group: 'OldSub', sysFlag: 0, subVersion: 200 }), RC.SUBSCRIPTION_NOT_LATEST, /not latest/],
+    ['broadcasting in a group that forbids it', () => pull(w, 'PT', { group: 'NoBroadcast', sysFlag: 0 }), RC.NO_PERMISSION, /broadcast/],
+    [
+      'missing queueOffset',
+      () => {
+        const h = pullHeader('PT');
+        delete h.queueOffset;
+        return w.request(RequestCode.PULL_MESSAGE, h);
+      },
+      RC.SYSTEM_ERROR,
+      /the custom field queueOffset is null/,
+    ],
+    ['queueId not a number', () => w.request(RequestCode.PULL_MESSAGE, { ...pullHeader('PT'), queueId: 'one' }), RC.SYSTEM_ERROR, /queueId is not a 32-bit integer/],
+  ];
+  for (const [what, run, code, remark] of refusals) {
+    const r = await run();
+    expectCode(t, r, code, what);
+    t.match(r.remark ?? '', remark, `${what}: remark`);
+    const again = await pull(w, 'PT', { queueId: 0 });
+    expectCode(t, again, RC.SUCCESS, `${what}: the same connection pulls normally afterwards`);
+  }
+  const ok = await pull(w, 'PT', { group: 'OldSub', sysFlag: 0, subVersion: 100 });
+  expectCode(t, ok, RC.SUCCESS, 'without the subscription flag the heartbeat subscription (A) is used');
+  t.same(tagsOf(ok), ['A']);
+  const ns = await pull(w, 'PT', { group: 'OldSub', sysFlag: 0, queueId: 1 });
+  expectCode(t, ns, RC.PULL_NOT_FOUND, 'another queue of the subscribed topic');
+});
+
+t.test('the COMMIT_OFFSET flag stores the consumer offset', async (t) => {
+  const wb = await startWireBroker(t);
+  const w = await Wire.open(t, wb.port);
+  await createTopic(w, 'CT');
+  for (let i = 0; i < 3; i++) await send(w, 'CT', `m${i}`, { queueId: 3 });
+  await queueReaches(wb.broker, 'CT', 3, 3);
+  const q = () => w.request(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'CG', topic: 'CT', queueId: '3' });
+  await pull(w, 'CT', { queueId: 3, offset: 2, sysFlag: 0x4, commitOffset: 1 });
+  t.equal((await q()).extFields?.offset, '0', 'without the flag nothing is stored (young queue: 0)');
+  await pull(w, 'CT', { queueId: 3, offset: 2, sysFlag: 0x4 | 0x1, commitOffset: 2 });
+  const r = await q();
+  expectCode(t, r, RC.SUCCESS, 'offset known');
+  t.equal(r.extFields?.offset, '2', 'with COMMIT_OFFSET the commitOffset is stored');
+});
+
+t.test('long polling', async (t) => {
+  const wb = await startWireBroker(t);
+  const admin = await Wire.open(t, wb.port);
+  await createTopic(admin, 'LP');
+  const holds = wb.broker.ctx.holds;
+
+  await t.test('a suspended pull at max waits; a non-matching tag does not wake it, a matching one does', async (t) => {
+    const consumer = await Wire.open(t, wb.port);
+    let answered: RemotingCommand | undefined;
+    const started = Date.now();
+    const held = pull(consumer, 'LP', { queueId: 2, offset: 0, sysFlag: 0x4 | 0x2, subscription: 'A', suspendTimeoutMillis: 20_000, timeoutMs: 10_000 }).then(
+      (r) => (answered = r),
+    );
+    await waitFor(() => holds.heldCount === 1);
+    t.equal(holds.heldCount, 1, 'the pull is held');
+    expectCode(t, await send(admin, 'LP', 'not for you', { queueId: 2, tags: 'B' }), RC.SUCCESS, 'send tag B');
+    await queueReaches(wb.broker, 'LP', 2, 1);
+    t.equal(answered, undefined, 'a B message does not wake an A pull');
+    t.equal(holds.heldCount, 1, 'still held');
+    expectCode(t, await send(admin, 'LP', 'for you', { queueId: 2, tags: 'A' }), RC.SUCCESS, 'send tag A');
+    await held;
+    t.ok(Date.now() - started < 10_000, 'answered long before the suspend timeout');
+    expectCode(t, answered!, RC.SUCCESS, 'woken pull answers FOUND');
+    t.same(tagsOf(answered!), ['A'], 'with the matching message only');
+    t.equal(answered!.extFields?.nextBeginOffset, '2', 'nextBeginOffset past both scanned entries');
+    t.equal(holds.heldCount, 0);
+  });
+
+  await t.test('a suspended pull with nothing arriving answers PULL_NOT_FOUND at its timeout', async (t) => {
+    const consumer = await Wire.open(t, wb.port);
+    const started = Date.now();
+    const r = await pull(consumer, 'LP', { queueId: 3, offset: 0, sysFlag: 0x4 | 0x2, suspendTimeoutMillis: 300 });
+    const took = Date.now() - started;
+    expectCode(t, r, RC.PULL_NOT_FOUND, 'timed out');
+    t.ok(took >= 290, `held about its suspendTimeoutMillis (${took} ms)`);
+    t.equal(r.extFields?.nextBeginOffset, '0');
+    t.same(Object.keys(r.extFields ?? {}).sort(), BOUNDS);
+  });
+
+  await t.test('without the SUSPEND flag the answer is immediate', async (t) => {
+    const consumer = await Wire.open(t, wb.port);
+    const r = await pull(consumer, 'LP', { queueId: 3, offset: 0, sysFlag: 0x4, suspendTimeoutMillis: 20_000, timeoutMs: 2000 });
+    expectCode(t, r, RC.PULL_NOT_FOUND, 'no hold');
+    t.equal(holds.heldCount, 0);
+  });
+
+  await t.test('a held pull of a client that disconnects is dropped', async (t) => {
+    const consumer = await Wire.open(t, wb.port);
+    void pull(consumer, 'LP', { queueId: 0, offset: 0, sysFlag: 0x6, suspendTimeoutMillis: 20_000, timeoutMs: 300 }).catch(() => undefined);
+    await waitFor(() => holds.heldCount === 1);
+    consumer.conn.end();
+    await waitFor(() => holds.heldCount === 0);
+    t.equal(holds.heldCount, 0, 'gone from the hold service');
+    expectCode(t, await send(admin, 'LP', 'late', { queueId: 0 }), RC.SUCCESS, 'the broker still takes sends');
+  });
+});
+
+/** Waits for a condition the broker reaches on its own (socket reads, the hold service's check). */
+async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
