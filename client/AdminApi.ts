@@ -58,8 +58,8 @@ export class AdminApi {
     throw lastError;
   }
 
-  invokeBroker(addr: string, code: number, extFields?: ExtFields, body?: Buffer): Promise<RemotingCommand> {
-    return this.client.invoke(addr, createRequest({ code, extFields, body }), this.timeoutMs);
+  invokeBroker(addr: string, code: number, extFields?: ExtFields, body?: Buffer, timeoutMs = this.timeoutMs): Promise<RemotingCommand> {
+    return this.client.invoke(addr, createRequest({ code, extFields, body }), timeoutMs);
   }
 
   async getTopicRoute(topic: string): Promise<TopicRouteData> {

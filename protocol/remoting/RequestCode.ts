@@ -102,6 +102,8 @@ export const RequestCode = {
   POLLING_INFO: 200055,
   POP_ROLLBACK: 200056,
   BATCH_ACK_MESSAGE: 200151,
+  /** raftmq's own: move the Raft leadership of a DLedger group to the named member (header `targetId`) */
+  RAFTMQ_TRANSFER_LEADERSHIP: 900_001,
 } as const;
 
 export type RequestCodeName = keyof typeof RequestCode;

@@ -32,7 +32,7 @@ import { WorkerLogWriter, type FlushDiskType } from '../../storage/log/WorkerLog
 import type { LogWriter } from '../../storage/log/LogWriter.js';
 import { RaftTransport, formatAddress, parseDLegerPeers, type PeerAddress, type RaftTransportOptions, type TransportStats } from '../transport/index.js';
 import { toCoreMessage } from '../transport/messageTypes.js';
-import { LeaderTransferringError, NotLeaderError, ProposalTimeoutError, RaftNodeBusyError, RaftNodeClosedError, TermChangedError } from './errors.js';
+import { LeaderTransferringError, LeadershipTransferError, NotLeaderError, ProposalTimeoutError, RaftNodeBusyError, RaftNodeClosedError, TermChangedError } from './errors.js';
 import { resolveTiming, type RaftTiming } from './RaftTiming.js';
 import { StoredLogView } from './StoredLogView.js';
 
@@ -275,8 +275,38 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     return this.log;
   }
 
-  // transferLeadership(targetId) needs raft/core's TimeoutNow (a vote allowed to break the
-  // leader lease); it lands with that change.
+  /**
+   * Hands leadership to `targetId` (this node must lead): writes pause while the target catches
+   * up, then it campaigns at once. Resolves when this node follows the target; rejects with the
+   * core's reason when refused, or when the transfer did not complete within `timeoutMs`.
+   */
+  transferLeadership(targetId: string, timeoutMs = 3 * this.timing.electionTimeoutMs): Promise<void> {
+    if (this.closed) return Promise.reject(this.failure ?? new RaftNodeClosedError('raft node is closed'));
+    const r = this.core.transferLeadership(targetId);
+    if (!r.ok) {
+      const detail = 'leaderId' in r ? ` (leader ${r.leaderId ?? 'unknown'})` : 'lag' in r ? ` (${r.lag} entries behind, limit ${r.limit})` : '';
+      return Promise.reject(new LeadershipTransferError(r.reason, `cannot transfer leadership to ${targetId}: ${r.reason}${detail}`));
+    }
+    this.scheduleReady();
+    return new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.off('roleChange', onRole);
+      };
+      const onRole = (c: RoleChange): void => {
+        if (c.role === 'follower' && c.leaderId === targetId) {
+          done();
+          resolve();
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        if (this.core.role === 'leader') this.core.abortTransfer();
+        reject(new LeadershipTransferError('TIMEOUT', `leadership did not move to ${targetId} within ${timeoutMs} ms; writes resumed here`));
+      }, timeoutMs);
+      this.on('roleChange', onRole);
+    });
+  }
 
   status(): RaftNodeStatus {
     return {

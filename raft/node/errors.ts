@@ -65,6 +65,17 @@ export class LeaderTransferringError extends Error {
   }
 }
 
+/** A leadership transfer was refused (the core's reason: NOT_LEADER, SELF, UNKNOWN_PEER, TARGET_TOO_FAR_BEHIND, ...) or timed out. */
+export class LeadershipTransferError extends Error {
+  override readonly name = 'LeadershipTransferError';
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The node is closed or failed (a log write failed: it stops rather than diverge). */
 export class RaftNodeClosedError extends Error {
   override readonly name = 'RaftNodeClosedError';

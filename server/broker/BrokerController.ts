@@ -29,6 +29,7 @@ import { registerAdminProcessor } from './processor/AdminProcessor.js';
 import { registerClientProcessor } from './processor/ClientProcessor.js';
 import { registerOffsetProcessor } from './processor/OffsetProcessor.js';
 import { registerPullProcessor } from './processor/PullMessageProcessor.js';
+import { registerRaftAdminProcessor } from './processor/RaftAdminProcessor.js';
 import { registerSendBackProcessor } from './processor/SendBackProcessor.js';
 import { registerSendProcessor } from './processor/SendMessageProcessor.js';
 import { PullHoldService } from './PullHoldService.js';
@@ -200,6 +201,7 @@ export class BrokerController {
     registerOffsetProcessor(this.server, this.ctx);
     registerSendBackProcessor(this.server, this.ctx, writer);
     registerAdminProcessor(this.server, this.ctx, { configFile: this.opts.configFile });
+    registerRaftAdminProcessor(this.server, this.ctx);
     this.server.onConnectionClosed((conn) => clients.connectionClosed(conn));
     holds.start();
     topics.onChange(() => this.registration?.registerSoon());

@@ -1,6 +1,7 @@
 // Broker sub-commands: brokerStatus, getBrokerConfig (RocketMQ 4.9.8 flags and output).
 import type { Command } from 'commander';
 import type { KVTable } from '../../../protocol/body/KVTable.js';
+import { RequestCode } from '../../../protocol/remoting/RequestCode.js';
 import { left } from '../format.js';
 import { allAddrsOfCluster, mastersAndSlavesOfCluster, NAMESRV_OPTION, withApi, type AdminIo, type NamesrvOption } from './context.js';
 
@@ -28,6 +29,24 @@ function requireOne(opts: BrokerOrClusterOptions): void {
 }
 
 export function registerBrokerCommands(program: Command, io: AdminIo): void {
+  program
+    .command('transferLeadership')
+    .description('Move the Raft leadership of a DLedger broker group to one of its members (raftmq)')
+    .option(...NAMESRV_OPTION)
+    .requiredOption('-b, --brokerName <name>', 'the broker group (brokerName / dLegerGroup)')
+    .requiredOption('-t, --targetId <id>', 'the member to lead, as in dLegerPeers (n0, n1, ...)')
+    .action(async (opts: NamesrvOption & { brokerName: string; targetId: string }) => {
+      await withApi(opts, io, async (api) => {
+        const name = opts.brokerName.trim();
+        const master = (await api.getClusterInfo()).brokerAddrTable.get(name)?.brokerAddrs.get(0);
+        if (!master) throw new Error(`broker group ${name} has no master in the routes of ${opts.namesrvAddr ?? 'the name server'}`);
+        const res = await api.invokeBroker(master, RequestCode.RAFTMQ_TRANSFER_LEADERSHIP, { targetId: opts.targetId.trim() }, undefined, 15_000);
+        if (res.code !== 0) throw new Error(`transfer refused by ${master}: ${res.remark ?? `code ${res.code}`}`);
+        io.out(`transfer leadership of ${name} from ${master} to ${opts.targetId.trim()}: OK\n`);
+      });
+    });
+
+
   program
     .command('brokerStatus')
     .description('Fetch broker runtime status data')
