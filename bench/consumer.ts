@@ -35,7 +35,7 @@ export interface ConsumerSummary {
   errors: Record<string, number>;
 }
 
-function parse(argv: string[]): Options {
+export function parseConsumerArgs(argv: string[]): Options {
   const cmd = new Command('consumer')
     .requiredOption('-n, --namesrv <addr>', 'name server address')
     .option('-t, --topic <topic>', 'topic', 'BenchmarkTest')
@@ -171,7 +171,7 @@ export async function runConsumer(o: Options): Promise<ConsumerSummary> {
 }
 
 async function main(): Promise<void> {
-  const o = parse(process.argv.slice(2));
+  const o = parseConsumerArgs(process.argv.slice(2));
   const s = await runConsumer(o);
   if (o.json) {
     process.stdout.write(JSON.stringify(s) + '\n');

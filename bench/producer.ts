@@ -29,6 +29,8 @@ interface Options {
   cluster: string;
   json: boolean;
   quiet: boolean;
+  /** messages per second at most (0 = as fast as the broker answers) */
+  rate: number;
 }
 
 export interface ProducerSummary {
@@ -47,7 +49,7 @@ export interface ProducerSummary {
   errors: Record<string, number>;
 }
 
-function parse(argv: string[]): Options {
+export function parseProducerArgs(argv: string[]): Options {
   const cmd = new Command('producer')
     .requiredOption('-n, --namesrv <addr>', 'name server address')
     .option('-t, --topic <topic>', 'topic', 'BenchmarkTest')
@@ -63,6 +65,7 @@ function parse(argv: string[]): Options {
     .option('--cluster <name>', 'cluster to create the topic in', 'DefaultCluster')
     .option('--json', 'print the summary as JSON', false)
     .option('-q, --quiet', 'no per-second lines', false)
+    .option('--rate <n>', 'messages per second at most (0 = no limit)', '0')
     .exitOverride();
   cmd.parse(argv, { from: 'user' });
   const o = cmd.opts<Record<string, string | boolean>>();
@@ -83,6 +86,7 @@ function parse(argv: string[]): Options {
     cluster: String(o.cluster),
     json: o.json === true,
     quiet: o.quiet === true,
+    rate: intOption(String(o.rate), 0, 10_000_000, '--rate'),
   };
 }
 
@@ -149,8 +153,17 @@ export async function runProducer(o: Options): Promise<ProducerSummary> {
     second.reset();
   }, 1000);
 
+  // --rate: send i may start no earlier than start + i / rate
+  const pace = async (): Promise<void> => {
+    if (o.rate <= 0) return;
+    const due = start + (seq / o.rate) * 1000;
+    const wait = due - Date.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+  };
   const loop = async (): Promise<void> => {
     while (!limitReached()) {
+      await pace();
+      if (limitReached()) break;
       const target = next();
       const conn = conns.get(target.addr)!;
       const { cmd, n } = request(target);
@@ -208,7 +221,7 @@ export async function runProducer(o: Options): Promise<ProducerSummary> {
 }
 
 async function main(): Promise<void> {
-  const o = parse(process.argv.slice(2));
+  const o = parseProducerArgs(process.argv.slice(2));
   const s = await runProducer(o);
   if (o.json) {
     process.stdout.write(JSON.stringify(s) + '\n');
