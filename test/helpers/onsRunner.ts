@@ -92,7 +92,9 @@ async function consume(c: OnsConsumeCommand): Promise<void> {
   consumer.on('error', (e: Error) => logger.error(`consumer ${c.group}: ${e.message}`));
   consumers.set(c.group, consumer);
   const deliveries = new Map<string, number>();
-  consumer.subscribe(c.topic, c.expression, async (msg: ConsumedMessage, mq: { topic: string }) => {
+  // ali-ons calls the handler with the queue for its own topic, and with the message alone for
+  // messages from %RETRY%<group> (whose topic it has reset to the original one)
+  consumer.subscribe(c.topic, c.expression, async (msg: ConsumedMessage, mq?: { topic: string }) => {
     const key = (msg.keys ?? '').split(' ')[0] ?? '';
     const n = (deliveries.get(key) ?? 0) + 1;
     deliveries.set(key, n);
@@ -101,7 +103,7 @@ async function consume(c: OnsConsumeCommand): Promise<void> {
       ev: 'msg',
       group: c.group,
       topic: msg.topic,
-      queueTopic: mq.topic,
+      queueTopic: mq ? mq.topic : `%RETRY%${c.group}`,
       tags: msg.tags ?? null,
       keys: msg.keys ?? null,
       msgId: msg.msgId,
