@@ -24,13 +24,14 @@ t.test('mqadmin sub-commands against a broker that ali-ons used', async (t) => {
   const { namesrvAddr, broker, admin } = await startCluster(t);
   const bodyDir = tempDir(t, 'raftmq-msgbody-');
   const mqadmin = async (...args: string[]): Promise<string> => {
-    const r = await runBin('mqadmin', [args[0]!, '-n', namesrvAddr, ...args.slice(1)], { NODE_OPTIONS: '', MQADMIN_MSG_BODY_DIR: bodyDir });
+    const r = await runBin('mqadmin', [args[0]!, '-n', namesrvAddr, ...args.slice(1)], { NODE_OPTIONS: '', MQADMIN_MSG_BODY_DIR: bodyDir }, 60_000);
     if (r.code !== 0) throw new Error(`mqadmin ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
     return r.stdout;
   };
   const addr = broker.addr;
 
-  // independent commands run side by side: each mqadmin is a node process start
+  // independent commands run side by side: each mqadmin is a node process start (slow on a
+  // loaded machine, hence the long per-command timeout)
   const [clusters, created, sub] = await Promise.all([
     mqadmin('clusterList'),
     mqadmin('updateTopic', '-b', addr, '-t', TOPIC, '-r', '3', '-w', '3'),

@@ -61,8 +61,9 @@ t.test('a failed message is retried after its delay; one that always fails goes 
   };
   const deadline = Date.now() + 20_000;
   while ((await dlqCount()) < 1) {
-    if (Date.now() > deadline) t.fail(`nothing in ${DLQ} after 20 s; k-always deliveries: ${JSON.stringify(byKey('k-always').map((m) => m.reconsumeTimes))}`);
-    if (Date.now() > deadline) return;
+    if (Date.now() > deadline) {
+      throw new Error(`nothing in ${DLQ} after 20 s; k-always deliveries: ${JSON.stringify(byKey('k-always').map((m) => m.reconsumeTimes))}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   // every retry the consumer was given is consumed: nothing is on its way any more

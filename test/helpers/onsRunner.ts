@@ -7,8 +7,7 @@ import readline from 'node:readline';
 import type { OnsCommand, OnsConsumeCommand, OnsEvent, OnsMessageSpec, OnsProcessOptions, OnsProduceCommand } from './ons.js';
 
 const require = createRequire(import.meta.url);
-// ali-ons ships no types; the few members used here are typed at their use.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// ali-ons ships no types; its producer and consumer are used as `any` in this file only.
 const ons = require('ali-ons') as { Producer: new (o: object) => any; Consumer: new (o: object) => any; Message: new (topic: string, tags: string | null, body: Buffer) => any };
 
 interface ConsumedMessage {
@@ -58,6 +57,17 @@ function producerFor(nameSrv: string, group: string): Promise<any> {
     p = (async () => {
       const producer = new ons.Producer(clientOptions(nameSrv, { producerGroup: group }));
       producer.on('error', (e: Error) => logger.error(`producer ${group}: ${e.message}`));
+      // send() swallows the error of each attempt and throws "Send [n] times, still failed": keep it
+      const attempt = producer.sendKernelImpl.bind(producer) as (...a: unknown[]) => Promise<unknown>;
+      producer.sendKernelImpl = async (...a: unknown[]) => {
+        try {
+          return await attempt(...a);
+        } catch (e) {
+          const err = e as Error & { code?: number };
+          logger.error(`producer ${group}: send attempt failed: ${err.name} code ${String(err.code)} ${err.message}`);
+          throw e;
+        }
+      };
       await producer.ready();
       return producer;
     })();
