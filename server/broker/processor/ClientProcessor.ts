@@ -84,7 +84,9 @@ async function heartbeat(ctx: BrokerContext, req: RemotingCommand, conn: Remotin
       const retryTopic = RETRY_GROUP_TOPIC_PREFIX + c.groupName;
       if (!ctx.topics.get(retryTopic)) {
         await ctx.topics.createSystemGroupTopic(retryTopic, Math.max(1, group.retryQueueNums), Perm.READ | Perm.WRITE);
-        ctx.registerSoon();
+        // Java registers the new retry topic before answering: ali-ons looks up its route right
+        // after the first heartbeat and otherwise only every 30 s, so retries would wait that long
+        await ctx.registerNow();
       }
     }
     if (c.groupName === '') continue;
