@@ -6,6 +6,7 @@
 //
 // The leader takes writes only once its own no-op entry is applied: by then everything an
 // earlier leader committed is in the index, and queue offsets continue from there.
+import { performance } from 'node:perf_hooks';
 import { NOOP_MAGIC, type RaftEntry, type Role } from '../../../raft/core/index.js';
 import { LeaderTransferringError, NotLeaderError, ProposalTimeoutError, RaftNodeBusyError, TermChangedError } from '../../../raft/node/errors.js';
 import { RaftNode, type RaftNodeOptions, type RoleChange } from '../../../raft/node/RaftNode.js';
@@ -57,6 +58,17 @@ export interface RaftCommitLogOptions {
   diskGuard?: () => DiskGuard;
   /** extra RaftNode options (tests, benches) */
   node?: Partial<RaftNodeOptions>;
+}
+
+const TRACE = process.env.RAFTMQ_TRACE_COMMIT === '1';
+const traced: number[] = [];
+function traceCommit(ms: number): void {
+  traced.push(ms);
+  if (traced.length >= 500) {
+    traced.sort((a, b) => a - b);
+    process.stderr.write(`propose->commit p50 ${traced[250]!.toFixed(3)} ms p99 ${traced[495]!.toFixed(3)} ms\n`);
+    traced.length = 0;
+  }
 }
 
 /** Refusals of the Raft layer as the codes Java's DLedger broker answers (spec dledger.md §2.6). */
@@ -189,8 +201,10 @@ export class RaftCommitLog implements CommitLog {
     plan.accepted();
     this.lastStoreTimestamp = ts;
     this.pending++;
+    const t0 = TRACE ? performance.now() : 0;
     return r.committed.then(
       (entries) => {
+        if (TRACE) traceCommit(performance.now() - t0);
         this.pending--;
         return { firstIndex: entries[0]!.index, lastIndex: entries[entries.length - 1]!.index, records: plan.results };
       },
