@@ -317,6 +317,12 @@ export class RaftSimulator {
       if (prior !== undefined && prior !== k) throw new SimFailure(`${n.id} applied ${k} at ${e.index}, where ${prior} was applied before`);
       this.appliedAt[e.index] = k;
       if (e.index !== n.appliedTo + 1) throw new SimFailure(`${n.id} applied ${e.index} after ${n.appliedTo}`);
+      // an applied entry is committed: it joins the record now (retention may drop it before the next check)
+      const known = this.committed[e.index];
+      if (known === undefined) {
+        if (e.index !== this.committed.length) throw new SimFailure(`${n.id} applied ${e.index} but the committed record ends at ${this.committed.length - 1}`);
+        this.committed.push(k);
+      } else if (known !== k) throw new SimFailure(`${n.id} applied ${k.slice(0, 40)} at ${e.index}, committed there: ${known.slice(0, 40)}`);
       n.appliedTo = e.index;
       n.maxApplied = Math.max(n.maxApplied, e.index);
       if (!this.finalCommitted && Buffer.from(e.body).toString() === FINAL) {
