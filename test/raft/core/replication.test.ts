@@ -131,3 +131,25 @@ t.test('follower commit never passes what it holds; a restarted node keeps its a
   t.equal(restarted.core.term, 1);
   t.notOk(restarted.core.hasReady(), 'nothing to apply again');
 });
+
+t.test('a heartbeat answer naming a shorter log sends the leader back to probing; one without lastIndex changes nothing', async (t) => {
+  const c = new TestCluster(IDS);
+  const leader = c.elect('n0');
+  for (let i = 0; i < 4; i++) leader.core.propose([{ magic: 1, body: body(`h${i}`) }]);
+  c.settle();
+  c.tickAll(1);
+  t.equal(leader.core.progressOf('n1')!.match, 4);
+  // an older sender (no lastIndex): nothing to learn
+  leader.core.step({ type: 'heartbeatResponse', from: 'n1', to: 'n0', term: 1 });
+  t.equal(leader.core.progressOf('n1')!.match, 4);
+  t.equal(leader.core.progressOf('n1')!.state, 'replicate');
+  // a late answer from before n1 acknowledged 2..4 looks like lost entries: one probe sorts it out
+  c.delivered = [];
+  leader.core.step({ type: 'heartbeatResponse', from: 'n1', to: 'n0', term: 1, lastIndex: 1 });
+  t.equal(leader.core.progressOf('n1')!.state, 'probe');
+  c.settle();
+  t.equal(leader.core.progressOf('n1')!.match, 4, 'n1 answered the probe with everything it holds');
+  t.equal(leader.core.progressOf('n1')!.state, 'replicate');
+  t.ok(c.delivered.filter((m) => m.to === 'n1').length <= 2, 'at the cost of one round trip');
+  t.equal(leader.core.commitIndex, 4, 'the commit index never moved back');
+});

@@ -51,17 +51,21 @@ interface InFlight {
 
 /** The most messages the simulated network holds; beyond it new ones are dropped (a full socket buffer). */
 const MAX_IN_FLIGHT = 4096;
+const NET_SLOTS = 8;
 const FINAL = 'final';
 
-const keyCache = new WeakMap<RaftEntry, string>();
-/** Identity of an entry's content: equal keys mean equal entries (term, position, kind, body). */
-function keyOf(e: RaftEntry): string {
-  let k = keyCache.get(e);
-  if (k === undefined) {
-    k = `${e.term}/${e.pos}/${e.magic}/${Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength).toString('latin1')}`;
-    keyCache.set(e, k);
-  }
-  return k;
+/** Equal content: term, position, kind and body bytes. */
+function sameEntry(a: RaftEntry, b: RaftEntry): boolean {
+  if (a === b) return true;
+  if (a.index !== b.index || a.term !== b.term || a.pos !== b.pos || a.magic !== b.magic) return false;
+  if (a.body === b.body) return true;
+  if (a.body.byteLength !== b.body.byteLength) return false;
+  for (let i = 0; i < a.body.byteLength; i++) if (a.body[i] !== b.body[i]) return false;
+  return true;
+}
+
+function show(e: RaftEntry): string {
+  return `${e.index}/${e.term}@${e.pos} ${Buffer.from(e.body.subarray(0, 16)).toString()}`;
 }
 
 export class SimFailure extends Error {
@@ -74,7 +78,9 @@ export class RaftSimulator {
   private readonly nodes: SimNode[];
   private readonly ids: string[];
   private readonly coreOptions: Partial<RaftCoreOptions>;
-  private net: InFlight[] = [];
+  /** messages in flight, by delivery step modulo NET_SLOTS (every delay is below it) */
+  private readonly net: InFlight[][] = Array.from({ length: NET_SLOTS }, () => []);
+  private inFlight = 0;
   private now = 0;
   private faults = true;
   /** two-way partition: node -> side */
@@ -82,10 +88,11 @@ export class RaftSimulator {
   /** one-way partition: "from>to" links that drop everything */
   private blocked = new Set<string>();
   private readonly leaderOfTerm = new Map<number, string>();
-  /** the committed record: key of the entry committed at each index */
-  private readonly committed: string[] = [];
+  /** the committed record: the entry committed at each index */
+  private readonly committed: RaftEntry[] = [];
   /** what any node applied at each index */
-  private readonly appliedAt: string[] = [];
+  private readonly appliedAt: RaftEntry[] = [];
+  private readonly byId: Map<string, SimNode>;
   private proposals = 0;
   private finalCommitted = false;
   /** index the final proposal was applied at, once some node applied it */
@@ -119,6 +126,7 @@ export class RaftSimulator {
       slow: this.features.clockDrift ? r.next() * 0.3 : 0,
       fast: this.features.clockDrift ? r.next() * 0.15 : 0,
     }));
+    this.byId = new Map(this.nodes.map((n) => [n.id, n]));
     for (const n of this.nodes) this.start(n);
   }
 
@@ -177,16 +185,16 @@ export class RaftSimulator {
     }
     // deliver what is due, in random order
     this.now++;
-    const due: InFlight[] = [];
-    const later: InFlight[] = [];
-    for (const f of this.net) (f.at <= this.now ? due : later).push(f);
-    this.net = later;
+    const slot = this.now % NET_SLOTS;
+    const due = this.net[slot]!;
+    this.net[slot] = [];
+    this.inFlight -= due.length;
     for (let i = due.length - 1; i > 0; i--) {
       const j = r.int(i + 1);
       [due[i], due[j]] = [due[j]!, due[i]!];
     }
     for (const f of due) {
-      const to = this.nodes.find((n) => n.id === f.m.to)!;
+      const to = this.byId.get(f.m.to)!;
       if (!to.core) continue;
       this.stats.delivered++;
       to.core.step(f.m);
@@ -246,13 +254,17 @@ export class RaftSimulator {
 
   private send(m: RaftMessage): void {
     if (this.partition && this.partition.get(m.from) !== this.partition.get(m.to)) return;
-    if (this.blocked.has(`${m.from}>${m.to}`)) return;
-    if ((this.faults && this.rnd.next() < 0.05) || this.net.length >= MAX_IN_FLIGHT) {
+    if (this.blocked.size > 0 && this.blocked.has(`${m.from}>${m.to}`)) return;
+    if ((this.faults && this.rnd.next() < 0.05) || this.inFlight >= MAX_IN_FLIGHT) {
       this.stats.dropped++;
       return;
     }
     const copies = this.faults && this.rnd.next() < 0.02 ? 2 : 1;
-    for (let i = 0; i < copies; i++) this.net.push({ at: this.now + 1 + this.rnd.int(this.faults ? 4 : 2), m });
+    for (let i = 0; i < copies; i++) {
+      const at = this.now + 1 + this.rnd.int(this.faults ? 4 : 2);
+      this.net[at % NET_SLOTS]!.push({ at, m });
+      this.inFlight++;
+    }
   }
 
   private start(n: SimNode): void {
@@ -312,14 +324,19 @@ export class RaftSimulator {
 
   private apply(n: SimNode, entries: readonly RaftEntry[]): void {
     for (const e of entries) {
-      const k = keyOf(e);
       const prior = this.appliedAt[e.index];
-      if (prior !== undefined && prior !== k) throw new SimFailure(`${n.id} applied ${k} at ${e.index}, where ${prior} was applied before`);
-      this.appliedAt[e.index] = k;
+      if (prior !== undefined && !sameEntry(prior, e)) throw new SimFailure(`${n.id} applied ${show(e)} at ${e.index}, where ${show(prior)} was applied before`);
+      this.appliedAt[e.index] = e;
       if (e.index !== n.appliedTo + 1) throw new SimFailure(`${n.id} applied ${e.index} after ${n.appliedTo}`);
+      // an applied entry is committed: it joins the record now (retention may drop it before the next check)
+      const known = this.committed[e.index];
+      if (known === undefined) {
+        if (e.index !== this.committed.length) throw new SimFailure(`${n.id} applied ${e.index} but the committed record ends at ${this.committed.length - 1}`);
+        this.committed.push(e);
+      } else if (!sameEntry(known, e)) throw new SimFailure(`${n.id} applied ${show(e)} at ${e.index}, committed there: ${show(known)}`);
       n.appliedTo = e.index;
       n.maxApplied = Math.max(n.maxApplied, e.index);
-      if (!this.finalCommitted && Buffer.from(e.body).toString() === FINAL) {
+      if (!this.finalCommitted && e.body.byteLength === FINAL.length && Buffer.from(e.body).toString() === FINAL) {
         this.finalCommitted = true;
         this.finalIndex = e.index;
       }
@@ -333,7 +350,7 @@ export class RaftSimulator {
    * entries a newer leader overwrote).
    */
   private segmentCopy(leader: SimNode, peer: string): void {
-    const p = this.nodes.find((x) => x.id === peer)!;
+    const p = this.byId.get(peer)!;
     if (!p.core || !leader.core || p.hard.term > leader.core.term || this.rnd.next() < 0.3) return;
     const copy = MemoryLog.copyOf(leader.log, leader.log.firstIndex, leader.log.lastIndex);
     if (copy.lastIndex < p.appliedTo) return;
@@ -364,8 +381,9 @@ export class RaftSimulator {
           this.event(`${n.id} leads term ${c.term}`);
           // every entry committed so far is in the new leader's log (below its first index it was dropped after being applied)
           for (let i = Math.max(0, c.firstIndex); i < this.committed.length; i++) {
-            if (i > c.lastIndex || c.termAt(i) !== Number(this.committed[i]!.split('/')[0])) {
-              throw new SimFailure(`step ${s}: leader ${n.id} of term ${c.term} lacks committed entry ${i} (${this.committed[i]!.slice(0, 40)})`);
+            const held = n.log.at(i);
+            if (i > c.lastIndex || c.termAt(i) !== this.committed[i]!.term || (held !== undefined && !sameEntry(held, this.committed[i]!))) {
+              throw new SimFailure(`step ${s}: leader ${n.id} of term ${c.term} lacks committed entry ${show(this.committed[i]!)}`);
             }
           }
         } else if (prior !== n.id) throw new SimFailure(`step ${s}: two leaders in term ${c.term}: ${prior} and ${n.id}`);
@@ -373,12 +391,12 @@ export class RaftSimulator {
       // what this node has committed and persisted joins the committed record, and must agree with it
       const upTo = Math.min(c.commitIndex, n.log.lastIndex);
       for (let i = Math.max(n.checkedUpTo + 1, n.log.firstIndex); i <= upTo; i++) {
-        const k = keyOf(n.log.at(i)!);
+        const e = n.log.at(i)!;
         const known = this.committed[i];
         if (known === undefined) {
           if (i !== this.committed.length) throw new SimFailure(`step ${s}: ${n.id} commits ${i} but the record ends at ${this.committed.length - 1}`);
-          this.committed.push(k);
-        } else if (known !== k) throw new SimFailure(`step ${s}: ${n.id} has ${k.slice(0, 40)} committed at ${i}, committed before: ${known.slice(0, 40)}`);
+          this.committed.push(e);
+        } else if (!sameEntry(known, e)) throw new SimFailure(`step ${s}: ${n.id} has ${show(e)} committed at ${i}, committed before: ${show(known)}`);
       }
       n.checkedUpTo = Math.max(n.checkedUpTo, upTo);
       this.stats.maxCommit = Math.max(this.stats.maxCommit, c.commitIndex);
@@ -398,7 +416,7 @@ export class RaftSimulator {
         for (; i >= lo; i--) {
           const x = la.at(i)!;
           const y = lb.at(i)!;
-          if (x !== y && keyOf(x) !== keyOf(y)) throw new SimFailure(`step ${s}: logs of n${a} and n${b} differ at ${i} below a shared (index, term)`);
+          if (!sameEntry(x, y)) throw new SimFailure(`step ${s}: logs of n${a} and n${b} differ at ${i} below a shared (index, term)`);
         }
       }
     }

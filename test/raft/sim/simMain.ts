@@ -76,6 +76,7 @@ function main(): void {
     totals.transfers += sim.stats.transfers;
     totals.segmentCopies += sim.stats.segmentCopies;
     totals.partitions += sim.stats.partitions;
+    if ((seed - args.seed + 1) % 5000 === 0 && seed + 1 < args.seed + args.seeds) console.log(`... seeds ${args.seed}..${seed} passed`);
     if (args.seeds === 1) console.log(`seed ${seed}: ${JSON.stringify(sim.features)} ${JSON.stringify(sim.stats)}`);
   }
   const ms = Math.round(performance.now() - started);
