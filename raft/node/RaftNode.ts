@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
+  ENTRY_OVERHEAD,
   RaftCore,
   SeededRandom,
   type PendingEntry,
@@ -25,6 +26,7 @@ import {
   type Ready,
   type Role,
 } from '../core/index.js';
+import { EntryMagic } from '../../storage/log/entryCodec.js';
 import { SegmentedLog, type AppendEntry } from '../../storage/log/SegmentedLog.js';
 import { SyncLogWriter } from '../../storage/log/SyncLogWriter.js';
 import { readCurrTerm, writeCheckpoint, writeCurrTerm } from '../../storage/log/termFiles.js';
@@ -74,6 +76,8 @@ export interface RaftNodeOptions {
   onRoleChange?: (c: RoleChange) => void;
   /** entries proposed and not yet committed, at most (DLedger maxPendingRequestsNum) */
   maxPendingRequestsNum?: number;
+  /** bytes (48-byte headers included) proposed and not yet committed, at most */
+  maxPendingBytes?: number;
   /** committed entries waiting for onApply, at most, before the Ready loop waits */
   maxApplyQueueEntries?: number;
   /** recent entries kept in memory for replication and apply */
@@ -108,6 +112,7 @@ interface PendingProposal {
   first: number;
   last: number;
   term: number;
+  bytes: number;
   deadline: number;
   resolve: (r: ProposedEntry[]) => void;
   reject: (e: Error) => void;
@@ -115,6 +120,7 @@ interface PendingProposal {
 
 export const DEFAULT_NODE_LIMITS = Object.freeze({
   maxPendingRequestsNum: 10000,
+  maxPendingBytes: 256 * 1024 * 1024,
   maxApplyQueueEntries: 65536,
   maxCachedEntries: 65536,
   maxCachedBytes: 64 * 1024 * 1024,
@@ -130,6 +136,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   private readonly pending: PendingProposal[] = [];
   private pendingHead = 0;
   private pendingEntries = 0;
+  private pendingBytes = 0;
   private readonly applyQueue: RaftEntry[][] = [];
   private applyQueued = 0;
   private applying = false;
@@ -234,9 +241,22 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   propose(bodies: readonly Uint8Array[], magic: number = MESSAGE_MAGIC): Promise<ProposedEntry[]> {
     if (this.closed) return Promise.reject(this.failure ?? new RaftNodeClosedError('raft node is closed'));
     if (bodies.length === 0) return Promise.resolve([]);
+    // a bad entry must be refused here: the log refuses it later only by stopping the node
+    if (!(magic === MESSAGE_MAGIC || (magic >= EntryMagic.METADATA_MIN && magic <= EntryMagic.METADATA_MAX))) {
+      return Promise.reject(new RangeError(`magic ${magic} is not a message (1) or metadata (16..65535) entry kind`));
+    }
+    let bytes = 0;
+    for (const b of bodies) {
+      if (b.byteLength + ENTRY_OVERHEAD > this.log.maxEntrySize) {
+        return Promise.reject(new RangeError(`an entry of ${b.byteLength} bytes exceeds the largest entry of ${this.log.maxEntrySize} bytes (header included)`));
+      }
+      bytes += b.byteLength + ENTRY_OVERHEAD;
+    }
     const max = this.o.maxPendingRequestsNum ?? DEFAULT_NODE_LIMITS.maxPendingRequestsNum;
-    if (this.core.role === 'leader' && this.pendingEntries + bodies.length > max) {
-      return Promise.reject(new RaftNodeBusyError('maxPendingRequestsNum', max));
+    const maxBytes = this.o.maxPendingBytes ?? DEFAULT_NODE_LIMITS.maxPendingBytes;
+    if (this.core.role === 'leader') {
+      if (this.pendingEntries + bodies.length > max) return Promise.reject(new RaftNodeBusyError('maxPendingRequestsNum', max));
+      if (this.pendingBytes + bytes > maxBytes) return Promise.reject(new RaftNodeBusyError('maxPendingBytes', maxBytes));
     }
     const r = this.core.propose(bodies.map((body) => ({ magic, body })));
     if (!r.ok) {
@@ -246,8 +266,9 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     this.scheduleReady();
     this.counters.proposals++;
     return new Promise<ProposedEntry[]>((resolve, reject) => {
-      this.pending.push({ first: r.firstIndex, last: r.lastIndex, term: r.term, deadline: Date.now() + this.timing.maxWaitAckTimeMs, resolve, reject });
+      this.pending.push({ first: r.firstIndex, last: r.lastIndex, term: r.term, bytes, deadline: Date.now() + this.timing.maxWaitAckTimeMs, resolve, reject });
       this.pendingEntries += bodies.length;
+      this.pendingBytes += bytes;
     });
   }
 
@@ -520,6 +541,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     this.pending[this.pendingHead] = undefined as unknown as PendingProposal;
     this.pendingHead++;
     this.pendingEntries -= p.last - p.first + 1;
+    this.pendingBytes -= p.bytes;
     if (this.pendingHead === this.pending.length) {
       this.pending.length = 0;
       this.pendingHead = 0;

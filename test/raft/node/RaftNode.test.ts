@@ -110,6 +110,17 @@ t.test('without a quorum a proposal times out, and fails with TermChangedError w
   t.equal((e3 as NotLeaderError).leaderId, null);
 });
 
+t.test('proposals the log would refuse are refused up front, and the node keeps serving', async (t) => {
+  const c = await TestCluster.create(t, 1);
+  const n0 = await c.start('n0', { maxPendingRequestsNum: 4 });
+  await c.leader();
+  await t.rejects(n0.node.propose(bodies('x'), 2), RangeError, 'the no-op kind is the leader\'s own');
+  await t.rejects(n0.node.propose(bodies('x'), 7), RangeError, 'not an entry kind');
+  await t.rejects(n0.node.propose([Buffer.alloc(17 * 1024 * 1024)]), RangeError, 'larger than an entry may be');
+  await t.rejects(n0.node.propose(bodies('a', 'b', 'c', 'd', 'e')), { code: 'BUSY', limit: 'maxPendingRequestsNum' });
+  t.same((await n0.node.propose(bodies('fine'), 16)).map((e) => e.index), [1]);
+});
+
 t.test('RaftNode.start refuses a self id outside dLegerPeers', async (t) => {
   await t.rejects(RaftNode.start({ selfId: 'n5', peers: 'n0-127.0.0.1:1;n1-127.0.0.1:2', storeDir: '/nonexistent', onApply: () => undefined }), /not among dLegerPeers/);
 });
