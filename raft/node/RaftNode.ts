@@ -150,6 +150,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   private leaderId: string | null;
   private timers: NodeJS.Timeout[] = [];
   private checkpointing = false;
+  private syncing = false;
   private lastCheckpoint = '';
   private closed = false;
   private failure: Error | undefined;
@@ -348,8 +349,9 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     this.timers.push(setInterval(() => this.onTick(), this.timing.tickIntervalMs));
     this.timers.push(setInterval(() => void this.writeCheckpoint().catch((e: Error) => this.logLine(`checkpoint: ${e.message}`)), this.timing.checkPointInterval));
     if (flushWriter) {
-      // the main-thread writer has no background flusher of its own
-      this.timers.push(setInterval(() => void flushWriter.flush().catch((e: Error) => this.fail(e)), this.timing.flushIntervalCommitLog));
+      // The main-thread writer has no background flusher of its own, and its flush() would block
+      // this thread for the whole fsync: sync the recent files from the thread pool instead.
+      this.timers.push(setInterval(() => void this.backgroundSync().catch((e: Error) => this.fail(e)), this.timing.flushIntervalCommitLog));
     }
   }
 
@@ -583,6 +585,37 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     this.leaderId = c.leaderId;
     if (previousRole !== c.role) this.logLine(`${previousRole} -> ${c.role} in term ${c.term}${c.leaderId ? `, leader ${c.leaderId}` : ''}`);
     this.emit('roleChange', { role: c.role, previousRole, term: c.term, leaderId: c.leaderId });
+  }
+
+  /** ASYNC_FLUSH with the main-thread writer: fdatasync the newest data and index files off this thread. */
+  private async backgroundSync(): Promise<void> {
+    if (this.syncing || this.closed) return;
+    this.syncing = true;
+    try {
+      const data = this.log.dataSegments.slice(-2).map((f) => f.path);
+      const index = fs
+        .readdirSync(this.log.indexDir)
+        .filter((n) => /^\d{20}$/.test(n))
+        .sort()
+        .slice(-2)
+        .map((n) => path.join(this.log.indexDir, n));
+      for (const file of [...data, ...index]) {
+        let h: fs.promises.FileHandle;
+        try {
+          h = await fs.promises.open(file, 'r');
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // retention or truncation removed it
+          throw e;
+        }
+        try {
+          await h.datasync();
+        } finally {
+          await h.close();
+        }
+      }
+    } finally {
+      this.syncing = false;
+    }
   }
 
   private async writeCheckpoint(): Promise<void> {
