@@ -151,6 +151,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   private timers: NodeJS.Timeout[] = [];
   private checkpointing = false;
   private syncing = false;
+  private readonly syncFlush: boolean;
   private lastCheckpoint = '';
   private closed = false;
   private failure: Error | undefined;
@@ -179,6 +180,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     this.role = core.role;
     this.term = core.term;
     this.leaderId = core.leaderId;
+    this.syncFlush = o.flushDiskType === 'SYNC_FLUSH';
     this.logLine = o.log ?? ((l) => process.stderr.write(`raft/node ${o.selfId} ${l}\n`));
     if (o.onRoleChange) this.on('roleChange', o.onRoleChange);
   }
@@ -444,7 +446,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
         const e = slice[i]!;
         batch[i] = { magic: e.magic, term: e.term, index: e.index, pos: e.pos, body: asBuffer(e.body) };
       }
-      const r = this.log.append(batch);
+      const r = this.log.append(batch, { sync: this.syncFlush });
       for (let i = 0; i < slice.length; i++) {
         const e = slice[i]!;
         written[from + i] = { index: e.index, term: e.term, magic: e.magic, pos: r.positions[i]!, body: batch[i]!.body as Buffer };
@@ -452,7 +454,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       end = r.endPosition;
       from += slice.length;
     }
-    if ((this.o.flushDiskType ?? 'ASYNC_FLUSH') === 'SYNC_FLUSH') await this.log.whenDurable(end);
+    if (this.syncFlush) await this.log.whenDurable(end);
     else await this.log.whenWritten(end);
     this.view.persisted(written);
     this.counters.entriesPersisted += written.length;

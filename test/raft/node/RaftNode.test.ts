@@ -124,3 +124,12 @@ t.test('proposals the log would refuse are refused up front, and the node keeps 
 t.test('RaftNode.start refuses a self id outside dLegerPeers', async (t) => {
   await t.rejects(RaftNode.start({ selfId: 'n5', peers: 'n0-127.0.0.1:1;n1-127.0.0.1:2', storeDir: '/nonexistent', onApply: () => undefined }), /not among dLegerPeers/);
 });
+
+t.test('SYNC_FLUSH commits once entries are fsynced, with either log writer', async (t) => {
+  for (const logWriter of ['worker', 'main'] as const) {
+    const c = await TestCluster.create(t, 1);
+    const n0 = await c.start('n0', { flushDiskType: 'SYNC_FLUSH', logWriter });
+    await c.leader();
+    t.same((await n0.node.propose(bodies('durable'))).map((e) => e.index), [1], logWriter);
+  }
+});
