@@ -163,7 +163,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
 
   private constructor(
     private readonly o: RaftNodeOptions,
-    readonly core: RaftCore,
+    private readonly core: RaftCore,
     private readonly log: SegmentedLog,
     private readonly view: StoredLogView,
     timing: RaftTiming,
