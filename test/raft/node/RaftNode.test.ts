@@ -93,16 +93,16 @@ t.test('without a quorum a proposal times out, and fails with TermChangedError w
   const c1 = await TestCluster.create(t, 3);
   const n1 = await c1.startAll({ timing: { tickIntervalMs: 10, heartBeatTimeIntervalMs: 50, maxHeartBeatLeak: 20, maxWaitAckTimeMs: 50 } });
   const l1 = await c1.leader();
-  await l1.node.propose(bodies('ok'));
-  for (const n of n1) if (n !== l1) await n.node.close();
+  await Promise.all(n1.filter((n) => n !== l1).map((n) => n.node.close()));
   const e1 = await l1.node.propose(bodies('late')).catch((e: unknown) => e);
   t.type(e1, ProposalTimeoutError, 'no quorum acknowledged it within maxWaitAckTimeMs');
 
   const c2 = await TestCluster.create(t, 3);
-  const n2 = await c2.startAll({ timing: { tickIntervalMs: 5, heartBeatTimeIntervalMs: 25, maxHeartBeatLeak: 6, maxWaitAckTimeMs: 60000 } });
+  // the leader steps down 1..2 election timeouts after its followers go: long enough to propose first
+  const n2 = await c2.startAll({ timing: { tickIntervalMs: 10, heartBeatTimeIntervalMs: 50, maxHeartBeatLeak: 12, maxWaitAckTimeMs: 60000 } });
   const l2 = await c2.leader();
   await l2.node.propose(bodies('ok'));
-  for (const n of n2) if (n !== l2) await n.node.close();
+  await Promise.all(n2.filter((n) => n !== l2).map((n) => n.node.close()));
   const e2 = await l2.node.propose(bodies('orphan')).catch((e: unknown) => e);
   t.type(e2, TermChangedError, 'the leader stepped down (check quorum) before a quorum acknowledged');
   const e3 = await l2.node.propose(bodies('again')).catch((e: unknown) => e);
