@@ -125,7 +125,8 @@ async function main(): Promise<void> {
   const log = (s: string): void => {
     if (!a.json) console.log(s);
   };
-  log(`bench/raft: 3 processes on loopback, 1 KiB entries, ${a.flush}, log writer ${a.writer}, ${os.cpus().length} CPUs, node ${process.version}`);
+  const load0 = os.loadavg()[0]!;
+  log(`bench/raft: 3 processes on loopback, 1 KiB entries, ${a.flush}, log writer ${a.writer}, ${os.cpus().length} CPUs, node ${process.version}, load average ${load0.toFixed(1)}`);
 
   const rtt = await loopbackRtt();
   const fsyncs = fsyncRate(a.dir);
@@ -191,6 +192,8 @@ async function main(): Promise<void> {
   log(`\nleader killed (kill -9) -> new leader, ${toLeader.length} trials: p50 ${median(toLeader).toFixed(0)} ms, p99 ${pct(toLeader, 0.99).toFixed(0)} ms, max ${Math.max(...toLeader).toFixed(0)} ms`);
   log(`leader killed -> first commit on the new leader: p50 ${median(toCommit).toFixed(0)} ms, p99 ${pct(toCommit, 0.99).toFixed(0)} ms`);
   log('(default timers: heartbeat 100 ms, campaign after 500..1000 ms without one, 10 ms ticks)');
+  out['loadAverage'] = { start: load0, end: os.loadavg()[0] };
+  log(`load average (1 min) at start ${load0.toFixed(1)}, at end ${os.loadavg()[0]!.toFixed(1)}: other processes share the ${os.cpus().length} CPUs`);
   if (a.json) console.log(JSON.stringify(out, null, 2));
 }
 

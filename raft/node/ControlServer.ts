@@ -18,6 +18,13 @@ const MAX_BODY = 4 * 1024 * 1024;
 const MAX_LOAD_ENTRIES = 100_000_000;
 /** distinct bodies cycled through by the load loop */
 const BODY_POOL = 64;
+const MAX_CONNECTIONS = 64;
+/** requests of one connection waiting for an answer */
+const MAX_WAITING = 4096;
+/** latency samples one load run keeps (the first ones) */
+const MAX_SAMPLES = 1_000_000;
+
+const waiting = new WeakMap<net.Socket, number>();
 
 export class ControlServer {
   private readonly conns = new Set<net.Socket>();
@@ -49,6 +56,10 @@ export class ControlServer {
   }
 
   private accept(sock: net.Socket): void {
+    if (this.conns.size >= MAX_CONNECTIONS) {
+      sock.destroy();
+      return;
+    }
     this.conns.add(sock);
     sock.on('close', () => this.conns.delete(sock));
     sock.on('error', () => undefined);
@@ -68,8 +79,15 @@ export class ControlServer {
   private handle(sock: net.Socket, line: string): void {
     const [cmd, ...a] = line.split(/\s+/);
     const reply = (text: string): void => {
+      waiting.set(sock, (waiting.get(sock) ?? 1) - 1);
       if (!sock.destroyed) sock.write(text + '\n');
     };
+    const n0 = waiting.get(sock) ?? 0;
+    if (n0 >= MAX_WAITING) {
+      sock.destroy();
+      return;
+    }
+    waiting.set(sock, n0 + 1);
     if (cmd === 'status') {
       const s = this.node.status();
       return reply(`status ${s.role} ${s.term} ${s.leaderId ?? '-'} ${s.commitIndex} ${s.appliedIndex} ${s.lastIndex}`);
@@ -143,7 +161,7 @@ export class ControlServer {
           const s = performance.now();
           this.node.propose(this.bodiesFor(size, n, issued)).then(
             () => {
-              lat.push(performance.now() - s);
+              if (lat.length < MAX_SAMPLES) lat.push(performance.now() - s);
               committed += n;
               done();
             },

@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
+  ENTRY_OVERHEAD,
   RaftCore,
   SeededRandom,
   type PendingEntry,
@@ -25,6 +26,7 @@ import {
   type Ready,
   type Role,
 } from '../core/index.js';
+import { EntryMagic } from '../../storage/log/entryCodec.js';
 import { SegmentedLog, type AppendEntry } from '../../storage/log/SegmentedLog.js';
 import { SyncLogWriter } from '../../storage/log/SyncLogWriter.js';
 import { readCurrTerm, writeCheckpoint, writeCurrTerm } from '../../storage/log/termFiles.js';
@@ -74,6 +76,8 @@ export interface RaftNodeOptions {
   onRoleChange?: (c: RoleChange) => void;
   /** entries proposed and not yet committed, at most (DLedger maxPendingRequestsNum) */
   maxPendingRequestsNum?: number;
+  /** bytes (48-byte headers included) proposed and not yet committed, at most */
+  maxPendingBytes?: number;
   /** committed entries waiting for onApply, at most, before the Ready loop waits */
   maxApplyQueueEntries?: number;
   /** recent entries kept in memory for replication and apply */
@@ -92,6 +96,18 @@ export interface RaftNodeOptions {
   log?: (line: string) => void;
 }
 
+export interface PeerProgress {
+  id: string;
+  /** highest index known to be on that member (-1: none yet) */
+  matchIndex: number;
+  nextIndex: number;
+  /** entries the member is behind this leader's last index */
+  lag: number;
+  state: 'probe' | 'replicate';
+  /** heard from within the current check-quorum round */
+  recentActive: boolean;
+}
+
 export interface RaftNodeStatus {
   selfId: string;
   role: Role;
@@ -108,6 +124,7 @@ interface PendingProposal {
   first: number;
   last: number;
   term: number;
+  bytes: number;
   deadline: number;
   resolve: (r: ProposedEntry[]) => void;
   reject: (e: Error) => void;
@@ -115,6 +132,7 @@ interface PendingProposal {
 
 export const DEFAULT_NODE_LIMITS = Object.freeze({
   maxPendingRequestsNum: 10000,
+  maxPendingBytes: 256 * 1024 * 1024,
   maxApplyQueueEntries: 65536,
   maxCachedEntries: 65536,
   maxCachedBytes: 64 * 1024 * 1024,
@@ -130,6 +148,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   private readonly pending: PendingProposal[] = [];
   private pendingHead = 0;
   private pendingEntries = 0;
+  private pendingBytes = 0;
   private readonly applyQueue: RaftEntry[][] = [];
   private applyQueued = 0;
   private applying = false;
@@ -143,6 +162,8 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   private leaderId: string | null;
   private timers: NodeJS.Timeout[] = [];
   private checkpointing = false;
+  private syncing = false;
+  private readonly syncFlush: boolean;
   private lastCheckpoint = '';
   private closed = false;
   private failure: Error | undefined;
@@ -154,7 +175,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
 
   private constructor(
     private readonly o: RaftNodeOptions,
-    readonly core: RaftCore,
+    private readonly core: RaftCore,
     private readonly log: SegmentedLog,
     private readonly view: StoredLogView,
     timing: RaftTiming,
@@ -171,6 +192,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     this.role = core.role;
     this.term = core.term;
     this.leaderId = core.leaderId;
+    this.syncFlush = o.flushDiskType === 'SYNC_FLUSH';
     this.logLine = o.log ?? ((l) => process.stderr.write(`raft/node ${o.selfId} ${l}\n`));
     if (o.onRoleChange) this.on('roleChange', o.onRoleChange);
   }
@@ -248,9 +270,22 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   ): { accepted: true; committed: Promise<ProposedEntry[]> } | { accepted: false; error: Error } {
     if (this.closed) return { accepted: false, error: this.failure ?? new RaftNodeClosedError('raft node is closed') };
     if (proposals.length === 0) return { accepted: true, committed: Promise.resolve([]) };
+    // a bad entry must be refused here: the log refuses it later only by stopping the node
+    let bytes = 0;
+    for (const p of proposals) {
+      if (!(p.magic === MESSAGE_MAGIC || (p.magic >= EntryMagic.METADATA_MIN && p.magic <= EntryMagic.METADATA_MAX))) {
+        return { accepted: false, error: new RangeError(`magic ${p.magic} is not a message (1) or metadata (16..65535) entry kind`) };
+      }
+      if (p.body.byteLength + ENTRY_OVERHEAD > this.log.maxEntrySize) {
+        return { accepted: false, error: new RangeError(`an entry of ${p.body.byteLength} bytes exceeds the largest entry of ${this.log.maxEntrySize} bytes (header included)`) };
+      }
+      bytes += p.body.byteLength + ENTRY_OVERHEAD;
+    }
     const max = this.o.maxPendingRequestsNum ?? DEFAULT_NODE_LIMITS.maxPendingRequestsNum;
-    if (this.core.role === 'leader' && this.pendingEntries + proposals.length > max) {
-      return { accepted: false, error: new RaftNodeBusyError('maxPendingRequestsNum', max) };
+    const maxBytes = this.o.maxPendingBytes ?? DEFAULT_NODE_LIMITS.maxPendingBytes;
+    if (this.core.role === 'leader') {
+      if (this.pendingEntries + proposals.length > max) return { accepted: false, error: new RaftNodeBusyError('maxPendingRequestsNum', max) };
+      if (this.pendingBytes + bytes > maxBytes) return { accepted: false, error: new RaftNodeBusyError('maxPendingBytes', maxBytes) };
     }
     const r = this.core.propose(proposals);
     if (!r.ok) {
@@ -264,8 +299,9 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     this.scheduleReady();
     this.counters.proposals++;
     const committed = new Promise<ProposedEntry[]>((resolve, reject) => {
-      this.pending.push({ first: r.firstIndex, last: r.lastIndex, term: r.term, deadline: Date.now() + this.timing.maxWaitAckTimeMs, resolve, reject });
+      this.pending.push({ first: r.firstIndex, last: r.lastIndex, term: r.term, bytes, deadline: Date.now() + this.timing.maxWaitAckTimeMs, resolve, reject });
       this.pendingEntries += proposals.length;
+      this.pendingBytes += bytes;
     });
     return { accepted: true, committed };
   }
@@ -273,6 +309,20 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   /** The log this node keeps (for reads: entries by position, the stored message records). */
   get storage(): SegmentedLog {
     return this.log;
+  }
+
+  /** What the leader knows of each other member (empty on a follower or candidate). */
+  peerProgress(): PeerProgress[] {
+    if (this.core.role !== 'leader') return [];
+    const last = this.core.lastIndex;
+    const out: PeerProgress[] = [];
+    for (const id of this.peers.keys()) {
+      if (id === this.selfId) continue;
+      const p = this.core.progressOf(id);
+      if (!p) continue;
+      out.push({ id, matchIndex: p.match, nextIndex: p.next, lag: Math.max(0, last - p.match), state: p.state, recentActive: p.recentActive });
+    }
+    return out;
   }
 
   /**
@@ -381,8 +431,9 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     this.timers.push(setInterval(() => this.onTick(), this.timing.tickIntervalMs));
     this.timers.push(setInterval(() => void this.writeCheckpoint().catch((e: Error) => this.logLine(`checkpoint: ${e.message}`)), this.timing.checkPointInterval));
     if (flushWriter) {
-      // the main-thread writer has no background flusher of its own
-      this.timers.push(setInterval(() => void flushWriter.flush().catch((e: Error) => this.fail(e)), this.timing.flushIntervalCommitLog));
+      // The main-thread writer has no background flusher of its own, and its flush() would block
+      // this thread for the whole fsync: sync the recent files from the thread pool instead.
+      this.timers.push(setInterval(() => void this.backgroundSync().catch((e: Error) => this.fail(e)), this.timing.flushIntervalCommitLog));
     }
   }
 
@@ -478,8 +529,8 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       // only this node's own proposals (no position from a leader, this node's term) reach the proposer's hook
       const r =
         this.writeHooks.size > 0
-          ? this.log.append(batch, { beforeWrite: (i, index, pos) => batch[i]!.pos === undefined && this.runWriteHook(index, batch[i]!.term, pos) })
-          : this.log.append(batch);
+          ? this.log.append(batch, { sync: this.syncFlush, beforeWrite: (i, index, pos) => batch[i]!.pos === undefined && this.runWriteHook(index, batch[i]!.term, pos) })
+          : this.log.append(batch, { sync: this.syncFlush });
       for (let i = 0; i < slice.length; i++) {
         const e = slice[i]!;
         written[from + i] = { index: e.index, term: e.term, magic: e.magic, pos: r.positions[i]!, body: batch[i]!.body as Buffer };
@@ -487,7 +538,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       end = r.endPosition;
       from += slice.length;
     }
-    if ((this.o.flushDiskType ?? 'ASYNC_FLUSH') === 'SYNC_FLUSH') await this.log.whenDurable(end);
+    if (this.syncFlush) await this.log.whenDurable(end);
     else await this.log.whenWritten(end);
     this.view.persisted(written);
     this.counters.entriesPersisted += written.length;
@@ -578,6 +629,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     this.pending[this.pendingHead] = undefined as unknown as PendingProposal;
     this.pendingHead++;
     this.pendingEntries -= p.last - p.first + 1;
+    this.pendingBytes -= p.bytes;
     if (this.pendingHead === this.pending.length) {
       this.pending.length = 0;
       this.pendingHead = 0;
@@ -631,6 +683,37 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     this.leaderId = c.leaderId;
     if (previousRole !== c.role) this.logLine(`${previousRole} -> ${c.role} in term ${c.term}${c.leaderId ? `, leader ${c.leaderId}` : ''}`);
     this.emit('roleChange', { role: c.role, previousRole, term: c.term, leaderId: c.leaderId });
+  }
+
+  /** ASYNC_FLUSH with the main-thread writer: fdatasync the newest data and index files off this thread. */
+  private async backgroundSync(): Promise<void> {
+    if (this.syncing || this.closed) return;
+    this.syncing = true;
+    try {
+      const data = this.log.dataSegments.slice(-2).map((f) => f.path);
+      const index = fs
+        .readdirSync(this.log.indexDir)
+        .filter((n) => /^\d{20}$/.test(n))
+        .sort()
+        .slice(-2)
+        .map((n) => path.join(this.log.indexDir, n));
+      for (const file of [...data, ...index]) {
+        let h: fs.promises.FileHandle;
+        try {
+          h = await fs.promises.open(file, 'r');
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // retention or truncation removed it
+          throw e;
+        }
+        try {
+          await h.datasync();
+        } finally {
+          await h.close();
+        }
+      }
+    } finally {
+      this.syncing = false;
+    }
   }
 
   private async writeCheckpoint(): Promise<void> {

@@ -297,24 +297,16 @@ export class RaftCommitLog implements CommitLog {
     return new LogRetentionSource(this.node.storage, this.indexStore, {
       log: this.opts.log,
       holdBack: () => {
-        const core = this.node.core;
-        if (core.role !== 'leader') return [];
         const floors: RetainFloor[] = [];
-        for (const [id] of this.peers()) {
-          if (id === this.opts.selfId) continue;
-          const p = core.progressOf(id);
-          if (!p || !p.recentActive || p.match >= core.lastIndex) continue;
-          const next = Math.max(p.match + 1, this.node.storage.firstIndex);
-          floors.push({ position: this.node.storage.entryAt(next).pos, holder: `follower ${id} (next entry ${next})` });
+        const storage = this.node.storage;
+        for (const p of this.node.peerProgress()) {
+          if (!p.recentActive || p.matchIndex >= storage.lastIndex) continue;
+          const next = Math.max(p.matchIndex + 1, storage.firstIndex);
+          floors.push({ position: storage.entryAt(next).pos, holder: `follower ${p.id} (next entry ${next})` });
         }
         return floors;
       },
     });
-  }
-
-  private peers(): Iterable<[string, unknown]> {
-    const p = this.opts.peers;
-    return typeof p === 'string' ? p.split(';').map((x) => [x.split('-')[0]!, x] as [string, unknown]) : p;
   }
 
   stats(): CommitLogStats {

@@ -93,16 +93,16 @@ t.test('without a quorum a proposal times out, and fails with TermChangedError w
   const c1 = await TestCluster.create(t, 3);
   const n1 = await c1.startAll({ timing: { tickIntervalMs: 10, heartBeatTimeIntervalMs: 50, maxHeartBeatLeak: 20, maxWaitAckTimeMs: 50 } });
   const l1 = await c1.leader();
-  await l1.node.propose(bodies('ok'));
-  for (const n of n1) if (n !== l1) await n.node.close();
+  await Promise.all(n1.filter((n) => n !== l1).map((n) => n.node.close()));
   const e1 = await l1.node.propose(bodies('late')).catch((e: unknown) => e);
   t.type(e1, ProposalTimeoutError, 'no quorum acknowledged it within maxWaitAckTimeMs');
 
   const c2 = await TestCluster.create(t, 3);
-  const n2 = await c2.startAll({ timing: { tickIntervalMs: 5, heartBeatTimeIntervalMs: 25, maxHeartBeatLeak: 6, maxWaitAckTimeMs: 60000 } });
+  // the leader steps down 1..2 election timeouts after its followers go: long enough to propose first
+  const n2 = await c2.startAll({ timing: { tickIntervalMs: 10, heartBeatTimeIntervalMs: 50, maxHeartBeatLeak: 12, maxWaitAckTimeMs: 60000 } });
   const l2 = await c2.leader();
   await l2.node.propose(bodies('ok'));
-  for (const n of n2) if (n !== l2) await n.node.close();
+  await Promise.all(n2.filter((n) => n !== l2).map((n) => n.node.close()));
   const e2 = await l2.node.propose(bodies('orphan')).catch((e: unknown) => e);
   t.type(e2, TermChangedError, 'the leader stepped down (check quorum) before a quorum acknowledged');
   const e3 = await l2.node.propose(bodies('again')).catch((e: unknown) => e);
@@ -110,6 +110,26 @@ t.test('without a quorum a proposal times out, and fails with TermChangedError w
   t.equal((e3 as NotLeaderError).leaderId, null);
 });
 
+t.test('proposals the log would refuse are refused up front, and the node keeps serving', async (t) => {
+  const c = await TestCluster.create(t, 1);
+  const n0 = await c.start('n0', { maxPendingRequestsNum: 4 });
+  await c.leader();
+  await t.rejects(n0.node.propose(bodies('x'), 2), RangeError, 'the no-op kind is the leader\'s own');
+  await t.rejects(n0.node.propose(bodies('x'), 7), RangeError, 'not an entry kind');
+  await t.rejects(n0.node.propose([Buffer.alloc(17 * 1024 * 1024)]), RangeError, 'larger than an entry may be');
+  await t.rejects(n0.node.propose(bodies('a', 'b', 'c', 'd', 'e')), { code: 'BUSY', limit: 'maxPendingRequestsNum' });
+  t.same((await n0.node.propose(bodies('fine'), 16)).map((e) => e.index), [1]);
+});
+
 t.test('RaftNode.start refuses a self id outside dLegerPeers', async (t) => {
   await t.rejects(RaftNode.start({ selfId: 'n5', peers: 'n0-127.0.0.1:1;n1-127.0.0.1:2', storeDir: '/nonexistent', onApply: () => undefined }), /not among dLegerPeers/);
+});
+
+t.test('SYNC_FLUSH commits once entries are fsynced, with either log writer', async (t) => {
+  for (const logWriter of ['worker', 'main'] as const) {
+    const c = await TestCluster.create(t, 1);
+    const n0 = await c.start('n0', { flushDiskType: 'SYNC_FLUSH', logWriter });
+    await c.leader();
+    t.same((await n0.node.propose(bodies('durable'))).map((e) => e.index), [1], logWriter);
+  }
 });
