@@ -1,6 +1,6 @@
-// dLegerPeers ("n0-127.0.0.1:40911;n1-127.0.0.1:40912") -> id -> host and port.
-// (raft/core gains its own dLegerPeers parser in a parallel change; this one serves the transport
-// and the node until the two are merged.)
+// Peer addresses for the transport: host:port parsing and dLegerPeers
+// ("n0-127.0.0.1:40911;n1-127.0.0.1:40912") as id -> host and port, on raft/core's parser.
+import { RaftConfigError, parseDLedgerPeers } from '../core/index.js';
 
 export interface PeerAddress {
   host: string;
@@ -19,20 +19,16 @@ export function parseHostPort(text: string): PeerAddress {
   return { host: (m[1] ?? m[2])!, port };
 }
 
-/** Parses dLegerPeers; ids must be unique. Order is kept. */
+/** dLegerPeers as id -> address for the transport (raft/core's parser, its errors as PeerAddressError). Order is kept. */
 export function parseDLegerPeers(text: string): Map<string, PeerAddress> {
-  const out = new Map<string, PeerAddress>();
-  for (const part of text.split(';')) {
-    const p = part.trim();
-    if (p === '') continue;
-    const dash = p.indexOf('-');
-    if (dash <= 0) throw new PeerAddressError(`dLegerPeers entry "${p}" is not id-host:port`);
-    const id = p.slice(0, dash);
-    if (out.has(id)) throw new PeerAddressError(`dLegerPeers names ${id} twice`);
-    out.set(id, parseHostPort(p.slice(dash + 1)));
+  let peers;
+  try {
+    peers = parseDLedgerPeers(text);
+  } catch (e) {
+    if (e instanceof RaftConfigError) throw new PeerAddressError(e.message);
+    throw e;
   }
-  if (out.size === 0) throw new PeerAddressError('dLegerPeers is empty');
-  return out;
+  return new Map(peers.map((p) => [p.id, { host: p.host, port: p.port }]));
 }
 
 export function formatAddress(a: PeerAddress): string {
