@@ -10,12 +10,11 @@
 // Figures are medians over runs. Usage:
 //   node dist/bench/raft.js [--quick] [--runs 3] [--entries 300000] [--trials 20]
 //        [--writer worker|main] [--flush ASYNC_FLUSH|SYNC_FLUSH] [--dir /tmp] [--json]
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fsyncRate, loopbackRtt } from './load/machine.js';
 import { intOption } from './args.js';
 import { NodeCluster } from './raft/NodeCluster.js';
 
@@ -57,54 +56,6 @@ const pct = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)] ?? NaN;
 };
 const now = (): number => performance.timeOrigin + performance.now();
-
-/** Round trip of 1-byte ping-pongs over loopback TCP to a child process. */
-async function loopbackRtt(): Promise<{ p50: number; p99: number }> {
-  const env = { ...process.env };
-  delete env['NODE_OPTIONS'];
-  const code = `const s=require('net').createServer(c=>{c.setNoDelay(true);c.on('data',d=>c.write(d))});s.listen(0,'127.0.0.1',()=>console.log(s.address().port))`;
-  const child = spawn(process.execPath, ['-e', code], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((r) => child.stdout.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
-  const lat: number[] = [];
-  await new Promise<void>((resolve) => {
-    const c = net.connect({ port, host: '127.0.0.1', noDelay: true }, () => {
-      let t0 = 0;
-      const go = (): void => {
-        t0 = performance.now();
-        c.write('x');
-      };
-      c.on('data', () => {
-        lat.push((performance.now() - t0) * 1000);
-        if (lat.length < 20000) go();
-        else {
-          c.destroy();
-          resolve();
-        }
-      });
-      go();
-    });
-  });
-  child.kill();
-  return { p50: pct(lat, 0.5), p99: pct(lat, 0.99) };
-}
-
-/** fdatasync calls per second after 4 KiB appends, on the bench folder's disk. */
-function fsyncRate(dir: string): number {
-  const file = path.join(dir, `raft-bench-fsync-${process.pid}`);
-  const fd = fs.openSync(file, 'w');
-  const buf = Buffer.alloc(4096, 1);
-  let n = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < 1000 && n < 100_000) {
-    fs.writeSync(fd, buf);
-    fs.fdatasyncSync(fd);
-    n++;
-  }
-  const rate = n / ((performance.now() - t0) / 1000);
-  fs.closeSync(fd);
-  fs.rmSync(file, { force: true });
-  return rate;
-}
 
 interface LoadResult {
   perSec: number;

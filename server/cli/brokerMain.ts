@@ -1,6 +1,7 @@
 // Entry point of bin/mqbroker: RocketMQ's flags (-c, -n, -p, -m, -h), then a broker until
 // SIGTERM/SIGINT, when it unregisters from the name servers and closes its store cleanly.
 import { prepareLaunch } from '../config/cli.js';
+import { runMain, untilStopSignal } from './processMain.js';
 import { formatHostPort } from '../config/valueTypes.js';
 import { createLogger } from '../log.js';
 import { BrokerController } from '../broker/BrokerController.js';
@@ -23,21 +24,10 @@ async function main(): Promise<number> {
   // The line the Java broker prints, which scripts wait for.
   const ns = cfg.namesrvAddr.map(formatHostPort).join(';');
   process.stdout.write(`The broker[${cfg.brokerName}, ${controller.brokerAddr}] boot success. serializeType=JSON and name server is ${ns}\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  await untilStopSignal();
   log('shutting down');
   await controller.stop();
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    process.stderr.write(`mqbroker: ${(e as Error).stack ?? String(e)}\n`);
-    process.exitCode = 1;
-  },
-);
+runMain('mqbroker', main);

@@ -1,5 +1,6 @@
 // Entry point of bin/mqnamesrv: RocketMQ's flags (-c, -p, -h), then a name server until SIGTERM/SIGINT.
 import { prepareLaunch } from '../config/cli.js';
+import { runMain, untilStopSignal } from './processMain.js';
 import { createLogger } from '../log.js';
 import { NamesrvController } from '../namesrv/NamesrvController.js';
 
@@ -30,21 +31,10 @@ async function main(): Promise<number> {
   }
   // The same line the Java name server prints, which scripts wait for.
   process.stdout.write(`The Name Server boot success. serializeType=JSON\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  await untilStopSignal();
   log('shutting down');
   await controller.stop();
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    process.stderr.write(`mqnamesrv: ${(e as Error).stack ?? String(e)}\n`);
-    process.exitCode = 1;
-  },
-);
+runMain('mqnamesrv', main);
