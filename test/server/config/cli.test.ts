@@ -56,7 +56,8 @@ t.test('-p prints every key as key=value in table order', async (t) => {
   t.equal(lines[0], 'rocketmqHome=', 'unset values print empty, as RocketMQ prints null');
   for (const expected of [
     'namesrvAddr=127.0.0.1:9876',
-    'brokerIP1=10.1.2.3',
+    'brokerIP1=127.0.0.1',
+    'brokerIP2=10.1.2.3',
     'brokerName=RaftNode00',
     'listenPort=30911',
     'haListenPort=30912',
