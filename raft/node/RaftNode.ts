@@ -22,6 +22,7 @@ import {
   type RaftLimits,
   type RaftMessage,
   type RandomSource,
+  type RaftCoreCounters,
   type Ready,
   type Role,
 } from '../core/index.js';
@@ -32,7 +33,7 @@ import { WorkerLogWriter, type FlushDiskType } from '../../storage/log/WorkerLog
 import type { LogWriter } from '../../storage/log/LogWriter.js';
 import { RaftTransport, formatAddress, parseDLegerPeers, type PeerAddress, type RaftTransportOptions, type TransportStats } from '../transport/index.js';
 import { toCoreMessage } from '../transport/messageTypes.js';
-import { LeaderTransferringError, NotLeaderError, ProposalTimeoutError, RaftNodeBusyError, RaftNodeClosedError, TermChangedError } from './errors.js';
+import { LeaderTransferRefusedError, LeaderTransferringError, NotLeaderError, ProposalTimeoutError, RaftNodeBusyError, RaftNodeClosedError, TermChangedError } from './errors.js';
 import { resolveTiming, type RaftTiming } from './RaftTiming.js';
 import { StoredLogView } from './StoredLogView.js';
 
@@ -90,6 +91,18 @@ export interface RaftNodeOptions {
   listen?: PeerAddress;
   random?: RandomSource;
   log?: (line: string) => void;
+}
+
+export interface PeerProgress {
+  id: string;
+  /** highest index known to be on that member (-1: none yet) */
+  matchIndex: number;
+  nextIndex: number;
+  /** entries the member is behind this leader's last index */
+  lag: number;
+  state: 'probe' | 'replicate';
+  /** heard from within the current check-quorum round */
+  recentActive: boolean;
 }
 
 export interface RaftNodeStatus {
@@ -275,8 +288,67 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     return this.log;
   }
 
-  // transferLeadership(targetId) needs raft/core's TimeoutNow (a vote allowed to break the
-  // leader lease); it lands with that change.
+  // ---- observability hooks (server/http): peer progress, core counters, leadership transfer
+
+  /** What the leader knows of each other member (empty on a follower or candidate). */
+  peerProgress(): PeerProgress[] {
+    if (this.core.role !== 'leader') return [];
+    const last = this.core.lastIndex;
+    const out: PeerProgress[] = [];
+    for (const id of this.peers.keys()) {
+      if (id === this.selfId) continue;
+      const p = this.core.progressOf(id);
+      if (!p) continue;
+      out.push({ id, matchIndex: p.match, nextIndex: p.next, lag: Math.max(0, last - p.match), state: p.state, recentActive: p.recentActive });
+    }
+    return out;
+  }
+
+  /** Member ids, this node included, in dLegerPeers order. */
+  get memberIds(): string[] {
+    return [...this.peers.keys()];
+  }
+
+  get coreCounters(): Readonly<RaftCoreCounters> {
+    return this.core.counters;
+  }
+
+  /**
+   * Hands leadership to `targetId` (leader only): resolves once this node hears of the target
+   * leading, rejects with LeaderTransferRefusedError when the core refuses or the transfer ends
+   * otherwise (aborted, timed out).
+   */
+  transferLeadership(targetId: string, timeoutMs = this.timing.electionTimeoutMs * 3): Promise<void> {
+    if (this.closed) return Promise.reject(new RaftNodeClosedError('raft node is closed'));
+    const r = this.core.transferLeadership(targetId);
+    if (!r.ok) {
+      const why = r.reason === 'NOT_LEADER' ? `not the leader${r.leaderId ? ` (the leader is ${r.leaderId})` : ''}`
+        : r.reason === 'TRANSFER_IN_PROGRESS' ? `a transfer to ${r.transferee} is under way`
+        : r.reason === 'TARGET_TOO_FAR_BEHIND' ? `${r.peer} is ${r.lag} entries behind (limit ${r.limit})`
+        : `${r.peer} ${r.reason === 'SELF' ? 'is this node' : 'is not a member'}`;
+      return Promise.reject(new LeaderTransferRefusedError(r.reason, why));
+    }
+    this.scheduleReady();
+    return new Promise<void>((resolve, reject) => {
+      const done = (err: Error | null): void => {
+        clearInterval(check);
+        clearTimeout(timer);
+        this.off('roleChange', onRole);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onRole = (c: RoleChange): void => {
+        if (c.leaderId === targetId && c.role !== 'leader') done(null);
+      };
+      this.on('roleChange', onRole);
+      const check = setInterval(() => {
+        if (this.closed) done(new RaftNodeClosedError('raft node closed during a leadership transfer'));
+        else if (this.core.role === 'leader' && this.core.transferee === null) done(new LeaderTransferRefusedError('ABORTED', `the transfer to ${targetId} was aborted`));
+        else if (this.core.role !== 'leader' && this.core.leaderId === targetId) done(null);
+      }, this.timing.tickIntervalMs);
+      const timer = setTimeout(() => done(new LeaderTransferRefusedError('TIMEOUT', `${targetId} did not take over within ${timeoutMs} ms`)), timeoutMs);
+    });
+  }
 
   status(): RaftNodeStatus {
     return {

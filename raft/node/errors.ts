@@ -70,3 +70,15 @@ export class RaftNodeClosedError extends Error {
   override readonly name = 'RaftNodeClosedError';
   readonly code = 'CLOSED';
 }
+
+/** A leadership transfer did not happen: refused by the core (NOT_LEADER, SELF, UNKNOWN_PEER, TRANSFER_IN_PROGRESS, TARGET_TOO_FAR_BEHIND), ABORTED or TIMEOUT. */
+export class LeaderTransferRefusedError extends Error {
+  override readonly name = 'LeaderTransferRefusedError';
+  readonly code = 'TRANSFER_REFUSED';
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(`leadership transfer refused: ${message}`);
+  }
+}

@@ -14,4 +14,4 @@ export function toCoreMessage(m: RaftWireMessage): RaftMessage | null {
   return CORE_TYPES.has(m.type) ? (m as Extract<RaftWireMessage, { type: CoreTypes }>) : null;
 }
 
-const CORE_TYPES: ReadonlySet<string> = new Set<CoreTypes>(['vote', 'voteResponse', 'append', 'appendResponse', 'heartbeat', 'heartbeatResponse']);
+const CORE_TYPES: ReadonlySet<string> = new Set<CoreTypes>(['vote', 'voteResponse', 'append', 'appendResponse', 'heartbeat', 'heartbeatResponse', 'timeoutNow']);
