@@ -21,6 +21,8 @@ export class MonitoringServer {
   readonly registry = new Registry();
   readonly app: FastifyInstance;
   private listening = false;
+  /** /metrics requests served: collectors that share work within one scrape key it by this */
+  scrapes = 0;
 
   constructor(private readonly opts: MonitoringServerOptions) {
     const labels = Object.fromEntries(Object.entries(opts.labels).filter(([, v]) => v !== ''));
@@ -28,6 +30,7 @@ export class MonitoringServer {
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
     this.app = Fastify({ logger: false });
     this.app.get('/metrics', async (_req, reply) => {
+      this.scrapes++;
       const text = await this.registry.metrics();
       return reply.type(this.registry.contentType).send(text);
     });

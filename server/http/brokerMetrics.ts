@@ -15,6 +15,8 @@ import { MESSAGE_SIZE_BUCKETS } from './TrafficCounters.js';
 export interface BrokerMetricsSource {
   ctx: () => BrokerContext | undefined;
   rpc: RpcStats;
+  /** which scrape is running: the lag gauges compute once per scrape */
+  scrapeNumber: () => number;
   /** the log's bytes on disk, when the commit log exposes it */
   storage: () => SegmentedLog | undefined;
   /** (topic, group) pairs looked at per scrape for lag, at most */
@@ -144,12 +146,12 @@ export function registerBrokerMetrics(registry: Registry, src: BrokerMetricsSour
   });
 
   // The five lag gauges share one computation per scrape: the first of them computes, the others read.
-  let lagAt = -1;
+  let lagOf = -1;
   let lag: Promise<GroupLag[]> = Promise.resolve([]);
   const lagNow = (ctx: BrokerContext): Promise<GroupLag[]> => {
-    const t = Date.now();
-    if (t - lagAt > 500) {
-      lagAt = t;
+    const n = src.scrapeNumber();
+    if (n !== lagOf) {
+      lagOf = n;
       // only the node that takes writes reports lag: followers would count it again
       lag = ctx.brokerId() === 0 ? consumerLag(ctx, src.maxLagPairs, src.maxLagReads) : Promise.resolve([]);
     }
