@@ -223,14 +223,25 @@ t.test('metrics, readiness, admin API and status page of a DLedger group', async
 
   // leadership transfer through the admin API (loopback: allowed)
   const target = followers[0]!;
-  const moved = await fetch(`http://127.0.0.1:${leader.httpPort}/api/raft/transfer`, {
+  // On a loaded machine the target may miss its moment (TIMEOUT) and another member win the
+  // election that follows; the call says so, and leadership has still left the old leader.
+  const res = await fetch(`http://127.0.0.1:${leader.httpPort}/api/raft/transfer`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ target: target.id }),
   });
-  t.equal(moved.status, 200, 'transfer accepted');
-  t.match(await moved.json(), { ok: true, leaderId: target.id });
-  await eventually('the target leads and reports it', async () => (await scrape(target.httpPort)).sum('raftmq_raft_is_leader') === 1);
-  const refused = await fetch(`http://127.0.0.1:${leader.httpPort}/api/raft/transfer?target=${followers[1]!.id}`, { method: 'POST' });
+  const body = (await res.json()) as { ok: boolean; leaderId: string | null; error?: string };
+  if (res.status === 200) t.match(body, { ok: true, leaderId: target.id }, 'transfer accepted: the target leads');
+  else {
+    t.comment(`transfer answered ${res.status}: ${JSON.stringify(body)}`);
+    t.match(body, { ok: false, error: /TIMEOUT|ABORTED/ }, 'a transfer that did not land says why');
+  }
+  const newLeader = await eventually('another node leads and reports it', async () => {
+    const s = await Promise.all(nodes.map((n) => scrape(n.httpPort)));
+    const l = leaderOf(s, nodes);
+    return l && l !== leader ? l : undefined;
+  });
+  if (res.status === 200) t.equal(newLeader, target, 'the target reports leading');
+  const refused = await fetch(`http://127.0.0.1:${leader.httpPort}/api/raft/transfer?target=${leader.id === 'n0' ? 'n1' : 'n0'}`, { method: 'POST' });
   t.equal(refused.status, 421, 'the old leader refuses: it is not the leader any more');
 });
