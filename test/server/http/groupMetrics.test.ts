@@ -113,9 +113,10 @@ t.test('metrics, readiness, admin API and status page of a DLedger group', async
       bornTimestamp: Date.now(),
     });
   }
-  // consume everything, then commit half of each queue
+  // consume everything, then commit half of each queue (a send is answered at commit; the consume queue follows at apply)
   let pulledBytes = 0;
   for (let q = 0; q < QUEUES; q++) {
+    await eventually(`queue ${q} applied`, async () => (await admin.getMaxOffset(leaderAddr, { topic: TOPIC, brokerName: 'RaftNode00', queueId: q })) === N / QUEUES);
     const r = await admin.pullMessage(leaderAddr, { consumerGroup: GROUP, mq: { topic: TOPIC, brokerName: 'RaftNode00', queueId: q }, offset: 0, maxNums: 32 });
     t.equal(r.messages.length, N / QUEUES, `queue ${q} gives all its messages`);
     pulledBytes += r.messages.reduce((a, m) => a + m.body.length, 0);
