@@ -23,6 +23,7 @@ import {
   type RaftLimits,
   type RaftMessage,
   type RandomSource,
+  type RaftCoreCounters,
   type Ready,
   type Role,
 } from '../core/index.js';
@@ -34,7 +35,7 @@ import { WorkerLogWriter, type FlushDiskType } from '../../storage/log/WorkerLog
 import type { LogWriter } from '../../storage/log/LogWriter.js';
 import { RaftTransport, formatAddress, parseDLegerPeers, type PeerAddress, type RaftTransportOptions, type TransportStats } from '../transport/index.js';
 import { toCoreMessage } from '../transport/messageTypes.js';
-import { LeaderTransferringError, LeadershipTransferError, NotLeaderError, ProposalTimeoutError, RaftNodeBusyError, RaftNodeClosedError, TermChangedError } from './errors.js';
+import { LeaderTransferRefusedError, LeaderTransferringError, NotLeaderError, ProposalTimeoutError, RaftNodeBusyError, RaftNodeClosedError, TermChangedError } from './errors.js';
 import { resolveTiming, type RaftTiming } from './RaftTiming.js';
 import { StoredLogView } from './StoredLogView.js';
 
@@ -311,6 +312,8 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     return this.log;
   }
 
+  // ---- observability hooks (server/http): peer progress, core counters, leadership transfer
+
   /** What the leader knows of each other member (empty on a follower or candidate). */
   peerProgress(): PeerProgress[] {
     if (this.core.role !== 'leader') return [];
@@ -325,36 +328,49 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     return out;
   }
 
+  /** Member ids, this node included, in dLegerPeers order. */
+  get memberIds(): string[] {
+    return [...this.peers.keys()];
+  }
+
+  get coreCounters(): Readonly<RaftCoreCounters> {
+    return this.core.counters;
+  }
+
   /**
-   * Hands leadership to `targetId` (this node must lead): writes pause while the target catches
-   * up, then it campaigns at once. Resolves when this node follows the target; rejects with the
-   * core's reason when refused, or when the transfer did not complete within `timeoutMs`.
+   * Hands leadership to `targetId` (leader only): resolves once this node hears of the target
+   * leading, rejects with LeaderTransferRefusedError when the core refuses or the transfer ends
+   * otherwise (aborted, timed out).
    */
-  transferLeadership(targetId: string, timeoutMs = 3 * this.timing.electionTimeoutMs): Promise<void> {
-    if (this.closed) return Promise.reject(this.failure ?? new RaftNodeClosedError('raft node is closed'));
+  transferLeadership(targetId: string, timeoutMs = this.timing.electionTimeoutMs * 3): Promise<void> {
+    if (this.closed) return Promise.reject(new RaftNodeClosedError('raft node is closed'));
     const r = this.core.transferLeadership(targetId);
     if (!r.ok) {
-      const detail = 'leaderId' in r ? ` (leader ${r.leaderId ?? 'unknown'})` : 'lag' in r ? ` (${r.lag} entries behind, limit ${r.limit})` : '';
-      return Promise.reject(new LeadershipTransferError(r.reason, `cannot transfer leadership to ${targetId}: ${r.reason}${detail}`));
+      const why = r.reason === 'NOT_LEADER' ? `not the leader${r.leaderId ? ` (the leader is ${r.leaderId})` : ''}`
+        : r.reason === 'TRANSFER_IN_PROGRESS' ? `a transfer to ${r.transferee} is under way`
+        : r.reason === 'TARGET_TOO_FAR_BEHIND' ? `${r.peer} is ${r.lag} entries behind (limit ${r.limit})`
+        : `${r.peer} ${r.reason === 'SELF' ? 'is this node' : 'is not a member'}`;
+      return Promise.reject(new LeaderTransferRefusedError(r.reason, why));
     }
     this.scheduleReady();
     return new Promise<void>((resolve, reject) => {
-      const done = (): void => {
+      const done = (err: Error | null): void => {
+        clearInterval(check);
         clearTimeout(timer);
         this.off('roleChange', onRole);
+        if (err) reject(err);
+        else resolve();
       };
       const onRole = (c: RoleChange): void => {
-        if (c.role === 'follower' && c.leaderId === targetId) {
-          done();
-          resolve();
-        }
+        if (c.leaderId === targetId && c.role !== 'leader') done(null);
       };
-      const timer = setTimeout(() => {
-        done();
-        if (this.core.role === 'leader') this.core.abortTransfer();
-        reject(new LeadershipTransferError('TIMEOUT', `leadership did not move to ${targetId} within ${timeoutMs} ms; writes resumed here`));
-      }, timeoutMs);
       this.on('roleChange', onRole);
+      const check = setInterval(() => {
+        if (this.closed) done(new RaftNodeClosedError('raft node closed during a leadership transfer'));
+        else if (this.core.role === 'leader' && this.core.transferee === null) done(new LeaderTransferRefusedError('ABORTED', `the transfer to ${targetId} was aborted`));
+        else if (this.core.role !== 'leader' && this.core.leaderId === targetId) done(null);
+      }, this.timing.tickIntervalMs);
+      const timer = setTimeout(() => done(new LeaderTransferRefusedError('TIMEOUT', `${targetId} did not take over within ${timeoutMs} ms`)), timeoutMs);
     });
   }
 

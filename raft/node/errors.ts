@@ -65,19 +65,20 @@ export class LeaderTransferringError extends Error {
   }
 }
 
-/** A leadership transfer was refused (the core's reason: NOT_LEADER, SELF, UNKNOWN_PEER, TARGET_TOO_FAR_BEHIND, ...) or timed out. */
-export class LeadershipTransferError extends Error {
-  override readonly name = 'LeadershipTransferError';
-  constructor(
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** The node is closed or failed (a log write failed: it stops rather than diverge). */
 export class RaftNodeClosedError extends Error {
   override readonly name = 'RaftNodeClosedError';
   readonly code = 'CLOSED';
+}
+
+/** A leadership transfer did not happen: refused by the core (NOT_LEADER, SELF, UNKNOWN_PEER, TRANSFER_IN_PROGRESS, TARGET_TOO_FAR_BEHIND), ABORTED or TIMEOUT. */
+export class LeaderTransferRefusedError extends Error {
+  override readonly name = 'LeaderTransferRefusedError';
+  readonly code = 'TRANSFER_REFUSED';
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(`leadership transfer refused: ${message}`);
+  }
 }

@@ -11,6 +11,7 @@ import { createRequest } from '../../protocol/remoting/RemotingCommand.js';
 import { RequestCode } from '../../protocol/remoting/RequestCode.js';
 import type { BrokerConfig } from '../config/BrokerConfig.js';
 import { delayLevelsMs, formatHostPort } from '../config/valueTypes.js';
+import { startBrokerHttp, type BrokerHttp } from '../http/BrokerHttp.js';
 import type { Logger } from '../log.js';
 import { RemotingServer } from '../remoting/RemotingServer.js';
 import type { BrokerContext } from './BrokerContext.js';
@@ -79,6 +80,8 @@ export class BrokerController {
   private legacy: LegacyConfig | undefined;
   private importing: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
+  /** the metrics/admin HTTP server, when metricsExporterType=PROM */
+  http: BrokerHttp | undefined;
 
   constructor(private readonly opts: BrokerControllerOptions) {
     this.config = opts.config;
@@ -135,6 +138,7 @@ export class BrokerController {
     try {
       await this.startOnLog(delayLevelMillis);
     } catch (e) {
+      await this.http?.close().catch(() => undefined);
       await this.commitLog.close().catch(() => undefined);
       await this.server?.close().catch(() => undefined);
       throw e;
@@ -241,6 +245,7 @@ export class BrokerController {
       timeoutMs: c.registerBrokerTimeoutMills,
       log: this.log,
     });
+    this.http = await startBrokerHttp(this, this.log);
     await this.registration.start();
     this.log(`broker ${c.brokerName} (${c.brokerClusterName}) listening on ${storeHost}, store ${storeDirs(c).logDir}`);
   }
@@ -316,6 +321,7 @@ export class BrokerController {
 
   private async stopNow(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    await this.http?.close();
     await this.registration?.stop(true);
     this.schedule?.stop();
     this.retention?.stop();

@@ -1,6 +1,10 @@
 // Counters the runtime-info answer and mqadmin clusterList/brokerStatus read: messages put
 // and got, today and yesterday, and a put/get rate over the last minute.
+import { TrafficCounters } from '../http/TrafficCounters.js';
+
 export class BrokerStats {
+  /** per-topic and per-group counts for /metrics (bounded label values) */
+  readonly traffic = new TrafficCounters();
   putTotal = 0;
   getTotal = 0;
   putBytes = 0;

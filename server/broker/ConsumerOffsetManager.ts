@@ -202,6 +202,14 @@ export class ConsumerOffsetManager {
     return out;
   }
 
+  /** Every (topic, group) with its committed offsets by queue id, read-only (metrics, admin HTTP). */
+  *entries(): IterableIterator<{ topic: string; group: string; queues: ReadonlyMap<number, number> }> {
+    for (const [k, queues] of this.table) {
+      const at = k.indexOf('@');
+      yield { topic: k.slice(0, at), group: k.slice(at + 1), queues };
+    }
+  }
+
   allGroups(): Set<string> {
     const out = new Set<string>();
     for (const k of this.table.keys()) out.add(k.slice(k.indexOf('@') + 1));

@@ -1,6 +1,7 @@
 // Turns a message into a stored record and appends it: the one path for producer sends,
 // consumer send-backs and delayed re-puts. Delay levels move a message into
 // SCHEDULE_TOPIC_XXXX (queue level-1) with its real topic and queue in properties.
+import { performance } from 'node:perf_hooks';
 import { RemotingError } from '../../protocol/remoting/errors.js';
 import { ResponseCode } from '../../protocol/remoting/ResponseCode.js';
 import {
@@ -93,11 +94,14 @@ export class MessageWriter {
   /** Appends; a refusal of the log becomes the RocketMQ code it carries. */
   async append(records: AppendRecord[]): Promise<AppendResult> {
     try {
+      const begun = performance.now();
       const r = await this.ctx.commitLog.append(records);
+      this.ctx.stats.traffic.appendLatencyMs.observe(performance.now() - begun);
       for (const rec of records) {
         if (rec.kind === 'metadata') continue;
         this.ctx.stats.putTotal++;
         this.ctx.stats.putBytes += rec.record.length;
+        this.ctx.stats.traffic.countIn(rec.topic, rec.record.length);
       }
       return r;
     } catch (e) {

@@ -21,6 +21,7 @@ async function main(): Promise<number> {
     orderMessageEnable: cfg.orderMessageEnable,
     idleTimeoutMs: cfg.serverChannelMaxIdleTimeSeconds * 1000,
     backlog: cfg.serverSocketBacklog,
+    metrics: { metricsExporterType: cfg.metricsExporterType, metricsPromExporterHost: cfg.metricsPromExporterHost, metricsPromExporterPort: cfg.metricsPromExporterPort },
     log,
   });
   try {

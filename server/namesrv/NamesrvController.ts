@@ -1,6 +1,7 @@
 // Starts and stops a name server: the remoting server, the processors, and the periodic scan
 // that drops brokers that stopped registering.
 import type { RemotingConnection } from '../../client/RemotingConnection.js';
+import { startNamesrvHttp, type NamesrvHttp, type NamesrvMetricsOptions } from '../http/NamesrvHttp.js';
 import type { Logger } from '../log.js';
 import { RemotingServer } from '../remoting/RemotingServer.js';
 import { KvConfigManager } from './KvConfigManager.js';
@@ -21,6 +22,8 @@ export interface NamesrvOptions {
   backlog?: number;
   log: Logger;
   now?: () => number;
+  /** metricsExporterType=PROM starts the HTTP server (/metrics, /health, /ready, /api, /) */
+  metrics?: NamesrvMetricsOptions;
 }
 
 export class NamesrvController {
@@ -28,6 +31,8 @@ export class NamesrvController {
   readonly kv: KvConfigManager;
   readonly server: RemotingServer;
   private scanTimer: NodeJS.Timeout | undefined;
+  /** the metrics/admin HTTP server, when metricsExporterType=PROM */
+  http: NamesrvHttp | undefined;
   private readonly now: () => number;
 
   constructor(private readonly opts: NamesrvOptions) {
@@ -60,6 +65,7 @@ export class NamesrvController {
     await this.server.listen();
     this.scanTimer = setInterval(() => this.scanNotActiveBroker(), this.opts.scanNotActiveBrokerInterval);
     this.scanTimer.unref();
+    this.http = await startNamesrvHttp(this, this.opts.metrics, this.opts.log);
     this.opts.log(`name server listening on ${this.opts.host ?? '0.0.0.0'}:${this.port}`);
   }
 
@@ -79,6 +85,7 @@ export class NamesrvController {
 
   async stop(): Promise<void> {
     if (this.scanTimer) clearInterval(this.scanTimer);
+    await this.http?.close();
     await this.server.close();
   }
 }

@@ -2,7 +2,7 @@
 // Unknown codes get REQUEST_CODE_NOT_SUPPORTED; a processor's RemotingError becomes a response
 // with its code; a bad frame closes only the connection that sent it.
 import net from 'node:net';
-import { RemotingConnection, type ConnectionOptions } from '../../client/RemotingConnection.js';
+import { RemotingConnection, errorResponse, type ConnectionOptions } from '../../client/RemotingConnection.js';
 import { createResponse, type RemotingCommand } from '../../protocol/remoting/RemotingCommand.js';
 import { ResponseCode } from '../../protocol/remoting/ResponseCode.js';
 import type { Logger } from '../log.js';
@@ -11,6 +11,12 @@ export type Processor = (
   request: RemotingCommand,
   conn: RemotingConnection,
 ) => RemotingCommand | null | Promise<RemotingCommand | null>;
+
+/** Sees every dispatched request (metrics): begin() when it is dispatched, end() with the answer's code (-1: no answer). */
+export interface RequestObserver {
+  begin(requestCode: number): number;
+  end(requestCode: number, responseCode: number, begun: number): void;
+}
 
 export interface RemotingServerOptions extends Omit<ConnectionOptions, 'onRequest' | 'log'> {
   host?: string;
@@ -29,12 +35,18 @@ export class RemotingServer {
   private readonly connectListeners: Array<(c: RemotingConnection) => void> = [];
   private readonly closeListeners: Array<(c: RemotingConnection) => void> = [];
   private server: net.Server | undefined;
+  private observer: RequestObserver | undefined;
 
   constructor(private readonly opts: RemotingServerOptions) {}
 
   register(code: number, processor: Processor): this {
     this.processors.set(code, processor);
     return this;
+  }
+
+  /** One observer of every request and its answer (the RPC latency histogram). */
+  observeRequests(o: RequestObserver | undefined): void {
+    this.observer = o;
   }
 
   onConnection(l: (c: RemotingConnection) => void): void {
@@ -103,6 +115,29 @@ export class RemotingServer {
         remark: ` request type ${request.code} not supported`,
       });
     }
-    return processor(request, conn);
+    const o = this.observer;
+    if (!o) return processor(request, conn);
+    const begun = o.begin(request.code);
+    let r: RemotingCommand | null | Promise<RemotingCommand | null>;
+    try {
+      r = processor(request, conn);
+    } catch (e) {
+      o.end(request.code, errorResponse(request, e).code, begun);
+      throw e;
+    }
+    if (!(r instanceof Promise)) {
+      o.end(request.code, r ? r.code : -1, begun);
+      return r;
+    }
+    return r.then(
+      (res) => {
+        o.end(request.code, res ? res.code : -1, begun);
+        return res;
+      },
+      (e: unknown) => {
+        o.end(request.code, errorResponse(request, e).code, begun);
+        throw e;
+      },
+    );
   }
 }

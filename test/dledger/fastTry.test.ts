@@ -29,6 +29,7 @@ t.test('fast-try starts a name server and a 3-node group, clusterList shows one 
   const nsPort = await freePort();
   const ports = [await freePort(), await freePort(), await freePort()];
   const raft = [await freePort(), await freePort(), await freePort()];
+  const metricsPorts = [await freePort(), await freePort(), await freePort()];
   // the seed's confs with this test's ports and folders
   for (let i = 0; i < 3; i++) {
     const seed = fs.readFileSync(path.join(projectRoot, `conf/dledger/broker-n${i}.conf`), 'utf8');
@@ -37,6 +38,7 @@ t.test('fast-try starts a name server and a 3-node group, clusterList shows one 
       .replace(/^namesrvAddr=.*$/m, `namesrvAddr=127.0.0.1:${nsPort}`)
       .replace(/^storePathRootDir=.*$/m, `storePathRootDir=${path.join(home, `node0${i}`)}`)
       .replace(/^storePathCommitLog=.*$/m, `storePathCommitLog=${path.join(home, `node0${i}`, 'commitlog')}`)
+      .replace(/^metricsPromExporterPort=.*$/m, `metricsPromExporterPort=${metricsPorts[i]}`)
       .replace(/^dLegerPeers=.*$/m, `dLegerPeers=${raft.map((p, j) => `n${j}-127.0.0.1:${p}`).join(';')}`);
     t.match(conf, new RegExp(`dLegerSelfId=n${i}`), 'the seed conf names its node');
     fs.writeFileSync(path.join(confDir, `broker-n${i}.conf`), conf);

@@ -124,6 +124,11 @@ export class LocalCommitLog implements CommitLog {
     return this.indexStore;
   }
 
+  /** The log this commit log keeps (metrics: its size and flush position). */
+  get storage(): SegmentedLog {
+    return this.log;
+  }
+
   append(records: readonly AppendRecord[]): Promise<AppendResult> {
     // Everything up to log.append() runs synchronously: appends reach the log in call order.
     let plan: AppendPlan;

@@ -62,7 +62,7 @@ export class PullMessageProcessor {
     }
     const first = await this.pull(h, filter);
     const suspend = (h.sysFlag & PullSysFlag.SUSPEND) !== 0;
-    if (first.code !== ResponseCode.PULL_NOT_FOUND || !suspend) return this.answer(req, first);
+    if (first.code !== ResponseCode.PULL_NOT_FOUND || !suspend) return this.answer(req, first, h);
 
     const holdMs = ctx.config.longPollingEnable ? Math.max(0, h.suspendTimeoutMillis) : ctx.config.shortPollingTimeMills;
     return new Promise<RemotingCommand | null>((resolve) => {
@@ -79,7 +79,7 @@ export class PullMessageProcessor {
           done = true;
           if (conn.isClosed) return resolve(null);
           this.pull(h, filter).then(
-            (o) => resolve(this.answer(req, o)),
+            (o) => resolve(this.answer(req, o, h)),
             (e: unknown) =>
               resolve(createResponse(req, e instanceof RemotingError ? e.code : ResponseCode.SYSTEM_ERROR, { remark: (e as Error).message })),
           );
@@ -87,14 +87,17 @@ export class PullMessageProcessor {
       });
       if (!held) {
         done = true;
-        resolve(this.answer(req, first));
+        resolve(this.answer(req, first, h));
       }
     });
   }
 
-  private answer(req: RemotingCommand, o: PullOutcome): RemotingCommand {
+  private answer(req: RemotingCommand, o: PullOutcome, h: Header): RemotingCommand {
     const ctx = this.ctx;
-    if (o.count > 0) ctx.stats.getTotal += o.count;
+    if (o.count > 0) {
+      ctx.stats.getTotal += o.count;
+      ctx.stats.traffic.countOut(h.topic, h.consumerGroup, h.queueId, o.nextBeginOffset, o.count, o.body?.length ?? 0);
+    }
     return createResponse(req, o.code, {
       remark: o.remark,
       extFields: PullMessageResponseHeader.encode({

@@ -1,7 +1,7 @@
 // RAFTMQ_TRANSFER_LEADERSHIP: move the leadership of this node's DLedger group to the named
 // member (mqadmin transferLeadership, the HTTP admin API). Answered by the current leader once
 // the target leads, or refused with the reason.
-import { LeadershipTransferError } from '../../../raft/node/errors.js';
+import { LeaderTransferRefusedError } from '../../../raft/node/errors.js';
 import { RemotingError } from '../../../protocol/remoting/errors.js';
 import { createResponse } from '../../../protocol/remoting/RemotingCommand.js';
 import { RequestCode } from '../../../protocol/remoting/RequestCode.js';
@@ -31,7 +31,7 @@ export function registerRaftAdminProcessor(server: RemotingServer, ctx: BrokerCo
     try {
       await log.raft.transferLeadership(h.targetId);
     } catch (e) {
-      if (e instanceof LeadershipTransferError) throw new RemotingError(ResponseCode.SYSTEM_ERROR, e.message);
+      if (e instanceof LeaderTransferRefusedError) throw new RemotingError(ResponseCode.SYSTEM_ERROR, `${e.reason}: ${e.message}`);
       throw e;
     }
     ctx.log(`leadership handed over to ${h.targetId}`);

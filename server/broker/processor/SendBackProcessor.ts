@@ -71,6 +71,7 @@ export function registerSendBackProcessor(server: RemotingServer, ctx: BrokerCon
       delayLevel,
     );
     await writer.append([out]);
+    if (topic.startsWith(DLQ_GROUP_TOPIC_PREFIX)) ctx.stats.traffic.countDlq(props.get(MessageProperty.RETRY_TOPIC) ?? msg.topic, h.group);
     return createResponse(req, ResponseCode.SUCCESS);
   });
 }

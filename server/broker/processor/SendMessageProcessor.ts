@@ -172,6 +172,7 @@ export class SendMessageProcessor {
     }
 
     const result = await this.writer.append(records);
+    if (toDlq) ctx.stats.traffic.countDlq(getProperty(h.properties ?? '', MessageProperty.RETRY_TOPIC) ?? h.topic, topic.slice(DLQ_GROUP_TOPIC_PREFIX.length));
     const first = result.records[0]!;
     const storeHost = hostOf(ctx.storeHost);
     const ids = result.records.map((r) => encodeOffsetMsgId(storeHost, r.physicalOffset));

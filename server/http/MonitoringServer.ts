@@ -1,0 +1,71 @@
+// One HTTP server per process (fastify), started when metricsExporterType=PROM on
+// metricsPromExporterHost:metricsPromExporterPort: /metrics (prom-client, Node's default
+// process metrics plus what the process registers), /health, and whatever routes the broker
+// or name server adds (/ready, /api/*, the status page at /).
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from '../log.js';
+
+export interface MonitoringServerOptions {
+  /** '' listens on every address */
+  host: string;
+  port: number;
+  log: Logger;
+  /** default labels of every metric: cluster, node_type, node_id */
+  labels: Record<string, string>;
+  /** Node's process metrics (default true) */
+  processMetrics?: boolean;
+}
+
+export class MonitoringServer {
+  readonly registry = new Registry();
+  readonly app: FastifyInstance;
+  private listening = false;
+  /** /metrics requests served: collectors that share work within one scrape key it by this */
+  scrapes = 0;
+
+  constructor(private readonly opts: MonitoringServerOptions) {
+    const labels = Object.fromEntries(Object.entries(opts.labels).filter(([, v]) => v !== ''));
+    this.registry.setDefaultLabels(labels);
+    if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    this.app = Fastify({ logger: false });
+    this.app.get('/metrics', async (_req, reply) => {
+      this.scrapes++;
+      const text = await this.registry.metrics();
+      return reply.type(this.registry.contentType).send(text);
+    });
+    this.app.get('/health', async () => ({ status: 'UP', pid: process.pid, uptimeSeconds: Math.round(process.uptime()) }));
+  }
+
+  async start(): Promise<void> {
+    await this.app.listen({ host: this.opts.host || '0.0.0.0', port: this.opts.port });
+    this.listening = true;
+    this.opts.log(`metrics and admin HTTP on ${this.opts.host || '0.0.0.0'}:${this.port} (/metrics, /health, /ready, /api, /)`);
+  }
+
+  get port(): number {
+    const a = this.app.server.address();
+    return a && typeof a === 'object' ? a.port : this.opts.port;
+  }
+
+  async close(): Promise<void> {
+    if (!this.listening) return;
+    this.listening = false;
+    await this.app.close();
+  }
+}
+
+export function isLoopbackAddress(addr: string | undefined): boolean {
+  if (!addr) return false;
+  return addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.');
+}
+
+/**
+ * Write calls are served only on connections made to a loopback address of this host (as if
+ * they listened on loopback), whatever metricsPromExporterHost is; false (403 sent) otherwise.
+ */
+export function allowWrite(req: FastifyRequest, reply: FastifyReply): boolean {
+  if (isLoopbackAddress(req.socket.localAddress)) return true;
+  void reply.code(403).send({ error: 'FORBIDDEN', message: 'admin write calls are served on the loopback address only (connect to 127.0.0.1)' });
+  return false;
+}
