@@ -24,8 +24,8 @@ const SEED = parseSeed(process.env.FUZZ_SEED);
 const MIN_FRAMES = Math.max(10_000, Number(process.env.FUZZ_FRAMES ?? 0) || 0);
 const MAX_STREAMS = 2 * MIN_FRAMES; // hard bound on connections, whatever the generator does
 const CONCURRENCY = 16;
-const WAIT_MS = 3000; // any single wait
-const BUDGET_MS = 50_000; // the whole run
+const WAIT_MS = 10_000; // any single wait (generous: the machine may be loaded)
+const BUDGET_MS = 100_000; // the whole run (tap gives a file 120 s)
 const MAX_FRAME = 16 * 1024 * 1024;
 const HEALTHY_EVERY = 50; // streams between two probes on the healthy connection
 
