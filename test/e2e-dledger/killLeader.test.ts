@@ -1,0 +1,109 @@
+// RocketMQ-on-DLedger end to end with ali-ons (issue 6, checks 1-3): produce and consume across
+// a 3-node group (clusterList: one master, two followers); kill -9 the leader while a producer
+// sends with several sends in flight: every send the producer saw succeed is consumed, a message
+// is stored twice only if the producer saw a send of it fail, and consumption goes on from the
+// committed offsets; the killed node comes back and its queues equal the others'.
+import t from 'tap';
+import { createTopic } from '../helpers/broker.js';
+import { startNamesrv } from '../helpers/namesrv.js';
+import { OnsClient, type OnsReceived } from '../helpers/ons.js';
+import { eventually, startGroup } from '../dledger/groupKit.js';
+import { BROKER_NAME, addr, clusterList, committedOffsets, continuousProducer, expectIdenticalReplicas, waitRegistered } from './kit.js';
+
+const TOPIC = 'DLedgerE2E';
+const QUEUES = 4;
+const GROUP = 'GID_DLEDGER_E2E';
+
+t.test('ali-ons across a DLedger group; kill -9 of the leader under load; the killed node catches up', async (t) => {
+  const ns = await startNamesrv();
+  t.teardown(() => ns.stop());
+  const namesrvAddr = `127.0.0.1:${ns.port}`;
+  const g = await startGroup(t, namesrvAddr);
+  const admin = g.admin;
+  const master = await g.master(60_000);
+  await waitRegistered(g, master);
+
+  // --- 1. clusterList: one master (BID 0) and two followers (n + 1)
+  const rows = await clusterList(namesrvAddr);
+  t.same(
+    rows.map((r) => `${r[1]} ${r[2]} ${r[3]}`).sort(),
+    g.nodes.map((n) => `${BROKER_NAME} ${n === master ? 0 : Number(n.id.slice(1)) + 1} ${addr(n)}`).sort(),
+    'clusterList: the leader at BID 0, each follower at n + 1',
+  );
+  t.equal(rows.filter((r) => r[2] === '0').length, 1, 'exactly one master');
+
+  await createTopic(addr(master), namesrvAddr, TOPIC, QUEUES);
+  const ons = await OnsClient.start(t, namesrvAddr, { name: 'ons', persistConsumerOffsetInterval: 300, pollNameServerInteval: 500, rebalanceInterval: 2000 });
+  const pre = Array.from({ length: 40 }, (_, i) => ({ tags: 'TagA', keys: [`pre-${i}`], body: `before the failover ${i}` }));
+  const { sent } = await ons.produce(TOPIC, 'PID_DLEDGER_E2E', pre);
+  t.ok(sent.length === pre.length && sent.every((s) => s.sendStatus === 'SEND_OK'), 'ali-ons: every send SEND_OK through the master');
+  await ons.consume({ group: GROUP, topic: TOPIC, expression: '*', consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' }, 30_000);
+  await ons.waitForCount(pre.length, 30_000);
+  const firstRound = new Map<string, number>();
+  for (const m of ons.received) firstRound.set(m.keys ?? '', (firstRound.get(m.keys ?? '') ?? 0) + 1);
+  t.same([...firstRound.keys()].sort(), pre.map((m) => m.keys[0]!).sort(), 'ali-ons consumed every message sent before the failover');
+
+  // --- 2. kill -9 the leader while 6 sends are in flight
+  const live = continuousProducer(namesrvAddr, TOPIC, QUEUES, 'live', 6);
+  await eventually('200 sends succeed before the kill', async () => live.okAttempts().length >= 200, 60_000);
+  // let the consumer get ahead and commit
+  await eventually('the consumer received the first live messages', async () => ons.received.filter((m) => (m.keys ?? '').startsWith('live-')).length >= 100, 30_000);
+  const committedBefore = await committedOffsets(admin, master, GROUP, TOPIC, QUEUES);
+  t.comment(`committed offsets before the kill: ${committedBefore.join(',')}`);
+  const killedAt = Date.now();
+  master.proc!.child.kill('SIGKILL');
+  await master.proc!.exited;
+  const next = await g.master(60_000, master.id);
+  t.comment(`new master ${next.id} routed ${Date.now() - killedAt} ms after kill -9`);
+  await eventually('200 sends succeed through the new master', async () => live.okAttempts().filter((a) => a.addr === addr(next)).length >= 200, 60_000);
+  await live.stop();
+  const attempts = live.producer.attempts;
+  const failed = attempts.filter((a) => !a.ok);
+  t.comment(`${attempts.length} send attempts, ${failed.length} failed: ${[...new Set(failed.map((a) => a.error))].slice(0, 5).join(' | ')}`);
+
+  const okKeys = [...live.perKey].filter(([, as]) => as.some((a) => a.ok)).map(([k]) => k);
+  const keyOf = (m: OnsReceived): string => m.keys ?? '';
+  await ons.waitFor('every acknowledged live message', (all) => {
+    const got = new Set(all.map(keyOf));
+    return okKeys.every((k) => got.has(k));
+  }, 60_000);
+  t.pass(`every one of the ${okKeys.length} acknowledged sends was consumed`);
+
+  // stored copies of a key are its distinct queue positions; more than one only after a failed send
+  const copies = new Map<string, Set<string>>();
+  for (const m of ons.received) {
+    const s = copies.get(keyOf(m)) ?? new Set<string>();
+    s.add(`${m.queueId}@${m.queueOffset}`);
+    copies.set(keyOf(m), s);
+  }
+  const badDup: string[] = [];
+  const tooMany: string[] = [];
+  for (const [k, as] of live.perKey) {
+    const n = copies.get(k)?.size ?? 0;
+    if (n > 1 && as.every((a) => a.ok)) badDup.push(`${k} x${n}`);
+    if (n > as.length) tooMany.push(`${k}: ${n} copies of ${as.length} attempts`);
+  }
+  t.same(badDup, [], 'no message stored twice unless the producer saw a send of it fail');
+  t.same(tooMany, [], 'no message stored more often than it was sent');
+  t.comment(`duplicated after a failed send: ${[...copies.values()].filter((s) => s.size > 1).length}`);
+
+  // consumption went on from the committed offsets: nothing below them was delivered again
+  for (let q = 0; q < QUEUES; q++) {
+    const after = ons.received.filter((m) => m.at > killedAt && m.queueId === q && m.queueTopic === TOPIC).map((m) => m.queueOffset);
+    const lowest = Math.min(...after);
+    t.ok(after.length === 0 || lowest >= committedBefore[q]!, `queue ${q}: after the kill, deliveries start at ${lowest}, not below the committed offset ${committedBefore[q]}`);
+  }
+  const nextCommitted = await committedOffsets(admin, next, GROUP, TOPIC, QUEUES);
+  for (let q = 0; q < QUEUES; q++) t.ok(nextCommitted[q]! >= committedBefore[q]!, `queue ${q}: the new master holds the committed offset (${nextCommitted[q]} >= ${committedBefore[q]})`);
+
+  // --- 3. the killed node restarts, catches up, and serves the same queues as the others
+  await g.start(master);
+  await waitRegistered(g, next);
+  const view = await expectIdenticalReplicas(t, admin, g.nodes, TOPIC, QUEUES);
+  const stored = new Set(view.flat().map((l) => l.split(' ')[2]));
+  t.ok(okKeys.every((k) => stored.has(k)), 'every acknowledged send is in the replicated queues');
+  const rows2 = await clusterList(namesrvAddr);
+  t.equal(rows2.filter((r) => r[2] === '0').length, 1, 'clusterList after the restart: one master');
+  t.same(rows2.find((r) => r[2] === '0')?.[3], addr(next), 'the restarted node did not take the master id');
+  await ons.exit();
+});
