@@ -13,6 +13,7 @@ import { BROKER_NAME, addr, clusterList, committedOffsets, continuousProducer, e
 const TOPIC = 'DLedgerE2E';
 const QUEUES = 4;
 const GROUP = 'GID_DLEDGER_E2E';
+const GROUP_B = 'GID_DLEDGER_E2E_B';
 
 t.test('ali-ons across a DLedger group; kill -9 of the leader under load; the killed node catches up', async (t) => {
   const ns = await startNamesrv();
@@ -43,19 +44,33 @@ t.test('ali-ons across a DLedger group; kill -9 of the leader under load; the ki
   for (const m of ons.received) firstRound.set(m.keys ?? '', (firstRound.get(m.keys ?? '') ?? 0) + 1);
   t.same([...firstRound.keys()].sort(), pre.map((m) => m.keys[0]!).sort(), 'ali-ons consumed every message sent before the failover');
 
-  // --- 2. kill -9 the leader while 6 sends are in flight
+  // --- 2. kill -9 the leader while 6 sends are in flight. GROUP's consumer lives through the
+  // failover; GROUP_B's consumer process is killed just before the leader and a new one starts
+  // after it, from the offsets committed before
+  const onsB = await OnsClient.start(t, namesrvAddr, { name: 'onsB', persistConsumerOffsetInterval: 300, pollNameServerInteval: 500, rebalanceInterval: 2000 });
+  await onsB.consume({ group: GROUP_B, topic: TOPIC, expression: '*', consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' }, 30_000);
   const live = continuousProducer(namesrvAddr, TOPIC, QUEUES, 'live', 6);
-  await eventually('200 sends succeed before the kill', async () => live.okAttempts().length >= 200, 60_000);
-  // let the consumer get ahead and commit
-  await eventually('the consumer received the first live messages', async () => ons.received.filter((m) => (m.keys ?? '').startsWith('live-')).length >= 100, 30_000);
+  await eventually('150 sends succeed before the kill', async () => live.okAttempts().length >= 150, 60_000);
+  // let the consumers get ahead and commit
+  const liveSeen = (c: OnsClient): number => c.received.filter((m) => (m.keys ?? '').startsWith('live-')).length;
+  await eventually('the consumers received the first live messages', async () => liveSeen(ons) >= 75 && liveSeen(onsB) >= 75, 30_000);
+  onsB.child.kill('SIGKILL');
+  await new Promise<void>((resolve) => (onsB.child.exitCode !== null || onsB.child.signalCode !== null ? resolve() : onsB.child.once('exit', () => resolve())));
   const committedBefore = await committedOffsets(admin, master, GROUP, TOPIC, QUEUES);
-  t.comment(`committed offsets before the kill: ${committedBefore.join(',')}`);
+  const committedB = await committedOffsets(admin, master, GROUP_B, TOPIC, QUEUES);
+  t.comment(`committed offsets before the kill: ${GROUP} ${committedBefore.join(',')}; ${GROUP_B} (its consumer killed) ${committedB.join(',')}`);
   const killedAt = Date.now();
   master.proc!.child.kill('SIGKILL');
   await master.proc!.exited;
   const next = await g.master(60_000, master.id);
   t.comment(`new master ${next.id} routed ${Date.now() - killedAt} ms after kill -9`);
-  await eventually('200 sends succeed through the new master', async () => live.okAttempts().filter((a) => a.addr === addr(next)).length >= 200, 60_000);
+  // read at once, before the surviving consumer commits anything to the new master
+  const nextCommitted = await committedOffsets(admin, next, GROUP, TOPIC, QUEUES);
+  for (let q = 0; q < QUEUES; q++) t.ok(nextCommitted[q]! >= committedBefore[q]!, `${GROUP} queue ${q}: the new master holds the offset committed before the kill (${nextCommitted[q]} >= ${committedBefore[q]})`);
+  t.same(await committedOffsets(admin, next, GROUP_B, TOPIC, QUEUES), committedB, `${GROUP_B}: the new master holds exactly the offsets committed on the old one`);
+  const onsB2 = await OnsClient.start(t, namesrvAddr, { name: 'onsB2', persistConsumerOffsetInterval: 300, pollNameServerInteval: 500, rebalanceInterval: 2000 });
+  await onsB2.consume({ group: GROUP_B, topic: TOPIC, expression: '*', consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' }, 30_000);
+  await eventually('150 sends succeed through the new master', async () => live.okAttempts().filter((a) => a.addr === addr(next)).length >= 150, 60_000);
   await live.stop();
   const attempts = live.producer.attempts;
   const failed = attempts.filter((a) => !a.ok);
@@ -63,15 +78,18 @@ t.test('ali-ons across a DLedger group; kill -9 of the leader under load; the ki
 
   const okKeys = [...live.perKey].filter(([, as]) => as.some((a) => a.ok)).map(([k]) => k);
   const keyOf = (m: OnsReceived): string => m.keys ?? '';
-  await ons.waitFor('every acknowledged live message', (all) => {
+  const allAcked = (all: OnsReceived[]): boolean => {
     const got = new Set(all.map(keyOf));
     return okKeys.every((k) => got.has(k));
-  }, 60_000);
-  t.pass(`every one of the ${okKeys.length} acknowledged sends was consumed`);
+  };
+  await ons.waitFor('every acknowledged live message', allAcked, 60_000);
+  t.pass(`${GROUP} (its consumer lived through the failover) consumed every one of the ${okKeys.length} acknowledged sends`);
+  await onsB2.waitFor('every acknowledged live message, with what the killed consumer got', (all) => allAcked([...onsB.received, ...all]), 60_000);
+  t.pass(`${GROUP_B} (consumer killed, then restarted after the failover) consumed every acknowledged send`);
 
   // stored copies of a key are its distinct queue positions; more than one only after a failed send
   const copies = new Map<string, Set<string>>();
-  for (const m of ons.received) {
+  for (const m of [...ons.received, ...onsB.received, ...onsB2.received]) {
     const s = copies.get(keyOf(m)) ?? new Set<string>();
     s.add(`${m.queueId}@${m.queueOffset}`);
     copies.set(keyOf(m), s);
@@ -85,16 +103,17 @@ t.test('ali-ons across a DLedger group; kill -9 of the leader under load; the ki
   }
   t.same(badDup, [], 'no message stored twice unless the producer saw a send of it fail');
   t.same(tooMany, [], 'no message stored more often than it was sent');
-  t.comment(`duplicated after a failed send: ${[...copies.values()].filter((s) => s.size > 1).length}`);
+  t.comment(`messages stored twice after a failed send: ${[...copies.values()].filter((s) => s.size > 1).length}`);
 
   // consumption went on from the committed offsets: nothing below them was delivered again
   for (let q = 0; q < QUEUES; q++) {
     const after = ons.received.filter((m) => m.at > killedAt && m.queueId === q && m.queueTopic === TOPIC).map((m) => m.queueOffset);
     const lowest = Math.min(...after);
-    t.ok(after.length === 0 || lowest >= committedBefore[q]!, `queue ${q}: after the kill, deliveries start at ${lowest}, not below the committed offset ${committedBefore[q]}`);
+    t.ok(after.length === 0 || lowest >= committedBefore[q]!, `${GROUP} queue ${q}: after the kill, deliveries start at ${lowest}, not below the committed offset ${committedBefore[q]}`);
+    const resumed = onsB2.received.filter((m) => m.queueId === q && m.queueTopic === TOPIC).map((m) => m.queueOffset);
+    t.equal(Math.min(...resumed), committedB[q], `${GROUP_B} queue ${q}: the restarted consumer resumes exactly at the committed offset ${committedB[q]}`);
   }
-  const nextCommitted = await committedOffsets(admin, next, GROUP, TOPIC, QUEUES);
-  for (let q = 0; q < QUEUES; q++) t.ok(nextCommitted[q]! >= committedBefore[q]!, `queue ${q}: the new master holds the committed offset (${nextCommitted[q]} >= ${committedBefore[q]})`);
+  await onsB2.exit();
 
   // --- 3. the killed node restarts, catches up, and serves the same queues as the others
   await g.start(master);
