@@ -63,6 +63,19 @@ t.test('a frozen leader resumes as a follower and refuses sends; never two maste
 
   const next = await g.master(60_000, old.id);
   t.comment(`new master ${next.id} routed ${Date.now() - stoppedAt} ms after SIGSTOP`);
+  // from here on, watch the name server: the old leader must never be routed as master again
+  const seenMasters: string[] = [];
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      const m = await admin.getClusterInfo().then(
+        (i) => i.brokerAddrTable.get(BROKER_NAME)?.brokerAddrs.get(0) ?? 'none',
+        () => 'error',
+      );
+      if (seenMasters.at(-1) !== m) seenMasters.push(m);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+  })();
   let r: SendResponse | undefined;
   await eventually('the new master takes sends', async () => (r = await send(admin, next, 'next-0', 0)).sendStatus === 'SEND_OK', 30_000);
   // frozen for several election timeouts (default at most 1 s each) in all
@@ -103,6 +116,10 @@ t.test('a frozen leader resumes as a follower and refuses sends; never two maste
   );
   t.equal(refused, ResponseCode.SYSTEM_BUSY, `the old leader refuses sends with SYSTEM_BUSY (${Date.now() - resumedAt} ms after SIGCONT)`);
   await waitRegistered(g, next);
+  t.comment(`the name server lists the old leader at n + 1 ${Date.now() - resumedAt} ms after SIGCONT`);
+  watching = false;
+  await watcher;
+  t.same(seenMasters, [addr(next)], `from the election on, the name server routed only the new master as broker id 0 (saw ${seenMasters.join(' -> ')})`);
   const ids = (await admin.getClusterInfo()).brokerAddrTable.get(BROKER_NAME)?.brokerAddrs;
   t.same([...ids!.entries()].sort((x, y) => x[0] - y[0]), g.nodes.map((n) => [n === next ? 0 : Number(n.id.slice(1)) + 1, addr(n)] as [number, string]).sort((x, y) => x[0] - y[0]), 'one master at the name server, the old leader at n + 1');
 
