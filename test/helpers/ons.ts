@@ -47,6 +47,8 @@ export interface OnsProcessOptions {
   persistConsumerOffsetInterval?: number;
   /** ms between heartbeats (ali-ons' default 30 s) */
   heartbeatBrokerInterval?: number;
+  /** ms between route look-ups at the name server (ali-ons' default 30 s; its option name is spelled so) */
+  pollNameServerInteval?: number;
 }
 export type OnsCommand =
   | OnsProduceCommand
