@@ -54,6 +54,13 @@ export interface RaftCommitLogOptions {
   log?: (line: string) => void;
   /** told on every change of the broker-visible role, in order */
   onRole?: (r: CommitLogRole) => void;
+  /**
+   * Who writes the log: 'main' (this thread, page-cache writes; the background fsync runs in the
+   * thread pool) or 'worker' (the writer thread). Default: 'main' for ASYNC_FLUSH, where it
+   * measured 0.4 ms propose-to-commit against 1.4-2.5 ms for the thread hops, and 'worker' for
+   * SYNC_FLUSH, whose fsyncs must not block the event loop.
+   */
+  logWriter?: 'main' | 'worker';
   /** the retention service's guard; appends are refused while the disk is full */
   diskGuard?: () => DiskGuard;
   /** extra RaftNode options (tests, benches) */
@@ -62,11 +69,17 @@ export interface RaftCommitLogOptions {
 
 const TRACE = process.env.RAFTMQ_TRACE_COMMIT === '1';
 const traced: number[] = [];
-function traceCommit(ms: number): void {
+let lastCounters = { readies: 0, persistWaits: 0, persistWaitMicros: 0 };
+function traceCommit(ms: number, c: { readies: number; persistWaits: number; persistWaitMicros: number }): void {
   traced.push(ms);
   if (traced.length >= 500) {
     traced.sort((a, b) => a - b);
-    process.stderr.write(`propose->commit p50 ${traced[250]!.toFixed(3)} ms p99 ${traced[495]!.toFixed(3)} ms\n`);
+    const waits = c.persistWaits - lastCounters.persistWaits;
+    const avgWait = waits > 0 ? (c.persistWaitMicros - lastCounters.persistWaitMicros) / waits : 0;
+    process.stderr.write(
+      `propose->commit p50 ${traced[250]!.toFixed(3)} ms p99 ${traced[495]!.toFixed(3)} ms; readies per commit ${((c.readies - lastCounters.readies) / 500).toFixed(1)}, leader persist wait avg ${avgWait.toFixed(0)} us\n`,
+    );
+    lastCounters = { readies: c.readies, persistWaits: c.persistWaits, persistWaitMicros: c.persistWaitMicros };
     traced.length = 0;
   }
 }
@@ -113,6 +126,7 @@ export class RaftCommitLog implements CommitLog {
     const cl = new RaftCommitLog(index, opts);
     try {
       cl.node = await RaftNode.start({
+        logWriter: opts.logWriter ?? ((opts.flushDiskType ?? 'ASYNC_FLUSH') === 'ASYNC_FLUSH' ? 'main' : 'worker'),
         ...opts.node,
         group: opts.group,
         selfId: opts.selfId,
@@ -204,7 +218,7 @@ export class RaftCommitLog implements CommitLog {
     const t0 = TRACE ? performance.now() : 0;
     return r.committed.then(
       (entries) => {
-        if (TRACE) traceCommit(performance.now() - t0);
+        if (TRACE) traceCommit(performance.now() - t0, this.node.counters);
         this.pending--;
         return { firstIndex: entries[0]!.index, lastIndex: entries[entries.length - 1]!.index, records: plan.results };
       },
