@@ -30,6 +30,7 @@ import {
 import { EntryMagic } from '../../storage/log/entryCodec.js';
 import { SegmentedLog, type AppendEntry } from '../../storage/log/SegmentedLog.js';
 import { SyncLogWriter } from '../../storage/log/SyncLogWriter.js';
+import { syncNewestSegments } from '../../storage/log/backgroundSync.js';
 import { readCurrTerm, writeCheckpoint, writeCurrTerm } from '../../storage/log/termFiles.js';
 import { WorkerLogWriter, type FlushDiskType } from '../../storage/log/WorkerLogWriter.js';
 import type { LogWriter } from '../../storage/log/LogWriter.js';
@@ -706,27 +707,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     if (this.syncing || this.closed) return;
     this.syncing = true;
     try {
-      const data = this.log.dataSegments.slice(-2).map((f) => f.path);
-      const index = fs
-        .readdirSync(this.log.indexDir)
-        .filter((n) => /^\d{20}$/.test(n))
-        .sort()
-        .slice(-2)
-        .map((n) => path.join(this.log.indexDir, n));
-      for (const file of [...data, ...index]) {
-        let h: fs.promises.FileHandle;
-        try {
-          h = await fs.promises.open(file, 'r');
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // retention or truncation removed it
-          throw e;
-        }
-        try {
-          await h.datasync();
-        } finally {
-          await h.close();
-        }
-      }
+      await syncNewestSegments(this.log);
     } finally {
       this.syncing = false;
     }

@@ -18,6 +18,8 @@ import type { AppendRecord, AppendResult, AppliedListener, CommitLog, CommitLogS
 import { CommitLogBusyError, CommitLogError, CommitLogStorageError, DiskFullError, MessageTooLargeError, NotWritableError } from './CommitLogError.js';
 import { QueueOffsetAssigner } from './QueueOffsetAssigner.js';
 import { readMessage, readMessageAt } from './logReads.js';
+import { syncNewestSegments } from '../../../storage/log/backgroundSync.js';
+import { SyncLogWriter } from '../../../storage/log/SyncLogWriter.js';
 import { LogRetentionSource } from '../../../storage/LogRetention.js';
 import type { SegmentSource } from '../../../storage/retention/DiskSpace.js';
 
@@ -28,9 +30,11 @@ export interface LocalCommitLogOptions {
   indexDir: string;
   /** SYNC_FLUSH: an append commits once fsynced; ASYNC_FLUSH (default): once written to the OS */
   flushDiskType?: FlushDiskType;
-  /** default: a WorkerLogWriter with flushDiskType and flushIntervalCommitLog. The log owns (and closes) it. */
+  /** default: see logWriter. The log owns (and closes) it. */
   writer?: LogWriter;
   flushIntervalCommitLog?: number;
+  /** without `writer`: 'main' (this thread; default for ASYNC_FLUSH) or 'worker' (the writer thread; default for SYNC_FLUSH) */
+  logWriter?: 'main' | 'worker';
   dataSegmentSize?: number;
   indexSegmentSize?: number;
   maxEntrySize?: number;
@@ -50,6 +54,8 @@ export interface LocalCommitLogOptions {
 export const DEFAULT_MAX_PENDING_APPENDS = 10_000;
 
 export class LocalCommitLog implements CommitLog {
+  private syncTimer: NodeJS.Timeout | undefined;
+  private syncing: Promise<unknown> | null = null;
   readonly flushDiskType: FlushDiskType;
   readonly maxPendingAppends: number;
   private readonly assigner: QueueOffsetAssigner;
@@ -70,8 +76,18 @@ export class LocalCommitLog implements CommitLog {
     private readonly log: SegmentedLog,
     private readonly indexStore: IndexStore,
     private readonly opts: LocalCommitLogOptions,
+    backgroundSync = false,
   ) {
     this.flushDiskType = opts.flushDiskType ?? 'ASYNC_FLUSH';
+    if (backgroundSync) {
+      this.syncTimer = setInterval(() => {
+        if (this.syncing || this.closing !== null) return;
+        this.syncing = syncNewestSegments(log)
+          .catch((e: Error) => this.opts.log?.(`background fsync failed: ${e.message}`))
+          .finally(() => (this.syncing = null));
+      }, opts.flushIntervalCommitLog ?? 500);
+      this.syncTimer.unref();
+    }
     this.maxPendingAppends = opts.maxPendingAppends ?? DEFAULT_MAX_PENDING_APPENDS;
     this.now = opts.now ?? Date.now;
     this.lastStoreTimestamp = indexStore.lastIndexed.storeTimestamp;
@@ -90,7 +106,10 @@ export class LocalCommitLog implements CommitLog {
     const maxPending = opts.maxPendingAppends ?? DEFAULT_MAX_PENDING_APPENDS;
     if (!Number.isInteger(maxPending) || maxPending < 1) throw new RangeError(`maxPendingAppends must be a positive integer, got ${maxPending}`);
     const flushDiskType = opts.flushDiskType ?? 'ASYNC_FLUSH';
-    const writer = opts.writer ?? new WorkerLogWriter({ flushDiskType, flushIntervalCommitLog: opts.flushIntervalCommitLog });
+    // ASYNC_FLUSH writes on this thread (the thread hop cost more than the write; the background
+    // fsync runs in the thread pool); SYNC_FLUSH keeps its fsyncs off the event loop in the writer thread
+    const mainThread = !opts.writer && (opts.logWriter ?? (flushDiskType === 'ASYNC_FLUSH' ? 'main' : 'worker')) === 'main';
+    const writer = opts.writer ?? (mainThread ? new SyncLogWriter() : new WorkerLogWriter({ flushDiskType, flushIntervalCommitLog: opts.flushIntervalCommitLog }));
     // SegmentedLog.open closes the writer when it fails
     const log = await SegmentedLog.open({
       dir: opts.logDir,
@@ -104,7 +123,7 @@ export class LocalCommitLog implements CommitLog {
     try {
       index = await IndexStore.open(opts.indexDir);
       await new LogIndexer(log, index, { decodeMetadata: opts.decodeMetadata, dispatchOptions: opts.dispatchOptions, log: opts.log }).catchUp();
-      return new LocalCommitLog(log, index, opts);
+      return new LocalCommitLog(log, index, opts, mainThread && flushDiskType === 'ASYNC_FLUSH');
     } catch (e) {
       await index?.close().catch(() => undefined);
       await log.close().catch(() => undefined);
@@ -221,6 +240,8 @@ export class LocalCommitLog implements CommitLog {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      if (this.syncTimer) clearInterval(this.syncTimer);
+      await this.syncing;
       // appends in flight commit (or fail), then what they committed is applied
       if (this.pending > 0) await new Promise<void>((resolve) => (this.idle = resolve));
       await this.applier.drained();
