@@ -38,6 +38,7 @@ import { RaftTransport, formatAddress, parseDLegerPeers, type PeerAddress, type 
 import { toCoreMessage } from '../transport/messageTypes.js';
 import { LeaderTransferRefusedError, LeaderTransferringError, NotLeaderError, ProposalTimeoutError, RaftNodeBusyError, RaftNodeClosedError, TermChangedError } from './errors.js';
 import { resolveTiming, type RaftTiming } from './RaftTiming.js';
+import { ReplicationLatency } from './ReplicationLatency.js';
 import { StoredLogView } from './StoredLogView.js';
 
 export const MESSAGE_MAGIC = 1;
@@ -172,6 +173,8 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   private readonly logLine: (line: string) => void;
   /** messages the core does not handle yet (timeoutNow before leadership transfer lands) */
   droppedMessages = 0;
+  /** per follower: AppendEntries sent -> acknowledged (ms), for dledger_replicate_entry_latency */
+  readonly replication = new ReplicationLatency();
   /** counters for metrics and bench/raft */
   readonly counters = { readies: 0, entriesPersisted: 0, persistWaits: 0, persistWaitMicros: 0, messagesSent: 0, entriesApplied: 0, proposals: 0 };
 
@@ -427,6 +430,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       this.droppedMessages++;
       return;
     }
+    if (m.type === 'appendResponse' && m.success) this.replication.acknowledged(m.from, m.index, performance.now());
     this.core.step(m);
     this.afterInput();
   }
@@ -488,7 +492,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
           this.counters.persistWaitMicros += Math.round((performance.now() - t0) * 1000);
         }
         if (this.closed) return;
-        for (const m of rest) this.transport.send(m);
+        for (const m of rest) this.send(m);
         this.counters.messagesSent += rest.length;
         if (rest.length > 0) this.transport.flush();
         if (rd.committed.length > 0) {
@@ -504,13 +508,19 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     }
   }
 
+  /** Appends with entries start a replication-latency measurement. */
+  private send(m: RaftMessage): void {
+    if (m.type === 'append' && m.entries.length > 0) this.replication.sent(m.to, m.prevIndex + m.entries.length, performance.now());
+    this.transport.send(m);
+  }
+
   /** Sends the leader-originated messages of a Ready; returns the others. */
   private sendLeaderTraffic(messages: RaftMessage[]): RaftMessage[] {
     const rest: RaftMessage[] = [];
     let sent = 0;
     for (const m of messages) {
       if (m.type === 'append' || m.type === 'heartbeat') {
-        this.transport.send(m);
+        this.send(m);
         sent++;
       } else rest.push(m);
     }
@@ -695,6 +705,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     const c = this.core;
     if (c.role === this.role && c.term === this.term && c.leaderId === this.leaderId) return;
     const previousRole = this.role;
+    if (c.role !== 'leader') this.replication.reset();
     this.role = c.role;
     this.term = c.term;
     this.leaderId = c.leaderId;

@@ -32,6 +32,9 @@ export function registerRaftMetrics(registry: Registry, src: RaftMetricsSource):
     const h = src.appendLatencyMs();
     if (h) pushHistogram(out, 'dledger_append_entry_latency', h.bounds, h.counts, h.sum, base);
   });
+  reg('dledger_replicate_entry_latency', 'Leader: AppendEntries sent to a follower until it acknowledged the last entry (ms).', 'histogram', (n, base, out) => {
+    for (const [peer, h] of n.replication.byPeer) pushHistogram(out, 'dledger_replicate_entry_latency', h.bounds, h.counts, h.sum, { ...base, remote_id: peer });
+  });
   reg('dledger_apply_entries_total', 'Committed entries applied to the state machine on this node.', 'counter', (n, base, out) => {
     out.push({ labels: base, value: n.counters.entriesApplied });
   });

@@ -156,6 +156,9 @@ t.test('metrics, readiness, admin API and status page of a DLedger group', async
   t.ok(after.find('process_cpu_user_seconds_total').length === 1 && after.find('nodejs_eventloop_lag_seconds').length === 1, "Node's default process metrics");
   t.ok(after.sum('dledger_append_entry_latency_count') >= N, 'DLedger append latency histogram');
   t.ok(after.sum('dledger_entries_count') >= N, 'DLedger entries count');
+  const replicated = after.find('dledger_replicate_entry_latency_count');
+  t.equal(replicated.length, 2, 'DLedger replicate latency, one series per follower');
+  t.ok(replicated.every((s) => s.value > 0 && s.labels.remote_id !== undefined), 'each follower acknowledged appends');
 
   // Raft gauges agree across the group once the followers applied everything
   const all = await eventually('every node applied the leader\'s commit index', async () => {
