@@ -12,7 +12,9 @@ import {
   getProperty,
   encodeHostAddress,
   parseHostAddress,
+  serializeProperties,
   type HostInput,
+  type StoredMessage,
 } from '../../protocol/message/index.js';
 import { SCHEDULE_TOPIC } from '../../storage/index/DispatchRequest.js';
 import type { BrokerContext } from './BrokerContext.js';
@@ -89,6 +91,32 @@ export class MessageWriter {
       reconsumeTimes: m.reconsumeTimes ?? 0,
     });
     return { record, topic, queueId };
+  }
+
+  /**
+   * A stored message written again elsewhere (a send-back to a retry or DLQ topic, a delayed
+   * message reaching its real topic): body, flags, born time and host as they were, with the
+   * new place, properties and reconsume count.
+   */
+  copyRecord(
+    msg: StoredMessage,
+    to: { topic: string; queueId: number; properties: ReadonlyMap<string, string>; reconsumeTimes: number },
+    delayLevel = 0,
+  ): MessageAppendRecord {
+    return this.buildRecord(
+      {
+        topic: to.topic,
+        queueId: to.queueId,
+        flag: msg.flag,
+        sysFlag: msg.sysFlag,
+        bornTimestamp: msg.bornTimestamp,
+        bornHost: msg.bornHost,
+        body: msg.body,
+        propertiesText: serializeProperties(to.properties),
+        reconsumeTimes: to.reconsumeTimes,
+      },
+      delayLevel,
+    );
   }
 
   /** Appends; a refusal of the log becomes the RocketMQ code it carries. */

@@ -2,7 +2,7 @@
 // consume-queue tagsCode is the delivery time. When it comes, the message is stored again in
 // its real topic and queue; the re-put and the level's new offset go into the log in one
 // append, so a crash neither loses nor repeats a delivery.
-import { MessageProperty, decodeStoredMessage, serializeProperties } from '../../protocol/message/index.js';
+import { MessageProperty, decodeStoredMessage } from '../../protocol/message/index.js';
 import { SCHEDULE_TOPIC } from '../../storage/index/DispatchRequest.js';
 import type { BrokerContext } from './BrokerContext.js';
 import type { AppendRecord, MessageAppendRecord } from './commitlog/CommitLog.js';
@@ -97,17 +97,7 @@ export class ScheduleMessageService {
       return undefined;
     }
     props.delete(MessageProperty.DELAY);
-    return this.writer.buildRecord({
-      topic: realTopic,
-      queueId: realQid,
-      flag: msg.flag,
-      sysFlag: msg.sysFlag,
-      bornTimestamp: msg.bornTimestamp,
-      bornHost: msg.bornHost,
-      body: msg.body,
-      propertiesText: serializeProperties(props),
-      reconsumeTimes: msg.reconsumeTimes,
-    });
+    return this.writer.copyRecord(msg, { topic: realTopic, queueId: realQid, properties: props, reconsumeTimes: msg.reconsumeTimes });
   }
 
   stop(): void {

@@ -3,7 +3,7 @@
 // maxReconsumeTimes times (or the consumer asks for the DLQ with a negative level).
 import { Perm } from '../../../protocol/body/TopicConfig.js';
 import { ConsumerSendMsgBackRequestHeader } from '../../../protocol/header/broker.js';
-import { MessageProperty, decodeStoredMessage, serializeProperties } from '../../../protocol/message/index.js';
+import { MessageProperty, decodeStoredMessage } from '../../../protocol/message/index.js';
 import { RemotingError } from '../../../protocol/remoting/errors.js';
 import { createResponse } from '../../../protocol/remoting/RemotingCommand.js';
 import { RequestCode } from '../../../protocol/remoting/RequestCode.js';
@@ -56,20 +56,7 @@ export function registerSendBackProcessor(server: RemotingServer, ctx: BrokerCon
       delayLevel = Math.min(delayLevel, ctx.delayLevelMillis.length);
     }
     ctx.registerSoon();
-    const out = writer.buildRecord(
-      {
-        topic,
-        queueId,
-        flag: msg.flag,
-        sysFlag: msg.sysFlag,
-        bornTimestamp: msg.bornTimestamp,
-        bornHost: msg.bornHost,
-        body: msg.body,
-        propertiesText: serializeProperties(props),
-        reconsumeTimes: reconsumeTimes + 1,
-      },
-      delayLevel,
-    );
+    const out = writer.copyRecord(msg, { topic, queueId, properties: props, reconsumeTimes: reconsumeTimes + 1 }, delayLevel);
     await writer.append([out]);
     if (topic.startsWith(DLQ_GROUP_TOPIC_PREFIX)) ctx.stats.traffic.countDlq(props.get(MessageProperty.RETRY_TOPIC) ?? msg.topic, h.group);
     return createResponse(req, ResponseCode.SUCCESS);
