@@ -114,6 +114,19 @@ export class AppendPlan {
     this.results[i] = { index, queueOffset, physicalOffset, storeTimestamp: ts, size: rec.length };
   };
 
+  /**
+   * The Raft leader's write hook: record i was checked and patched by beforeWrite already (at a
+   * placeholder position, before it was proposed); only its place in the log is new, so only
+   * the physical offset and the result change. `decoded` is not refreshed: the Raft log decodes
+   * committed entries when it applies them.
+   */
+  readonly placed = (i: number, index: number, pos: number): void => {
+    const r = this.records[i]!;
+    const physicalOffset = pos + ENTRY_HEADER_SIZE;
+    if (r.kind !== 'metadata') setPhysicalOffset(r.record, 0, physicalOffset);
+    this.results[i] = { ...this.results[i]!, index, physicalOffset };
+  };
+
   /** The log accepted the batch: the planned offsets are taken. */
   accepted(): void {
     this.ctx.assigner.take(this.queues, this.offsets);

@@ -200,16 +200,10 @@ export class RaftCommitLog implements CommitLog {
     } catch (e) {
       return Promise.reject(e as Error);
     }
+    // checked and patched above; at the write only the physical offset (pos + 48) is new
     const r = this.node.proposeEntries(
       plan.entries.map((e) => ({ magic: e.magic, body: e.body as Buffer })),
-      (i, index, pos) => {
-        try {
-          plan.beforeWrite(i, index, pos);
-        } catch (e) {
-          // checked above; only a bug gets here, and the entry is already in the Raft log
-          this.opts.log?.(`internal: record ${i} of entry ${index} could not be patched: ${(e as Error).message}`);
-        }
-      },
+      plan.placed,
     );
     if (!r.accepted) return Promise.reject(mapProposeError(r.error));
     plan.accepted();
