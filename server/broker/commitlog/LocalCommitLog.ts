@@ -3,8 +3,6 @@
 // disk's answer as flushDiskType says (written to the OS, or fsynced), which is what a quorum
 // of one gives; the Raft log will keep everything else here (AppendPlan, QueueOffsetAssigner,
 // CommitApplier) and only change who says "committed".
-import { ENTRY_HEADER_SIZE, EntryMagic } from '../../../storage/log/entryCodec.js';
-import type { ConsumeQueueEntry } from '../../../storage/index/IndexStore.js';
 import { IndexStore } from '../../../storage/index/IndexStore.js';
 import type { DispatchOptions } from '../../../storage/index/DispatchRequest.js';
 import { LogIndexer, type MetadataDecoder } from '../../../storage/LogIndexer.js';
@@ -17,7 +15,7 @@ import { CommitApplier } from './CommitApplier.js';
 import type { AppendRecord, AppendResult, AppliedListener, CommitLog, CommitLogStats, IndexReader } from './CommitLog.js';
 import { CommitLogBusyError, CommitLogError, CommitLogStorageError, DiskFullError, MessageTooLargeError, NotWritableError } from './CommitLogError.js';
 import { QueueOffsetAssigner } from './QueueOffsetAssigner.js';
-import { readMessage, readMessageAt } from './logReads.js';
+import { CommitLogReads } from './logReads.js';
 import { syncNewestSegments } from '../../../storage/log/backgroundSync.js';
 import { SyncLogWriter } from '../../../storage/log/SyncLogWriter.js';
 import { LogRetentionSource } from '../../../storage/LogRetention.js';
@@ -53,7 +51,7 @@ export interface LocalCommitLogOptions {
 
 export const DEFAULT_MAX_PENDING_APPENDS = 10_000;
 
-export class LocalCommitLog implements CommitLog {
+export class LocalCommitLog extends CommitLogReads implements CommitLog {
   private syncTimer: NodeJS.Timeout | undefined;
   private syncing: Promise<unknown> | null = null;
   readonly flushDiskType: FlushDiskType;
@@ -74,10 +72,11 @@ export class LocalCommitLog implements CommitLog {
 
   private constructor(
     private readonly log: SegmentedLog,
-    private readonly indexStore: IndexStore,
+    indexStore: IndexStore,
     private readonly opts: LocalCommitLogOptions,
     backgroundSync = false,
   ) {
+    super(indexStore);
     this.flushDiskType = opts.flushDiskType ?? 'ASYNC_FLUSH';
     if (backgroundSync) {
       this.syncTimer = setInterval(() => {
@@ -198,26 +197,6 @@ export class LocalCommitLog implements CommitLog {
 
   onApplied(listener: AppliedListener): () => void {
     return this.applier.onApplied(listener);
-  }
-
-  readMessage(physicalOffset: number, size: number): Buffer | undefined {
-    return readMessage(this.log, physicalOffset, size);
-  }
-
-  readMessageAt(physicalOffset: number): Buffer | undefined {
-    return readMessageAt(this.log, physicalOffset);
-  }
-
-  minOffset(topic: string, queueId: number): number {
-    return this.indexStore.minOffset(topic, queueId);
-  }
-
-  maxOffset(topic: string, queueId: number): number {
-    return this.indexStore.maxOffset(topic, queueId);
-  }
-
-  readConsumeQueue(topic: string, queueId: number, fromOffset: number, maxCount: number): Promise<ConsumeQueueEntry[]> {
-    return this.indexStore.readConsumeQueue(topic, queueId, fromOffset, maxCount);
   }
 
   get logDir(): string {

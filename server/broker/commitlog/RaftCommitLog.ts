@@ -12,17 +12,17 @@ import { LeaderTransferringError, NotLeaderError, ProposalTimeoutError, RaftNode
 import { RaftNode, type RaftNodeOptions, type RoleChange } from '../../../raft/node/RaftNode.js';
 import type { RaftTiming } from '../../../raft/node/RaftTiming.js';
 import type { PeerAddress } from '../../../raft/transport/index.js';
-import type { ConsumeQueueEntry } from '../../../storage/index/IndexStore.js';
 import { IndexStore } from '../../../storage/index/IndexStore.js';
 import { dispatchFromMessageRecord, type DispatchOptions, type DispatchRequest } from '../../../storage/index/DispatchRequest.js';
 import type { MetadataDecoder } from '../../../storage/LogIndexer.js';
 import { EntryMagic } from '../../../storage/log/entryCodec.js';
+import type { SegmentedLog } from '../../../storage/log/SegmentedLog.js';
 import type { FlushDiskType } from '../../../storage/log/WorkerLogWriter.js';
 import { AppendPlan } from './AppendPlan.js';
 import { CommitApplier, type DecodedEntry } from './CommitApplier.js';
 import type { AppendRecord, AppendResult, AppliedListener, CommitLog, CommitLogStats, IndexReader } from './CommitLog.js';
 import { CommitLogBusyError, CommitLogError, CommitLogStorageError, DiskFullError, NotWritableError } from './CommitLogError.js';
-import { readMessage, readMessageAt } from './logReads.js';
+import { CommitLogReads } from './logReads.js';
 import { LogRetentionSource } from '../../../storage/LogRetention.js';
 import type { SegmentSource } from '../../../storage/retention/DiskSpace.js';
 import type { DiskGuard, RetainFloor } from '../../../storage/retention/RetentionPolicy.js';
@@ -95,7 +95,7 @@ function mapProposeError(e: Error): CommitLogError {
   return new CommitLogStorageError(e.message, { cause: e });
 }
 
-export class RaftCommitLog implements CommitLog {
+export class RaftCommitLog extends CommitLogReads implements CommitLog {
   private node!: RaftNode;
   private readonly assigner: QueueOffsetAssigner;
   private readonly applier: CommitApplier;
@@ -109,9 +109,10 @@ export class RaftCommitLog implements CommitLog {
   private pending = 0;
 
   private constructor(
-    private readonly indexStore: IndexStore,
+    indexStore: IndexStore,
     private readonly opts: RaftCommitLogOptions,
   ) {
+    super(indexStore);
     this.now = opts.now ?? Date.now;
     this.assigner = new QueueOffsetAssigner(indexStore);
     this.applier = new CommitApplier(indexStore, {
@@ -273,24 +274,8 @@ export class RaftCommitLog implements CommitLog {
     return this.applier.onApplied(listener);
   }
 
-  readMessage(physicalOffset: number, size: number): Buffer | undefined {
-    return readMessage(this.node.storage, physicalOffset, size);
-  }
-
-  readMessageAt(physicalOffset: number): Buffer | undefined {
-    return readMessageAt(this.node.storage, physicalOffset);
-  }
-
-  minOffset(topic: string, queueId: number): number {
-    return this.indexStore.minOffset(topic, queueId);
-  }
-
-  maxOffset(topic: string, queueId: number): number {
-    return this.indexStore.maxOffset(topic, queueId);
-  }
-
-  readConsumeQueue(topic: string, queueId: number, fromOffset: number, maxCount: number): Promise<ConsumeQueueEntry[]> {
-    return this.indexStore.readConsumeQueue(topic, queueId, fromOffset, maxCount);
+  get storage(): SegmentedLog {
+    return this.node.storage;
   }
 
   get logDir(): string {
