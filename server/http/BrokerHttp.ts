@@ -112,7 +112,10 @@ export class BrokerHttp {
     const registry = this.monitoring.registry;
     registerBrokerMetrics(registry, { ctx: () => host.ctx, rpc: this.rpc, scrapeNumber: () => this.monitoring.scrapes, storage: () => storageOf(host.commitLog) });
     if (raftOf(host.commitLog)) {
-      registerRaftMetrics(registry, { node: () => raftOf(host.commitLog), appendLatencyMs: () => host.ctx?.stats.traffic.appendLatencyMs });
+      registerRaftMetrics(registry, {
+        node: () => raftOf(host.commitLog),
+        appendLatencyMs: () => host.ctx?.stats.traffic.appendLatencyMs,
+      });
     }
     this.routes();
   }

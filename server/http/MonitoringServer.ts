@@ -1,10 +1,12 @@
 // One HTTP server per process (fastify), started when metricsExporterType=PROM on
-// metricsPromExporterHost:metricsPromExporterPort: /metrics (prom-client, Node's default
-// process metrics plus what the process registers), /health, and whatever routes the broker
-// or name server adds (/ready, /api/*, the status page at /).
+// metricsPromExporterHost:metricsPromExporterPort: /metrics (Node's process metrics plus what
+// the process registers, MetricRegistry), /health, and whatever routes the broker or name
+// server adds (/ready, /api/*, the status page at /).
+import { performance } from 'node:perf_hooks';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../log.js';
+import { MetricRegistry } from './MetricRegistry.js';
+import { registerProcessMetrics } from './processMetrics.js';
 
 export interface MonitoringServerOptions {
   /** '' listens on every address */
@@ -18,21 +20,34 @@ export interface MonitoringServerOptions {
 }
 
 export class MonitoringServer {
-  readonly registry = new Registry();
+  readonly registry: MetricRegistry;
   readonly app: FastifyInstance;
+  private readonly stopProcessMetrics: (() => void) | undefined;
   private listening = false;
-  /** /metrics requests served: collectors that share work within one scrape key it by this */
+  /** /metrics requests begun: collectors that share work within one scrape key it by this */
   scrapes = 0;
+  /** /metrics requests answered, and the time spent collecting and formatting them */
+  scrapesDone = 0;
+  scrapeSeconds = 0;
 
   constructor(private readonly opts: MonitoringServerOptions) {
-    const labels = Object.fromEntries(Object.entries(opts.labels).filter(([, v]) => v !== ''));
-    this.registry.setDefaultLabels(labels);
-    if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    this.registry = new MetricRegistry(Object.fromEntries(Object.entries(opts.labels).filter(([, v]) => v !== '')));
+    if (opts.processMetrics !== false) this.stopProcessMetrics = registerProcessMetrics(this.registry);
     this.app = Fastify({ logger: false });
     this.app.get('/metrics', async (_req, reply) => {
       this.scrapes++;
+      const t0 = performance.now();
       const text = await this.registry.metrics();
+      this.scrapeSeconds += (performance.now() - t0) / 1000;
+      this.scrapesDone++;
       return reply.type(this.registry.contentType).send(text);
+    });
+    // what the scrape itself costs, as the process sees it (a scrape counts once it is answered)
+    this.registry.register('raftmq_http_metrics_scrapes_total', '/metrics requests answered.', 'counter', (out) => {
+      out.push({ labels: {}, value: this.scrapesDone });
+    });
+    this.registry.register('raftmq_http_metrics_scrape_seconds_total', 'Time spent collecting and formatting /metrics answers (wall clock, awaits included).', 'counter', (out) => {
+      out.push({ labels: {}, value: this.scrapeSeconds });
     });
     this.app.get('/health', async () => ({ status: 'UP', pid: process.pid, uptimeSeconds: Math.round(process.uptime()) }));
   }
@@ -49,6 +64,7 @@ export class MonitoringServer {
   }
 
   async close(): Promise<void> {
+    this.stopProcessMetrics?.();
     if (!this.listening) return;
     this.listening = false;
     await this.app.close();

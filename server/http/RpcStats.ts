@@ -3,7 +3,7 @@
 // request observer: one Map lookup by a number key and a few additions per request.
 import { performance } from 'node:perf_hooks';
 import type { RequestObserver } from '../remoting/RemotingServer.js';
-import { PlainHistogram } from './SnapshotMetric.js';
+import { LabelSet, PlainHistogram } from './MetricRegistry.js';
 
 /** RocketMQ 5's rpc latency buckets (ms): 1, 3, 5, 10, 100, 1000, 3000. */
 export const RPC_LATENCY_BUCKETS_MS: readonly number[] = [1, 3, 5, 10, 100, 1000, 3000];
@@ -12,6 +12,13 @@ export interface RpcCell {
   requestCode: number;
   responseCode: number;
   latency: PlainHistogram;
+  /** rendered at the first scrape that sees the cell */
+  labels?: LabelSet;
+}
+
+/** rocketmq_rpc_latency's labels of a cell */
+export function rpcLabels(c: RpcCell): LabelSet {
+  return (c.labels ??= new LabelSet({ protocol_type: 'remoting', request_code: c.requestCode, response_code: c.responseCode }));
 }
 
 export class RpcStats implements RequestObserver {

@@ -2,7 +2,7 @@
 // number additions; /metrics reads them at scrape time. The number of label values is
 // bounded: past maxKeys distinct keys, everything new is counted under OTHER_LABEL.
 
-import { PlainHistogram } from './SnapshotMetric.js';
+import { PlainHistogram, type LabelSet } from './MetricRegistry.js';
 
 export const OTHER_LABEL = '_other';
 /** buckets (ms) of the commit log's append latency: accepted by the log -> committed (dledger_append_entry_latency) */
@@ -23,6 +23,8 @@ export class TopicIn {
   messages = 0;
   bytes = 0;
   readonly sizeCounts: number[] = new Array<number>(MESSAGE_SIZE_BUCKETS.length + 1).fill(0);
+  /** /metrics labels, rendered at the first scrape that sees this topic */
+  labels: LabelSet | undefined;
   constructor(readonly topic: string) {}
 }
 
@@ -34,6 +36,8 @@ export class GroupOut {
   dlq = 0;
   /** queue id -> the next offset after the last pulled message (inflight = pulled - committed) */
   readonly pulled = new Map<number, number>();
+  /** /metrics labels, rendered at the first scrape that sees this pair */
+  labels: LabelSet | undefined;
   constructor(
     readonly topic: string,
     readonly group: string,

@@ -2,15 +2,13 @@
 // RemotingMetricsConstant, DefaultStoreMetricsConstant), computed at scrape time from the
 // counters the send and pull paths keep (BrokerStats.traffic), the managers and the log.
 // cluster, node_type and node_id are the registry's default labels.
-import type { Registry } from 'prom-client';
 import { RequestCode } from '../../protocol/remoting/RequestCode.js';
 import type { SegmentedLog } from '../../storage/log/SegmentedLog.js';
 import type { BrokerContext } from '../broker/BrokerContext.js';
 import { RETRY_GROUP_TOPIC_PREFIX } from '../broker/TopicConfigManager.js';
-import type { RpcStats } from './RpcStats.js';
-import { RPC_LATENCY_BUCKETS_MS } from './RpcStats.js';
-import { pushHistogram, registerSnapshot, type Sample } from './SnapshotMetric.js';
-import { MESSAGE_SIZE_BUCKETS } from './TrafficCounters.js';
+import { LabelSet, type MetricRegistry, type MetricType, type SampleSink } from './MetricRegistry.js';
+import { rpcLabels, type RpcStats } from './RpcStats.js';
+import { MESSAGE_SIZE_BUCKETS, type GroupOut, type TopicIn } from './TrafficCounters.js';
 
 export interface BrokerMetricsSource {
   ctx: () => BrokerContext | undefined;
@@ -64,8 +62,41 @@ export interface GroupLag {
   queueingLatencyMs: number;
 }
 
+/**
+ * Store times of consume-queue entries already read: an entry's store time never changes, so a
+ * scrape reads only the entries at offsets that moved since the previous one. Entries not asked
+ * for in the last two rounds are dropped, which bounds the memo by twice the reads of a round.
+ */
+export class StoreTimeMemo {
+  private readonly times = new Map<string, { ts: number; round: number }>();
+  private round = 0;
+  /** consume-queue reads made, all rounds */
+  reads = 0;
+
+  get size(): number {
+    return this.times.size;
+  }
+
+  get(topic: string, queueId: number, offset: number): number | undefined {
+    const e = this.times.get(`${topic}\u0001${queueId}\u0001${offset}`);
+    if (e === undefined) return undefined;
+    e.round = this.round;
+    return e.ts;
+  }
+
+  set(topic: string, queueId: number, offset: number, ts: number): void {
+    this.times.set(`${topic}\u0001${queueId}\u0001${offset}`, { ts, round: this.round });
+  }
+
+  /** A round (one lag computation) ended. */
+  endRound(): void {
+    for (const [k, e] of this.times) if (e.round < this.round) this.times.delete(k);
+    this.round++;
+  }
+}
+
 /** Lag of every (topic, group) with committed offsets; at most maxPairs pairs and maxReads consume-queue reads. */
-export async function consumerLag(ctx: BrokerContext, maxPairs = 1000, maxReads = 2000): Promise<GroupLag[]> {
+export async function consumerLag(ctx: BrokerContext, maxPairs = 1000, maxReads = 2000, memo?: StoreTimeMemo): Promise<GroupLag[]> {
   const out: GroupLag[] = [];
   const now = ctx.now();
   const log = ctx.commitLog;
@@ -73,9 +104,15 @@ export async function consumerLag(ctx: BrokerContext, maxPairs = 1000, maxReads 
   for (const g of ctx.stats.traffic.outByGroup()) pulledOf.set(`${g.topic}\u0001${g.group}`, g.pulled);
   let reads = 0;
   const storeTime = async (topic: string, queueId: number, offset: number): Promise<number | undefined> => {
+    const known = memo?.get(topic, queueId, offset);
+    if (known !== undefined) return known;
     if (reads >= maxReads) return undefined;
     reads++;
     const e = await log.index.getConsumeQueueEntry(topic, queueId, offset).catch(() => undefined);
+    if (memo) {
+      memo.reads++;
+      if (e) memo.set(topic, queueId, offset, e.storeTimestamp);
+    }
     return e?.storeTimestamp;
   };
   for (const { topic, group, queues } of ctx.offsets.entries()) {
@@ -104,36 +141,39 @@ export async function consumerLag(ctx: BrokerContext, maxPairs = 1000, maxReads 
     if (oldestUnpulled !== Infinity) row.queueingLatencyMs = Math.max(0, now - oldestUnpulled);
     out.push(row);
   }
+  memo?.endRound();
   return out;
 }
 
-export function registerBrokerMetrics(registry: Registry, src: BrokerMetricsSource): void {
-  const reg = (name: string, help: string, type: 'counter' | 'gauge' | 'histogram', collect: (ctx: BrokerContext, out: Sample[]) => void | Promise<void>): void =>
-    registerSnapshot(registry, name, help, type, (out) => {
+const messageType = (topic: string): string => (topic.startsWith(RETRY_GROUP_TOPIC_PREFIX) ? 'Retry' : 'Normal');
+/** a topic's labels, rendered the first time a scrape sees the topic */
+const topicLabels = (t: TopicIn): LabelSet => (t.labels ??= new LabelSet({ topic: t.topic, message_type: messageType(t.topic) }));
+const groupLabels = (g: GroupOut): LabelSet => (g.labels ??= new LabelSet({ topic: g.topic, consumer_group: g.group }));
+
+export function registerBrokerMetrics(registry: MetricRegistry, src: BrokerMetricsSource): void {
+  const reg = (name: string, help: string, type: MetricType, collect: (ctx: BrokerContext, out: SampleSink) => void | Promise<void>): void =>
+    registry.register(name, help, type, (out) => {
       const ctx = src.ctx();
       return ctx ? collect(ctx, out) : undefined;
     });
-  const messageType = (topic: string): string => (topic.startsWith(RETRY_GROUP_TOPIC_PREFIX) ? 'Retry' : 'Normal');
 
   reg('rocketmq_messages_in_total', 'Messages stored, by topic.', 'counter', (ctx, out) => {
-    for (const t of ctx.stats.traffic.inByTopic()) out.push({ labels: { topic: t.topic, message_type: messageType(t.topic) }, value: t.messages });
+    for (const t of ctx.stats.traffic.inByTopic()) out.push({ labels: topicLabels(t), value: t.messages });
   });
   reg('rocketmq_throughput_in_total', 'Bytes of messages stored (stored-record size), by topic.', 'counter', (ctx, out) => {
-    for (const t of ctx.stats.traffic.inByTopic()) out.push({ labels: { topic: t.topic, message_type: messageType(t.topic) }, value: t.bytes });
+    for (const t of ctx.stats.traffic.inByTopic()) out.push({ labels: topicLabels(t), value: t.bytes });
   });
   reg('rocketmq_message_size', 'Size of stored messages (bytes), by topic.', 'histogram', (ctx, out) => {
-    for (const t of ctx.stats.traffic.inByTopic()) {
-      pushHistogram(out, 'rocketmq_message_size', MESSAGE_SIZE_BUCKETS, t.sizeCounts, t.bytes, { topic: t.topic, message_type: messageType(t.topic) });
-    }
+    for (const t of ctx.stats.traffic.inByTopic()) out.push({ labels: topicLabels(t), bounds: MESSAGE_SIZE_BUCKETS, counts: t.sizeCounts, sum: t.bytes });
   });
   reg('rocketmq_messages_out_total', 'Messages delivered to consumers by pulls, by topic and consumer group.', 'counter', (ctx, out) => {
-    for (const g of ctx.stats.traffic.outByGroup()) out.push({ labels: { topic: g.topic, consumer_group: g.group }, value: g.messages });
+    for (const g of ctx.stats.traffic.outByGroup()) out.push({ labels: groupLabels(g), value: g.messages });
   });
   reg('rocketmq_throughput_out_total', 'Bytes delivered to consumers by pulls, by topic and consumer group.', 'counter', (ctx, out) => {
-    for (const g of ctx.stats.traffic.outByGroup()) out.push({ labels: { topic: g.topic, consumer_group: g.group }, value: g.bytes });
+    for (const g of ctx.stats.traffic.outByGroup()) out.push({ labels: groupLabels(g), value: g.bytes });
   });
   reg('rocketmq_send_to_dlq_messages_total', 'Messages moved to a dead-letter queue, by original topic and consumer group.', 'counter', (ctx, out) => {
-    for (const g of ctx.stats.traffic.outByGroup()) if (g.dlq > 0) out.push({ labels: { topic: g.topic, consumer_group: g.group }, value: g.dlq });
+    for (const g of ctx.stats.traffic.outByGroup()) if (g.dlq > 0) out.push({ labels: groupLabels(g), value: g.dlq });
   });
 
   reg('rocketmq_producer_connections', 'Producer client connections, by producer group.', 'gauge', (ctx, out) => {
@@ -147,19 +187,31 @@ export function registerBrokerMetrics(registry: Registry, src: BrokerMetricsSour
 
   // The five lag gauges share one computation per scrape: the first of them computes, the others read.
   let lagOf = -1;
-  let lag: Promise<GroupLag[]> = Promise.resolve([]);
-  const lagNow = (ctx: BrokerContext): Promise<GroupLag[]> => {
+  let lag: Promise<Array<[GroupLag, LabelSet]>> = Promise.resolve([]);
+  const memo = new StoreTimeMemo();
+  const maxPairs = src.maxLagPairs ?? 1000;
+  const pairLabels = new Map<string, LabelSet>();
+  const labelsOf = (l: GroupLag): LabelSet => {
+    const k = `${l.topic}\u0001${l.group}`;
+    let s = pairLabels.get(k);
+    if (s === undefined) {
+      if (pairLabels.size >= 2 * maxPairs) pairLabels.clear();
+      pairLabels.set(k, (s = new LabelSet({ topic: l.topic, consumer_group: l.group })));
+    }
+    return s;
+  };
+  const lagNow = (ctx: BrokerContext): Promise<Array<[GroupLag, LabelSet]>> => {
     const n = src.scrapeNumber();
     if (n !== lagOf) {
       lagOf = n;
       // only the node that takes writes reports lag: followers would count it again
-      lag = ctx.brokerId() === 0 ? consumerLag(ctx, src.maxLagPairs, src.maxLagReads) : Promise.resolve([]);
+      lag = ctx.brokerId() === 0 ? consumerLag(ctx, maxPairs, src.maxLagReads, memo).then((rows) => rows.map((r) => [r, labelsOf(r)])) : Promise.resolve([]);
     }
     return lag;
   };
   const lagGauge = (name: string, help: string, pick: (l: GroupLag) => number): void =>
     reg(name, help, 'gauge', async (ctx, out) => {
-      for (const l of await lagNow(ctx)) out.push({ labels: { topic: l.topic, consumer_group: l.group }, value: pick(l) });
+      for (const [l, labels] of await lagNow(ctx)) out.push({ labels, value: pick(l) });
     });
   lagGauge('rocketmq_consumer_lag_messages', 'Messages not yet committed by the consumer group (max offset - committed offset).', (l) => l.lag);
   lagGauge('rocketmq_consumer_lag_latency', 'Age (ms) of the oldest message the group has not committed.', (l) => l.lagLatencyMs);
@@ -187,13 +239,7 @@ export function registerBrokerMetrics(registry: Registry, src: BrokerMetricsSour
     out.push({ labels: {}, value: ctx.config.brokerPermission });
   });
   reg('rocketmq_rpc_latency', 'Remoting request latency (ms) from dispatch to answer, by request and response code (-1: no answer).', 'histogram', (_ctx, out) => {
-    for (const c of src.rpc.all()) {
-      pushHistogram(out, 'rocketmq_rpc_latency', RPC_LATENCY_BUCKETS_MS, c.latency.counts, c.latency.sum, {
-        protocol_type: 'remoting',
-        request_code: c.requestCode,
-        response_code: c.responseCode,
-      });
-    }
+    for (const c of src.rpc.all()) out.push({ labels: rpcLabels(c), bounds: c.latency.bounds, counts: c.latency.counts, sum: c.latency.sum });
   });
 
   reg('rocketmq_storage_size', 'Bytes of the commit log on disk (first data file start to end of log).', 'gauge', (_ctx, out) => {

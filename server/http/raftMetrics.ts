@@ -1,9 +1,8 @@
 // The Raft part of a broker's /metrics: DLedger 0.4's names and labels (group, self_id,
 // remote_id) where DLedger had them, and the state DLedger never exported (term, role, commit
 // and applied index, each peer's match index and lag, the peer links) under raftmq_raft_*.
-import type { Registry } from 'prom-client';
 import type { RaftNode } from '../../raft/node/RaftNode.js';
-import { pushHistogram, registerSnapshot, type PlainHistogram } from './SnapshotMetric.js';
+import { LabelSet, type Labels, type MetricRegistry, type MetricType, type PlainHistogram, type SampleSink } from './MetricRegistry.js';
 
 export const RAFT_ROLES = ['leader', 'follower', 'candidate'] as const;
 
@@ -13,11 +12,35 @@ export interface RaftMetricsSource {
   appendLatencyMs: () => PlainHistogram | undefined;
 }
 
-export function registerRaftMetrics(registry: Registry, src: RaftMetricsSource): void {
-  const reg = (name: string, help: string, type: 'counter' | 'gauge' | 'histogram', collect: (n: RaftNode, base: { group: string; self_id: string }, out: Parameters<Parameters<typeof registerSnapshot>[4]>[0]) => void): void =>
-    registerSnapshot(registry, name, help, type, (out) => {
+/** Label sets rendered once per node: the node's own, and one per remote member. */
+class RaftLabels {
+  readonly base: Labels;
+  readonly own: LabelSet;
+  private readonly remote = new Map<string, LabelSet>();
+  constructor(readonly node: RaftNode) {
+    this.base = { group: node.group, self_id: node.selfId };
+    this.own = new LabelSet(this.base);
+  }
+
+  of(remoteId: string): LabelSet {
+    let l = this.remote.get(remoteId);
+    if (!l) this.remote.set(remoteId, (l = new LabelSet({ ...this.base, remote_id: remoteId })));
+    return l;
+  }
+
+  with(extra: Labels): Labels {
+    return { ...this.base, ...extra };
+  }
+}
+
+export function registerRaftMetrics(registry: MetricRegistry, src: RaftMetricsSource): void {
+  let labels: RaftLabels | undefined;
+  const reg = (name: string, help: string, type: MetricType, collect: (n: RaftNode, base: LabelSet, out: SampleSink, l: RaftLabels) => void): void =>
+    registry.register(name, help, type, (out) => {
       const n = src.node();
-      if (n) collect(n, { group: n.group, self_id: n.selfId }, out);
+      if (!n) return;
+      if (labels?.node !== n) labels = new RaftLabels(n);
+      collect(n, labels.own, out, labels);
     });
 
   reg('dledger_entries_count', 'Entries in the Raft log (last index - first index + 1).', 'gauge', (n, base, out) => {
@@ -28,12 +51,12 @@ export function registerRaftMetrics(registry: Registry, src: RaftMetricsSource):
     const s = n.storage;
     out.push({ labels: base, value: s.endPosition - s.startPosition });
   });
-  reg('dledger_append_entry_latency', 'Leader: message appends from the commit log call until committed by a quorum (ms).', 'histogram', (n, base, out) => {
+  reg('dledger_append_entry_latency', 'Leader: message appends from the commit log call until committed by a quorum (ms).', 'histogram', (_n, base, out) => {
     const h = src.appendLatencyMs();
-    if (h) pushHistogram(out, 'dledger_append_entry_latency', h.bounds, h.counts, h.sum, base);
+    if (h) out.push({ labels: base, bounds: h.bounds, counts: h.counts, sum: h.sum });
   });
-  reg('dledger_replicate_entry_latency', 'Leader: AppendEntries sent to a follower until it acknowledged the last entry (ms).', 'histogram', (n, base, out) => {
-    for (const [peer, h] of n.replication.byPeer) pushHistogram(out, 'dledger_replicate_entry_latency', h.bounds, h.counts, h.sum, { ...base, remote_id: peer });
+  reg('dledger_replicate_entry_latency', 'Leader: AppendEntries sent to a follower until it acknowledged the last entry (ms).', 'histogram', (n, _base, out, l) => {
+    for (const [peer, h] of n.replication.byPeer) out.push({ labels: l.of(peer), bounds: h.bounds, counts: h.counts, sum: h.sum });
   });
   reg('dledger_apply_entries_total', 'Committed entries applied to the state machine on this node.', 'counter', (n, base, out) => {
     out.push({ labels: base, value: n.counters.entriesApplied });
@@ -42,9 +65,9 @@ export function registerRaftMetrics(registry: Registry, src: RaftMetricsSource):
   reg('raftmq_raft_term', 'Current Raft term.', 'gauge', (n, base, out) => {
     out.push({ labels: base, value: n.status().term });
   });
-  reg('raftmq_raft_role', 'Raft role: 1 for the role this node has, 0 for the others.', 'gauge', (n, base, out) => {
+  reg('raftmq_raft_role', 'Raft role: 1 for the role this node has, 0 for the others.', 'gauge', (n, _base, out, l) => {
     const role = n.status().role;
-    for (const r of RAFT_ROLES) out.push({ labels: { ...base, role: r }, value: role === r ? 1 : 0 });
+    for (const r of RAFT_ROLES) out.push({ labels: l.with({ role: r }), value: role === r ? 1 : 0 });
   });
   reg('raftmq_raft_is_leader', '1 when this node is the Raft leader.', 'gauge', (n, base, out) => {
     out.push({ labels: base, value: n.status().role === 'leader' ? 1 : 0 });
@@ -64,29 +87,29 @@ export function registerRaftMetrics(registry: Registry, src: RaftMetricsSource):
   reg('raftmq_raft_apply_queue_entries', 'Committed entries waiting to be applied.', 'gauge', (n, base, out) => {
     out.push({ labels: base, value: n.status().applyQueueEntries });
   });
-  reg('raftmq_raft_peer_match_index', 'Leader only: highest index known to be on each follower.', 'gauge', (n, base, out) => {
-    for (const p of n.peerProgress()) out.push({ labels: { ...base, remote_id: p.id }, value: p.matchIndex });
+  reg('raftmq_raft_peer_match_index', 'Leader only: highest index known to be on each follower.', 'gauge', (n, _base, out, l) => {
+    for (const p of n.peerProgress()) out.push({ labels: l.of(p.id), value: p.matchIndex });
   });
-  reg('raftmq_raft_peer_lag_entries', 'Leader only: entries each follower is behind the leader\'s last index.', 'gauge', (n, base, out) => {
-    for (const p of n.peerProgress()) out.push({ labels: { ...base, remote_id: p.id }, value: p.lag });
+  reg('raftmq_raft_peer_lag_entries', 'Leader only: entries each follower is behind the leader\'s last index.', 'gauge', (n, _base, out, l) => {
+    for (const p of n.peerProgress()) out.push({ labels: l.of(p.id), value: p.lag });
   });
-  reg('raftmq_raft_peer_connected', '1 when the outbound link to the peer is connected.', 'gauge', (n, base, out) => {
-    for (const [id, l] of Object.entries(n.transportStats().peers)) out.push({ labels: { ...base, remote_id: id }, value: l.state === 'open' ? 1 : 0 });
+  reg('raftmq_raft_peer_connected', '1 when the outbound link to the peer is connected.', 'gauge', (n, _base, out, l) => {
+    for (const [id, link] of Object.entries(n.transportStats().peers)) out.push({ labels: l.of(id), value: link.state === 'open' ? 1 : 0 });
   });
-  reg('raftmq_raft_peer_sent_bytes_total', 'Bytes sent to each peer.', 'counter', (n, base, out) => {
-    for (const [id, l] of Object.entries(n.transportStats().peers)) out.push({ labels: { ...base, remote_id: id }, value: l.sentBytes });
+  reg('raftmq_raft_peer_sent_bytes_total', 'Bytes sent to each peer.', 'counter', (n, _base, out, l) => {
+    for (const [id, link] of Object.entries(n.transportStats().peers)) out.push({ labels: l.of(id), value: link.sentBytes });
   });
-  reg('raftmq_raft_peer_queued_messages', 'Messages queued for each peer and not yet written to its socket.', 'gauge', (n, base, out) => {
-    for (const [id, l] of Object.entries(n.transportStats().peers)) out.push({ labels: { ...base, remote_id: id }, value: l.queuedMessages });
+  reg('raftmq_raft_peer_queued_messages', 'Messages queued for each peer and not yet written to its socket.', 'gauge', (n, _base, out, l) => {
+    for (const [id, link] of Object.entries(n.transportStats().peers)) out.push({ labels: l.of(id), value: link.queuedMessages });
   });
-  reg('raftmq_raft_peer_dropped_messages_total', 'Messages to each peer dropped because its queue was full.', 'counter', (n, base, out) => {
-    for (const [id, l] of Object.entries(n.transportStats().peers)) out.push({ labels: { ...base, remote_id: id }, value: l.dropped });
+  reg('raftmq_raft_peer_dropped_messages_total', 'Messages to each peer dropped because its queue was full.', 'counter', (n, _base, out, l) => {
+    for (const [id, link] of Object.entries(n.transportStats().peers)) out.push({ labels: l.of(id), value: link.dropped });
   });
-  reg('raftmq_raft_leader_transfers_total', 'Leadership transfers started here, by result.', 'counter', (n, base, out) => {
+  reg('raftmq_raft_leader_transfers_total', 'Leadership transfers started here, by result.', 'counter', (n, _base, out, l) => {
     const c = n.coreCounters;
-    out.push({ labels: { ...base, result: 'started' }, value: c.transfersStarted });
-    out.push({ labels: { ...base, result: 'completed' }, value: c.transfersCompleted });
-    out.push({ labels: { ...base, result: 'aborted' }, value: c.transfersAborted });
+    out.push({ labels: l.with({ result: 'started' }), value: c.transfersStarted });
+    out.push({ labels: l.with({ result: 'completed' }), value: c.transfersCompleted });
+    out.push({ labels: l.with({ result: 'aborted' }), value: c.transfersAborted });
   });
   reg('raftmq_raft_persist_wait_seconds_total', 'Time the Ready loop waited for log writes.', 'counter', (n, base, out) => {
     out.push({ labels: base, value: n.counters.persistWaitMicros / 1e6 });
