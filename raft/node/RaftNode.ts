@@ -37,6 +37,7 @@ import type { LogWriter } from '../../storage/log/LogWriter.js';
 import { RaftTransport, formatAddress, parseDLegerPeers, type PeerAddress, type RaftTransportOptions, type TransportStats } from '../transport/index.js';
 import { toCoreMessage } from '../transport/messageTypes.js';
 import { LeaderTransferRefusedError, LeaderTransferringError, NotLeaderError, ProposalTimeoutError, RaftNodeBusyError, RaftNodeClosedError, TermChangedError } from './errors.js';
+import { NodeMetrics } from './NodeMetrics.js';
 import { resolveTiming, type RaftTiming } from './RaftTiming.js';
 import { ReplicationLatency } from './ReplicationLatency.js';
 import { StoredLogView } from './StoredLogView.js';
@@ -175,6 +176,8 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   droppedMessages = 0;
   /** per follower: AppendEntries sent -> acknowledged (ms), for dledger_replicate_entry_latency */
   readonly replication = new ReplicationLatency();
+  /** append batches and apply tasks, for DLedger's histograms */
+  readonly metrics = new NodeMetrics();
   /** counters for metrics and bench/raft */
   readonly counters = { readies: 0, entriesPersisted: 0, persistWaits: 0, persistWaitMicros: 0, messagesSent: 0, entriesApplied: 0, proposals: 0 };
 
@@ -510,7 +513,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
 
   /** Appends with entries start a replication-latency measurement. */
   private send(m: RaftMessage): void {
-    if (m.type === 'append' && m.entries.length > 0) this.replication.sent(m.to, m.prevIndex + m.entries.length, performance.now());
+    if (m.type === 'append' && m.entries.length > 0) this.replication.sent(m.to, m.entries, performance.now());
     this.transport.send(m);
   }
 
@@ -602,6 +605,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       const batch = this.applyQueue[0]!;
       let r: void | Promise<void>;
       try {
+        this.metrics.applyStarted();
         r = this.o.onApply(batch);
       } catch (e) {
         this.fail(new Error(`onApply failed at index ${batch[0]!.index}: ${(e as Error).message}`, { cause: e }));
@@ -628,6 +632,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     this.applyQueued -= batch.length;
     this._applied = batch[batch.length - 1]!.index;
     this.counters.entriesApplied += batch.length;
+    this.metrics.applied(batch.length);
     this.emit('applied', this._applied);
     const max = this.o.maxApplyQueueEntries ?? DEFAULT_NODE_LIMITS.maxApplyQueueEntries;
     if (this.applySpaceWaiter && this.applyQueued <= max) {
@@ -668,6 +673,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       for (let i = p.first; i <= p.last; i++) this.writeHooks.delete(i);
       return p.reject(err);
     }
+    this.metrics.appendCommitted(p.last - p.first + 1, p.bytes);
     const out = new Array<ProposedEntry>(p.last - p.first + 1);
     for (let i = p.first; i <= p.last; i++) out[i - p.first] = { index: i, pos: this.view.posAt(i) };
     p.resolve(out);

@@ -115,6 +115,7 @@ export class BrokerHttp {
       registerRaftMetrics(registry, {
         node: () => raftOf(host.commitLog),
         appendLatencyMs: () => host.ctx?.stats.traffic.appendLatencyMs,
+        readLatencyMs: () => host.ctx?.stats.traffic.readLatencyMs,
       });
     }
     this.routes();

@@ -7,6 +7,8 @@ import { PlainHistogram, type LabelSet } from './MetricRegistry.js';
 export const OTHER_LABEL = '_other';
 /** buckets (ms) of the commit log's append latency: accepted by the log -> committed (dledger_append_entry_latency) */
 export const APPEND_LATENCY_BUCKETS_MS: readonly number[] = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 3000];
+/** buckets (ms) of a pull's reads of the consume queue and the log (dledger_read_latency) */
+export const READ_LATENCY_BUCKETS_MS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000];
 export const DEFAULT_MAX_LABEL_VALUES = 1000;
 
 /** RocketMQ's rocketmq_message_size buckets (bytes): 1 KB, 4 KB, 512 KB, 1 MB, 2 MB, 4 MB. */
@@ -81,6 +83,8 @@ export class TrafficCounters {
   private lastOut: GroupOut | undefined;
   /** message appends, from the call to the commit log until committed (ms) */
   readonly appendLatencyMs = new PlainHistogram(APPEND_LATENCY_BUCKETS_MS);
+  /** pulls that reached the store: their consume-queue and log reads (ms) */
+  readonly readLatencyMs = new PlainHistogram(READ_LATENCY_BUCKETS_MS);
 
   constructor(maxLabelValues = DEFAULT_MAX_LABEL_VALUES) {
     this.topicsIn = new BoundedTable(maxLabelValues, (t) => new TopicIn(t), () => new TopicIn(OTHER_LABEL));

@@ -6,20 +6,27 @@ import { LabelSet, type Labels, type MetricRegistry, type MetricType, type Plain
 
 export const RAFT_ROLES = ['leader', 'follower', 'candidate'] as const;
 
+/** DLedger's read_mode of a pull: this node's applied state, read without a quorum round */
+export const PULL_READ_MODE = 'unsafe_read';
+
 export interface RaftMetricsSource {
   node: () => RaftNode | undefined;
   /** message appends, accepted by the log -> committed (ms) */
   appendLatencyMs: () => PlainHistogram | undefined;
+  /** pulls: consume queue and log read (ms) */
+  readLatencyMs: () => PlainHistogram | undefined;
 }
 
 /** Label sets rendered once per node: the node's own, and one per remote member. */
 class RaftLabels {
   readonly base: Labels;
   readonly own: LabelSet;
+  readonly read: LabelSet;
   private readonly remote = new Map<string, LabelSet>();
   constructor(readonly node: RaftNode) {
     this.base = { group: node.group, self_id: node.selfId };
     this.own = new LabelSet(this.base);
+    this.read = new LabelSet({ ...this.base, read_mode: PULL_READ_MODE });
   }
 
   of(remoteId: string): LabelSet {
@@ -55,8 +62,34 @@ export function registerRaftMetrics(registry: MetricRegistry, src: RaftMetricsSo
     const h = src.appendLatencyMs();
     if (h) out.push({ labels: base, bounds: h.bounds, counts: h.counts, sum: h.sum });
   });
+  reg('dledger_append_entry_batch_count', 'Leader: entries per proposal (one send, one batch send, one metadata write), counted once committed.', 'histogram', (n, base, out) => {
+    const h = n.metrics.appendBatchEntries;
+    out.push({ labels: base, bounds: h.bounds, counts: h.counts, sum: h.sum });
+  });
+  reg('dledger_append_entry_batch_bytes', 'Leader: entry body bytes per proposal, counted once committed.', 'histogram', (n, base, out) => {
+    const h = n.metrics.appendBatchBytes;
+    out.push({ labels: base, bounds: h.bounds, counts: h.counts, sum: h.sum });
+  });
   reg('dledger_replicate_entry_latency', 'Leader: AppendEntries sent to a follower until it acknowledged the last entry (ms).', 'histogram', (n, _base, out, l) => {
-    for (const [peer, h] of n.replication.byPeer) out.push({ labels: l.of(peer), bounds: h.bounds, counts: h.counts, sum: h.sum });
+    for (const [peer, p] of n.replication.byPeer) out.push({ labels: l.of(peer), bounds: p.latencyMs.bounds, counts: p.latencyMs.counts, sum: p.latencyMs.sum });
+  });
+  reg('dledger_replicate_entry_batch_count', 'Leader: entries per AppendEntries a follower acknowledged.', 'histogram', (n, _base, out, l) => {
+    for (const [peer, p] of n.replication.byPeer) out.push({ labels: l.of(peer), bounds: p.batchEntries.bounds, counts: p.batchEntries.counts, sum: p.batchEntries.sum });
+  });
+  reg('dledger_replicate_entry_batch_bytes', 'Leader: bytes (48-byte entry headers included) per AppendEntries a follower acknowledged.', 'histogram', (n, _base, out, l) => {
+    for (const [peer, p] of n.replication.byPeer) out.push({ labels: l.of(peer), bounds: p.batchBytes.bounds, counts: p.batchBytes.counts, sum: p.batchBytes.sum });
+  });
+  reg('dledger_apply_task_latency', 'One apply task (committed entries handed to the state machine: consume queues and indexes written) from start to end (ms).', 'histogram', (n, base, out) => {
+    const h = n.metrics.applyLatencyMs;
+    out.push({ labels: base, bounds: h.bounds, counts: h.counts, sum: h.sum });
+  });
+  reg('dledger_apply_task_batch_count', 'Committed entries per apply task.', 'histogram', (n, base, out) => {
+    const h = n.metrics.applyBatchEntries;
+    out.push({ labels: base, bounds: h.bounds, counts: h.counts, sum: h.sum });
+  });
+  reg('dledger_read_latency', 'Pulls that reached the store: consume-queue and log reads of one pull (ms); read_mode unsafe_read: the local applied state, no quorum round.', 'histogram', (_n, _base, out, l) => {
+    const h = src.readLatencyMs();
+    if (h) out.push({ labels: l.read, bounds: h.bounds, counts: h.counts, sum: h.sum });
   });
   reg('dledger_apply_entries_total', 'Committed entries applied to the state machine on this node.', 'counter', (n, base, out) => {
     out.push({ labels: base, value: n.counters.entriesApplied });

@@ -165,6 +165,7 @@ export class PullMessageProcessor {
 
     const maxMsgs = Math.max(1, Math.min(h.maxMsgNums, MAX_PULL_MESSAGES));
     const maxBytes = Math.min(h.maxMsgBytes !== undefined && h.maxMsgBytes > 0 ? h.maxMsgBytes : MAX_PULL_BYTES, MAX_PULL_BYTES);
+    const begun = performance.now();
     const parts: Buffer[] = [];
     let bytes = 0;
     let next = off;
@@ -195,6 +196,7 @@ export class PullMessageProcessor {
         if (parts.length >= maxMsgs) break outer;
       }
     }
+    this.ctx.stats.traffic.readLatencyMs.observe(performance.now() - begun);
     if (parts.length > 0) {
       return {
         ...base,

@@ -1,13 +1,13 @@
 // Observability end to end: a name server and a three-node DLedger group of real processes,
 // each with metricsExporterType=PROM on its own port. Produce and consume, scrape /metrics from
-// every process, and check the counters moved by the right amounts and the Raft gauges agree
-// with the group (one leader, one term); the admin API moves leadership; the status page,
-// loaded in headless Chromium, shows the leader and the nodes.
+// every process, and check the counters and DLedger's histograms moved by the right amounts
+// and the Raft gauges agree with the group (one leader, one term); the admin API moves
+// leadership; the status page, loaded in headless Chromium, shows the leader and the nodes.
 import fs from 'node:fs';
 import t from 'tap';
 import { AdminApi } from '../../../client/AdminApi.js';
 import * as H from '../../../protocol/header/broker.js';
-import { serializeProperties } from '../../../protocol/message/index.js';
+import { encodeBatchBody, serializeProperties } from '../../../protocol/message/index.js';
 import { RequestCode } from '../../../protocol/remoting/RequestCode.js';
 import { ResponseCode } from '../../../protocol/remoting/ResponseCode.js';
 import { createTopic, startBrokerProcess, type BrokerProcess } from '../../helpers/broker.js';
@@ -16,6 +16,9 @@ import { freePort, tempDir } from '../../helpers/processes.js';
 import { getJson, scrape, type PromScrape } from './promText.js';
 
 const TOPIC = 'MetricsTopic';
+/** a second topic for one batch send of BATCH messages */
+const BATCH_TOPIC = 'MetricsBatchTopic';
+const BATCH = 5;
 const GROUP = 'MetricsCG';
 const QUEUES = 4;
 const N = 40;
@@ -101,8 +104,10 @@ t.test('metrics, readiness, admin API and status page of a DLedger group', async
   const leaderAddr = `127.0.0.1:${leader.port}`;
   await eventually('the name server lists the master', async () => (await admin.getClusterInfo()).brokerAddrTable.get('RaftNode00')?.brokerAddrs.get(0) === leaderAddr);
 
-  const before = await scrape(leader.httpPort);
   await createTopic(leaderAddr, namesrvAddr, TOPIC, QUEUES);
+  await createTopic(leaderAddr, namesrvAddr, BATCH_TOPIC, 1);
+  // from here to `sent` the log takes the sends only: N proposals of one entry, one of BATCH
+  const before = await scrape(leader.httpPort);
   for (let i = 0; i < N; i++) {
     await admin.sendMessage(leaderAddr, {
       producerGroup: 'MetricsPG',
@@ -112,6 +117,36 @@ t.test('metrics, readiness, admin API and status page of a DLedger group', async
       properties: serializeProperties([['TAGS', 'T']]),
       bornTimestamp: Date.now(),
     });
+  }
+  const batchHeader = H.SendMessageRequestHeaderV2.encode(
+    H.sendHeaderToV2({ producerGroup: 'MetricsPG', topic: BATCH_TOPIC, defaultTopic: 'TBW102', defaultTopicQueueNums: 4, queueId: 0, sysFlag: 0, bornTimestamp: Date.now(), flag: 0, properties: '', reconsumeTimes: 0, unitMode: false, batch: true }),
+  );
+  const batchBody = encodeBatchBody(Array.from({ length: BATCH }, (_, i) => ({ body: Buffer.alloc(BODY + i, 98), propertiesText: '' })));
+  t.equal((await admin.invokeBroker(leaderAddr, RequestCode.SEND_BATCH_MESSAGE, batchHeader, batchBody)).code, ResponseCode.SUCCESS, 'the batch is stored');
+  const sent = await scrape(leader.httpPort);
+  const delta = (name: string, labels?: Record<string, string>): number => sent.sum(name, labels) - before.sum(name, labels);
+  const storedBytes = delta('rocketmq_throughput_in_total');
+  t.equal(delta('rocketmq_messages_in_total'), N + BATCH, 'messages in moved by every message sent');
+  t.equal(delta('dledger_append_entry_batch_count_count'), N + 1, 'append batches: one per send, one for the batch send');
+  t.equal(delta('dledger_append_entry_batch_count_sum'), N + BATCH, 'entries in them: one per message');
+  t.equal(delta('dledger_append_entry_batch_count_bucket', { le: '1' }), N, 'the single sends are batches of one');
+  t.equal(delta('dledger_append_entry_batch_count_bucket', { le: '4' }), N, 'the batch of 5 is above 4...');
+  t.equal(delta('dledger_append_entry_batch_count_bucket', { le: '8' }), N + 1, '...and within 8');
+  t.equal(delta('dledger_append_entry_batch_bytes_count'), N + 1);
+  t.equal(delta('dledger_append_entry_batch_bytes_sum'), storedBytes, 'append bytes: the stored records, as rocketmq_throughput_in_total counts them');
+  t.equal(sent.find('dledger_append_entry_batch_count_count')[0]?.labels.self_id, leader.id, 'self_id label');
+  // a follower acknowledges after the quorum may have committed: wait for both answers
+  for (const f of followers) {
+    const l = { remote_id: f.id };
+    const acked = await eventually(`${f.id} acknowledged every entry`, async () => {
+      const s = await scrape(leader.httpPort);
+      return s.sum('dledger_replicate_entry_batch_count_sum', l) - before.sum('dledger_replicate_entry_batch_count_sum', l) >= N + BATCH ? s : undefined;
+    });
+    const d = (name: string): number => acked.sum(name, l) - before.sum(name, l);
+    t.equal(d('dledger_replicate_entry_batch_count_sum'), N + BATCH, `${f.id}: every entry replicated once`);
+    t.equal(d('dledger_replicate_entry_batch_bytes_sum'), storedBytes + 48 * (N + BATCH), `${f.id}: replicated bytes are the records and their 48-byte headers`);
+    t.equal(d('dledger_replicate_entry_batch_count_count'), d('dledger_replicate_entry_latency_count'), `${f.id}: one size and one latency per acknowledged append`);
+    t.ok(d('dledger_replicate_entry_batch_count_count') >= 1 && d('dledger_replicate_entry_batch_count_count') <= N + 1, `${f.id}: appends carried one entry or more`);
   }
   // consume everything, then commit half of each queue (a send is answered at commit; the consume queue follows at apply)
   let pulledBytes = 0;
@@ -159,6 +194,8 @@ t.test('metrics, readiness, admin API and status page of a DLedger group', async
   const replicated = after.find('dledger_replicate_entry_latency_count');
   t.equal(replicated.length, 2, 'DLedger replicate latency, one series per follower');
   t.ok(replicated.every((s) => s.value > 0 && s.labels.remote_id !== undefined), 'each follower acknowledged appends');
+  t.equal(after.sum('dledger_read_latency_count', { read_mode: 'unsafe_read' }), QUEUES, 'read latency: one per pull');
+  t.equal(after.find('dledger_read_latency_count')[0]?.labels.self_id, leader.id);
 
   // Raft gauges agree across the group once the followers applied everything
   const all = await eventually('every node applied the leader\'s commit index', async () => {
@@ -170,8 +207,14 @@ t.test('metrics, readiness, admin API and status page of a DLedger group', async
   t.equal(all.filter((s) => s.sum('raftmq_raft_is_leader') === 1).length, 1, 'exactly one leader');
   t.equal(new Set(all.map((s) => s.sum('raftmq_raft_term'))).size, 1, 'one term');
   for (const [i, s] of all.entries()) {
-    t.equal(s.sum('raftmq_raft_role', { role: nodes[i] === leader ? 'leader' : 'follower' }), 1, `${nodes[i]!.id} reports its role`);
-    t.equal(s.find('dledger_entries_count')[0]?.labels.self_id, nodes[i]!.id, 'self_id label');
+    const id = nodes[i]!.id;
+    t.equal(s.sum('raftmq_raft_role', { role: nodes[i] === leader ? 'leader' : 'follower' }), 1, `${id} reports its role`);
+    t.equal(s.find('dledger_entries_count')[0]?.labels.self_id, id, 'self_id label');
+    // a fresh group applies from index 0: the apply tasks together hold every entry up to the applied index
+    t.equal(s.sum('dledger_apply_task_batch_count_sum'), s.sum('raftmq_raft_applied_index') + 1, `${id}: apply tasks hold every applied entry`);
+    t.equal(s.sum('dledger_apply_task_batch_count_sum'), s.sum('dledger_apply_entries_total'), `${id}: as dledger_apply_entries_total counts them`);
+    t.equal(s.sum('dledger_apply_task_latency_count'), s.sum('dledger_apply_task_batch_count_count'), `${id}: one latency per apply task`);
+    t.ok(s.sum('dledger_apply_task_latency_sum') > 0, `${id}: apply tasks take time`);
   }
   const li = nodes.indexOf(leader);
   const commit = all[li]!.sum('raftmq_raft_commit_index');
