@@ -4,6 +4,8 @@
 // histogram's labels once per series rather than once per bucket, and a collector may hand
 // over labels it rendered once and kept (LabelSet), so a scrape spends its time on values.
 
+import { performance } from 'node:perf_hooks';
+
 export type Labels = Readonly<Record<string, string | number>>;
 
 /** Labels rendered once (name="escaped value",...) and reused at every scrape. */
@@ -79,6 +81,8 @@ export class MetricRegistry {
   private readonly names = new Set<string>();
   /** the default labels, rendered: appended to every sample */
   private readonly defaults: string;
+  /** event-loop time of all metrics() calls so far (ms): collecting and formatting, not the reads they await */
+  busyMs = 0;
 
   constructor(defaultLabels: Labels = {}) {
     this.defaults = renderLabels(defaultLabels);
@@ -100,13 +104,22 @@ export class MetricRegistry {
   /** The text of every family, in registration order. */
   async metrics(): Promise<string> {
     let text = '';
-    for (const f of this.families) {
-      const out: SampleSink = [];
-      const r = f.collect(out);
-      if (r !== undefined) await r;
-      text += f.header;
-      if (f.type === 'histogram') for (const s of out) text += this.histogramText(f.name, s as HistogramSample);
-      else for (const s of out) text += this.sampleText(f.name, s as Sample);
+    let t0 = performance.now();
+    try {
+      for (const f of this.families) {
+        const out: SampleSink = [];
+        const r = f.collect(out);
+        if (r !== undefined) {
+          this.busyMs += performance.now() - t0;
+          await r;
+          t0 = performance.now();
+        }
+        text += f.header;
+        if (f.type === 'histogram') for (const s of out) text += this.histogramText(f.name, s as HistogramSample);
+        else for (const s of out) text += this.sampleText(f.name, s as Sample);
+      }
+    } finally {
+      this.busyMs += performance.now() - t0;
     }
     return text;
   }
