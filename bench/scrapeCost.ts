@@ -1,0 +1,524 @@
+// bench/scrapeCost: what scraping /metrics once a second costs a DLedger group's producers.
+// Starts a name server and a 3-node group (processes, temporary folders, every process with
+// metricsExporterType=PROM), times /metrics requests on the idle group, then runs short
+// producer runs in alternating pairs without ("off") and with ("on") a scraper that fetches
+// every process's /metrics once per interval. The order alternates ABBA (off/on, on/off, ...)
+// so a drift of the machine weighs on both modes alike. Prints each pair's throughput ratio
+// (on / off) and the brokers' CPU per message in each mode, with their medians, the scrape's
+// own time on the brokers, and the load average before and after.
+// Usage: node dist/bench/scrapeCost.js [--pairs 12] [--seconds 5] [--inflight 64] [--size 1024]
+//        [--interval 1000] [--requests 200] [--json] [--keep] [--profile DIR]
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { AdminApi } from '../client/AdminApi.js';
+import * as H from '../protocol/header/broker.js';
+import { RequestCode } from '../protocol/remoting/RequestCode.js';
+import { intOption, isMain } from './args.js';
+import { parseConsumerArgs, runConsumer } from './consumer.js';
+import { percentile } from './load/machine.js';
+import { freePort } from './raft/NodeCluster.js';
+import { parseProducerArgs, runProducer } from './producer.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dist = path.resolve(here, '..');
+const self = fileURLToPath(import.meta.url);
+const CLUSTER = 'ScrapeCluster';
+const BROKER_NAME = 'ScrapeGroup00';
+const TOPIC = 'ScrapeCost';
+const CONSUMER_GROUP = 'ScrapeCostCG';
+/** clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux) */
+const USER_HZ = 100;
+
+interface Options {
+  pairs: number;
+  seconds: number;
+  inflight: number;
+  size: number;
+  intervalMs: number;
+  requests: number;
+  json: boolean;
+  keep: boolean;
+  /** write a CPU profile of every broker here (node --cpu-prof) */
+  profile: string | undefined;
+  /** save each process's /metrics text here, after the warm-up */
+  dump: string | undefined;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { pairs: 12, seconds: 5, inflight: 64, size: 1024, intervalMs: 1000, requests: 200, json: false, keep: false, profile: undefined, dump: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--pairs') o.pairs = intOption(argv[++i], 0, 100, '--pairs');
+    else if (a === '--seconds') o.seconds = intOption(argv[++i], 2, 60, '--seconds');
+    else if (a === '--inflight') o.inflight = intOption(argv[++i], 1, 1024, '--inflight');
+    else if (a === '--size') o.size = intOption(argv[++i], 1, 4 * 1024 * 1024, '--size');
+    else if (a === '--interval') o.intervalMs = intOption(argv[++i], 100, 60_000, '--interval');
+    else if (a === '--requests') o.requests = intOption(argv[++i], 0, 10_000, '--requests');
+    else if (a === '--json') o.json = true;
+    else if (a === '--keep') o.keep = true;
+    else if (a === '--profile') o.profile = path.resolve(String(argv[++i]));
+    else if (a === '--dump') o.dump = path.resolve(String(argv[++i]));
+    else throw new Error(`unknown option ${a}; use --pairs N --seconds S --inflight N --size B --interval MS --requests N --json --keep --profile DIR --dump DIR`);
+  }
+  return o;
+}
+
+const median = (xs: readonly number[]): number => percentile(xs, 0.5);
+
+// ---- the group under test ------------------------------------------------------------------
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+  httpPort: number;
+}
+
+class Group {
+  readonly procs: Proc[] = [];
+  namesrv = '';
+
+  constructor(
+    private readonly dir: string,
+    private readonly nodeArgs: string[],
+  ) {}
+
+  private async spawn(name: string, script: string, conf: string, httpPort: number): Promise<void> {
+    const file = path.join(this.dir, `${name}.conf`);
+    fs.writeFileSync(file, conf);
+    const env = { ...process.env };
+    delete env['NODE_OPTIONS'];
+    const child = spawn(process.execPath, [...this.nodeArgs, path.join(dist, script), '-c', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.procs.push({ name, child, httpPort });
+    const log = fs.createWriteStream(path.join(this.dir, `${name}.log`));
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+    let text = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s; see ${this.dir}/${name}.log`)), 60_000);
+      child.stdout!.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (/boot success/.test(text)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${name} exited with ${code}; see ${this.dir}/${name}.log`));
+      });
+    });
+  }
+
+  async start(): Promise<void> {
+    const nsPort = await freePort();
+    this.namesrv = `127.0.0.1:${nsPort}`;
+    const prom = async (): Promise<[string, number]> => {
+      const port = await freePort();
+      return [`metricsExporterType=PROM\nmetricsPromExporterHost=127.0.0.1\nmetricsPromExporterPort=${port}\n`, port];
+    };
+    const [nsProm, nsHttp] = await prom();
+    await this.spawn('namesrv', 'server/cli/namesrvMain.js', `listenPort=${nsPort}\n${nsProm}`, nsHttp);
+    const ids = ['n0', 'n1', 'n2'];
+    const raftPorts = await Promise.all(ids.map(() => freePort()));
+    const peers = ids.map((id, i) => `${id}-127.0.0.1:${raftPorts[i]}`).join(';');
+    await Promise.all(
+      ids.map(async (id) => {
+        const [p, http] = await prom();
+        const conf = [
+          `brokerClusterName=${CLUSTER}`,
+          `brokerName=${BROKER_NAME}`,
+          `listenPort=${await freePort()}`,
+          `namesrvAddr=${this.namesrv}`,
+          'brokerIP1=127.0.0.1',
+          `storePathRootDir=${path.join(this.dir, id)}`,
+          'enableDLegerCommitLog=true',
+          `dLegerGroup=${BROKER_NAME}`,
+          `dLegerPeers=${peers}`,
+          `dLegerSelfId=${id}`,
+        ].join('\n');
+        await this.spawn(`broker-${id}`, 'server/cli/brokerMain.js', `${conf}\n${p}`, http);
+      }),
+    );
+    const admin = new AdminApi(this.namesrv);
+    try {
+      for (let i = 0; ; i++) {
+        const master = await admin.getClusterInfo().then((c) => c.brokerAddrTable.get(BROKER_NAME)?.brokerAddrs.get(0), () => undefined);
+        if (master) break;
+        if (i >= 600) throw new Error(`${BROKER_NAME} has no master after 60 s`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      admin.close();
+    }
+  }
+
+  /** Commits half of every queue for `group`, so that its lag gauges have uncommitted messages to look at. */
+  async commitHalf(topic: string, consumerGroup: string, queues: number): Promise<void> {
+    const admin = new AdminApi(this.namesrv);
+    try {
+      const master = (await admin.getClusterInfo()).brokerAddrTable.get(BROKER_NAME)?.brokerAddrs.get(0);
+      if (!master) throw new Error(`${BROKER_NAME} has no master`);
+      for (let queueId = 0; queueId < queues; queueId++) {
+        const max = await admin.getMaxOffset(master, { topic, brokerName: BROKER_NAME, queueId });
+        const header = H.UpdateConsumerOffsetRequestHeader.encode({ consumerGroup, topic, queueId, commitOffset: Math.floor(max / 2) });
+        await admin.invokeBroker(master, RequestCode.UPDATE_CONSUMER_OFFSET, header);
+      }
+      await new Promise((r) => setTimeout(r, 500)); // the offsets reach the Raft log within 100 ms
+    } finally {
+      admin.close();
+    }
+  }
+
+  get brokers(): Proc[] {
+    return this.procs.filter((p) => p.name.startsWith('broker-'));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.procs.map(
+        ({ child }) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+            child.once('exit', () => {
+              clearTimeout(kill);
+              resolve();
+            });
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+  }
+}
+
+/** user + system CPU seconds of a process so far (Linux /proc); NaN elsewhere */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / USER_HZ;
+  } catch {
+    return NaN;
+  }
+}
+
+// ---- scraping ------------------------------------------------------------------------------
+
+/** One GET, the body read to the end: [ms, bytes]. */
+async function timedGet(port: number, urlPath: string): Promise<[number, number]> {
+  const t0 = performance.now();
+  const res = await fetch(`http://127.0.0.1:${port}${urlPath}`);
+  const body = await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`${urlPath} on ${port}: HTTP ${res.status}`);
+  return [performance.now() - t0, body.byteLength];
+}
+
+/** The time a process spent producing /metrics so far, by its own count: [scrapes, seconds]. */
+async function serverScrapeTotals(port: number): Promise<[number, number]> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const value = (name: string): number => {
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : NaN;
+  };
+  return [value('raftmq_http_metrics_scrapes_total'), value('raftmq_http_metrics_scrape_seconds_total')];
+}
+
+interface ScrapeTiming {
+  name: string;
+  bytes: number;
+  /** client-side ms per /metrics request, sequential, on the idle group */
+  p50Ms: number;
+  p90Ms: number;
+  /** the same for /health: what HTTP and loopback cost alone */
+  healthP50Ms: number;
+  /** the process's own event-loop time per /metrics (collect and format), ms */
+  serverMs: number;
+  /** the process's CPU per /metrics, HTTP included: idle with and without scraping (ms) */
+  cpuMs: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * CPU per scrape, everything included (HTTP, formatting, GC): each process's CPU over `seconds`
+ * of the idle group without scraping, then over `seconds` of `perSecond` scrapes a second.
+ */
+async function cpuPerScrape(procs: Proc[], seconds: number, perSecond: number): Promise<number[]> {
+  const read = (): number[] => procs.map((p) => cpuSeconds(p.child.pid));
+  const t0 = performance.now();
+  const c0 = read();
+  await sleep(seconds * 1000);
+  const t1 = performance.now();
+  const c1 = read();
+  let rounds = 0;
+  while (performance.now() - t1 < seconds * 1000) {
+    const begun = performance.now();
+    await Promise.all(procs.map((p) => timedGet(p.httpPort, '/metrics')));
+    rounds++;
+    await sleep(Math.max(0, 1000 / perSecond - (performance.now() - begun)));
+  }
+  const t2 = performance.now();
+  const c2 = read();
+  return procs.map((_, i) => {
+    const idlePerMs = (c1[i]! - c0[i]!) / (t1 - t0);
+    return ((c2[i]! - c1[i]! - idlePerMs * (t2 - t1)) * 1000) / rounds;
+  });
+}
+
+async function timeScrapes(procs: Proc[], n: number): Promise<ScrapeTiming[]> {
+  const cpu = await cpuPerScrape(procs, 10, 20);
+  const out: ScrapeTiming[] = [];
+  for (const p of procs) {
+    const [s0, t0] = await serverScrapeTotals(p.httpPort);
+    const ms: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      const [t, b] = await timedGet(p.httpPort, '/metrics');
+      ms.push(t);
+      bytes = b;
+    }
+    const [s1, t1] = await serverScrapeTotals(p.httpPort);
+    const health: number[] = [];
+    for (let i = 0; i < n; i++) health.push((await timedGet(p.httpPort, '/health'))[0]);
+    out.push({
+      name: p.name,
+      bytes,
+      p50Ms: median(ms),
+      p90Ms: percentile(ms, 0.9),
+      healthP50Ms: median(health),
+      serverMs: ((t1 - t0) / (s1 - s0)) * 1000,
+      cpuMs: cpu[procs.indexOf(p)]!,
+    });
+  }
+  return out;
+}
+
+/**
+ * The scraper runs in its own process, as Prometheus would: fetches every port's /metrics once
+ * per interval (all at once), reads each body to the end and drops it; on 'stop' it reports.
+ */
+async function scraperChild(ports: number[], intervalMs: number): Promise<void> {
+  const ms: number[] = [];
+  let failures = 0;
+  let stopping = false;
+  const round = async (): Promise<void> => {
+    await Promise.all(
+      ports.map((p) =>
+        timedGet(p, '/metrics').then(
+          ([t]) => void ms.push(t),
+          () => void failures++,
+        ),
+      ),
+    );
+  };
+  const timer = setInterval(() => void round(), intervalMs);
+  void round();
+  process.on('message', (m) => {
+    if (m !== 'stop' || stopping) return;
+    stopping = true;
+    clearInterval(timer);
+    process.send!({ requests: ms.length, failures, p50Ms: median(ms), p90Ms: percentile(ms, 0.9) }, () => process.exit(0));
+  });
+  process.send!('ready');
+}
+
+interface ScraperReport {
+  requests: number;
+  failures: number;
+  p50Ms: number;
+  p90Ms: number;
+}
+
+class Scraper {
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start(ports: number[], intervalMs: number): Promise<Scraper> {
+    const env = { ...process.env };
+    delete env['NODE_OPTIONS'];
+    const child = fork(self, ['--scraper-child', ports.join(','), String(intervalMs)], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code) => reject(new Error(`the scraper exited with ${code}`)));
+    });
+    return new Scraper(child);
+  }
+
+  stop(): Promise<ScraperReport> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.child.kill('SIGKILL');
+        reject(new Error('the scraper did not report within 10 s'));
+      }, 10_000);
+      this.child.once('message', (m) => {
+        clearTimeout(timer);
+        resolve(m as ScraperReport);
+      });
+      this.child.send('stop');
+    });
+  }
+}
+
+// ---- the runs ------------------------------------------------------------------------------
+
+interface Run {
+  mode: 'off' | 'on';
+  tps: number;
+  medianTps: number;
+  sent: number;
+  failed: number;
+  /** CPU ms of the three brokers together per 1000 messages sent */
+  brokerCpuMsPer1k: number;
+  /** the processes' own time per /metrics during the run (ms), "on" runs only */
+  serverScrapeMs: number;
+  scraper?: ScraperReport;
+  loadAverage: number;
+}
+
+async function runOne(group: Group, o: Options, mode: 'off' | 'on'): Promise<Run> {
+  const ports = group.procs.map((p) => p.httpPort);
+  const brokers = group.brokers;
+  const scraper = mode === 'on' ? await Scraper.start(ports, o.intervalMs) : undefined;
+  const totals0 = mode === 'on' ? await Promise.all(brokers.map((b) => serverScrapeTotals(b.httpPort))) : [];
+  const cpu0 = brokers.map((b) => cpuSeconds(b.child.pid));
+  const s = await runProducer(parseProducerArgs(['-n', group.namesrv, '-t', TOPIC, '-s', String(o.size), '-w', String(o.inflight), '--duration', String(o.seconds), '-q']));
+  const cpu1 = brokers.map((b) => cpuSeconds(b.child.pid));
+  const report = scraper ? await scraper.stop() : undefined;
+  let serverScrapeMs = NaN;
+  if (mode === 'on') {
+    // completed scrapes and their time: the first reading is among them, the last is not
+    const totals1 = await Promise.all(brokers.map((b) => serverScrapeTotals(b.httpPort)));
+    const scrapes = totals1.reduce((a, t, i) => a + t[0] - totals0[i]![0], 0);
+    const secs = totals1.reduce((a, t, i) => a + t[1] - totals0[i]![1], 0);
+    serverScrapeMs = scrapes > 0 ? (secs / scrapes) * 1000 : NaN;
+  }
+  const cpu = cpu1.reduce((a, c, i) => a + c - cpu0[i]!, 0);
+  return {
+    mode,
+    tps: s.tps,
+    medianTps: s.medianTps,
+    sent: s.sent,
+    failed: s.failed,
+    brokerCpuMsPer1k: s.sent > 0 ? (cpu * 1e6) / s.sent : NaN,
+    serverScrapeMs,
+    scraper: report,
+    loadAverage: os.loadavg()[0]!,
+  };
+}
+
+interface Pair {
+  order: string;
+  off: Run;
+  on: Run;
+  /** on / off throughput */
+  ratio: number;
+  /** on / off broker CPU per message */
+  cpuRatio: number;
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'raftmq-scrape-cost-'));
+  if (o.profile) fs.mkdirSync(o.profile, { recursive: true });
+  const group = new Group(root, o.profile ? ['--cpu-prof', `--cpu-prof-dir=${o.profile}`] : []);
+  const loadBefore = os.loadavg();
+  const say = (line: string): void => {
+    if (!o.json) process.stdout.write(line + '\n');
+  };
+  const pairs: Pair[] = [];
+  let idle: ScrapeTiming[] = [];
+  const started = Date.now();
+  try {
+    await group.start();
+    // a topic, a warm-up (JIT, connections, the first segment), and a consumer group with
+    // committed offsets, so that the lag gauges have something to compute at every scrape
+    await runProducer(parseProducerArgs(['-n', group.namesrv, '-t', TOPIC, '--create', '8', '--cluster', CLUSTER, '-s', String(o.size), '-w', '16', '--duration', '3', '-q']));
+    await runConsumer(parseConsumerArgs(['-n', group.namesrv, '-t', TOPIC, '-g', CONSUMER_GROUP, '--duration', '2', '-q']));
+    await group.commitHalf(TOPIC, CONSUMER_GROUP, 8);
+    if (o.dump) {
+      fs.mkdirSync(o.dump, { recursive: true });
+      for (const p of group.procs) fs.writeFileSync(path.join(o.dump, `${p.name}.prom`), await (await fetch(`http://127.0.0.1:${p.httpPort}/metrics`)).text());
+    }
+    if (o.requests > 0) {
+      idle = await timeScrapes(group.procs, o.requests);
+      for (const t of idle) {
+        say(
+          `${t.name}: /metrics ${(t.bytes / 1024).toFixed(1)} KB, ${t.p50Ms.toFixed(2)} ms p50, ${t.p90Ms.toFixed(2)} ms p90 (client side, ${o.requests} sequential; /health ${t.healthP50Ms.toFixed(2)} ms p50); ` +
+            `in the process: ${t.serverMs.toFixed(2)} ms of event loop, ${t.cpuMs.toFixed(2)} ms of CPU with HTTP`,
+        );
+      }
+    }
+    // one run of the measured load, not counted: the first one after the start runs slow
+    if (o.pairs > 0) await runOne(group, o, 'off');
+    for (let i = 0; i < o.pairs; i++) {
+      const order: Array<'off' | 'on'> = i % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
+      const runs: Partial<Record<'off' | 'on', Run>> = {};
+      for (const mode of order) runs[mode] = await runOne(group, o, mode);
+      const off = runs.off!;
+      const on = runs.on!;
+      const p: Pair = { order: order.join('/'), off, on, ratio: on.tps / off.tps, cpuRatio: on.brokerCpuMsPer1k / off.brokerCpuMsPer1k };
+      pairs.push(p);
+      say(
+        `pair ${String(i + 1).padStart(2)} (${p.order.padEnd(6)}): off ${Math.round(off.tps)}/s, on ${Math.round(on.tps)}/s, ratio ${p.ratio.toFixed(3)}; ` +
+          `broker CPU per 1k msgs off ${off.brokerCpuMsPer1k.toFixed(0)} ms, on ${on.brokerCpuMsPer1k.toFixed(0)} ms (x${p.cpuRatio.toFixed(3)}); ` +
+          `scrape ${on.serverScrapeMs.toFixed(2)} ms in the broker, ${on.scraper?.p50Ms.toFixed(1)} ms p50 at the scraper; load ${on.loadAverage.toFixed(1)}`,
+      );
+    }
+  } finally {
+    await group.stop();
+    if (!o.keep) fs.rmSync(root, { recursive: true, force: true });
+  }
+  const loadAfter = os.loadavg();
+  const ratios = pairs.map((p) => p.ratio);
+  const cpuRatios = pairs.map((p) => p.cpuRatio);
+  const summary = {
+    machine: { cpus: os.cpus().length, loadBefore, loadAfter },
+    options: { ...o, profile: o.profile ?? null, dump: o.dump ?? null },
+    minutes: (Date.now() - started) / 60_000,
+    idle,
+    pairs: pairs.map((p) => ({ order: p.order, offTps: p.off.tps, onTps: p.on.tps, ratio: p.ratio, cpuRatio: p.cpuRatio, serverScrapeMs: p.on.serverScrapeMs, failed: p.off.failed + p.on.failed })),
+    medianOffTps: median(pairs.map((p) => p.off.tps)),
+    medianOnTps: median(pairs.map((p) => p.on.tps)),
+    medianRatio: median(ratios),
+    ratioP25: percentile(ratios, 0.25),
+    ratioP75: percentile(ratios, 0.75),
+    pairsOnFaster: ratios.filter((r) => r > 1).length,
+    medianCpuRatio: median(cpuRatios),
+    cpuRatioP25: percentile(cpuRatios, 0.25),
+    cpuRatioP75: percentile(cpuRatios, 0.75),
+    medianServerScrapeMs: median(pairs.map((p) => p.on.serverScrapeMs)),
+  };
+  if (o.json) {
+    process.stdout.write(JSON.stringify(summary) + '\n');
+    return;
+  }
+  if (pairs.length === 0) return;
+  const pct = (r: number): string => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)} %`;
+  say(
+    `\n${pairs.length} pairs of ${o.seconds} s, ${o.inflight} sends in flight of ${o.size} B, scraping ${group.procs.length} processes every ${o.intervalMs} ms; ` +
+      `load average ${loadBefore.map((x) => x.toFixed(1)).join(' ')} before, ${loadAfter.map((x) => x.toFixed(1)).join(' ')} after, ${os.cpus().length} CPUs`,
+  );
+  say(`throughput: median off ${Math.round(summary.medianOffTps)}/s, on ${Math.round(summary.medianOnTps)}/s`);
+  say(
+    `on/off throughput ratio: median ${summary.medianRatio.toFixed(3)} (${pct(summary.medianRatio)}), quartiles ${summary.ratioP25.toFixed(3)}..${summary.ratioP75.toFixed(3)}, ` +
+      `"on" faster in ${summary.pairsOnFaster} of ${pairs.length} pairs`,
+  );
+  say(`on/off broker CPU per message: median ${summary.medianCpuRatio.toFixed(3)} (${pct(summary.medianCpuRatio)}), quartiles ${summary.cpuRatioP25.toFixed(3)}..${summary.cpuRatioP75.toFixed(3)}`);
+  say(`scrape time in the broker under load: median ${summary.medianServerScrapeMs.toFixed(2)} ms per /metrics`);
+}
+
+if (isMain(import.meta.url)) {
+  if (process.argv[2] === '--scraper-child') {
+    void scraperChild(String(process.argv[3]).split(',').map(Number), Number(process.argv[4]));
+  } else {
+    main().catch((e: unknown) => {
+      process.stderr.write(`scrapeCost: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    });
+  }
+}
