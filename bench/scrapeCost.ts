@@ -1,15 +1,17 @@
 // bench/scrapeCost: what scraping /metrics once a second costs a DLedger group's producers.
 // Starts a name server and a 3-node group (processes, temporary folders, every process with
-// metricsExporterType=PROM), times /metrics requests on the idle group, then runs short
-// producer runs in alternating pairs without ("off") and with ("on") a scraper that fetches
-// every process's /metrics once per interval. The order alternates ABBA (off/on, on/off, ...)
-// so a drift of the machine weighs on both modes alike. Prints each pair's throughput ratio
-// (on / off) and the brokers' CPU per message in each mode, with their medians, the scrape's
-// own time on the brokers, and the load average before and after.
+// metricsExporterType=PROM). On the idle group it measures each process's /metrics: size,
+// request time, event-loop time and CPU per scrape (HTTP included). Then it runs short producer
+// runs in alternating pairs without ("off") and with ("on") a scraper process that fetches every
+// process's /metrics once per interval; the order alternates ABBA (off/on, on/off, ...) so a
+// drift of the machine weighs on both modes alike. Prints each pair's throughput ratio (on/off)
+// and CPU per message, their medians and quartiles, the scrape time in the brokers under load,
+// what the scrape's CPU is of the CPU the load uses, and the load average before and after.
 // Usage: node dist/bench/scrapeCost.js [--pairs 12] [--seconds 5] [--inflight 64] [--size 1024]
-//        [--interval 1000] [--requests 200] [--json] [--keep] [--profile DIR]
+//        [--rate 0] [--interval 1000] [--requests 200] [--json] [--keep] [--profile DIR] [--dump DIR]
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -46,10 +48,12 @@ interface Options {
   profile: string | undefined;
   /** save each process's /metrics text here, after the warm-up */
   dump: string | undefined;
+  /** producer messages per second at most (0: as fast as the group answers) */
+  rate: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { pairs: 12, seconds: 5, inflight: 64, size: 1024, intervalMs: 1000, requests: 200, json: false, keep: false, profile: undefined, dump: undefined };
+  const o: Options = { pairs: 12, seconds: 5, inflight: 64, size: 1024, intervalMs: 1000, requests: 200, json: false, keep: false, profile: undefined, dump: undefined, rate: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--pairs') o.pairs = intOption(argv[++i], 0, 100, '--pairs');
@@ -62,7 +66,8 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--keep') o.keep = true;
     else if (a === '--profile') o.profile = path.resolve(String(argv[++i]));
     else if (a === '--dump') o.dump = path.resolve(String(argv[++i]));
-    else throw new Error(`unknown option ${a}; use --pairs N --seconds S --inflight N --size B --interval MS --requests N --json --keep --profile DIR --dump DIR`);
+    else if (a === '--rate') o.rate = intOption(argv[++i], 0, 10_000_000, '--rate');
+    else throw new Error(`unknown option ${a}; use --pairs N --seconds S --inflight N --size B --interval MS --requests N --rate N --json --keep --profile DIR --dump DIR`);
   }
   return o;
 }
@@ -210,13 +215,21 @@ function cpuSeconds(pid: number | undefined): number {
 
 // ---- scraping ------------------------------------------------------------------------------
 
-/** One GET, the body read to the end: [ms, bytes]. */
-async function timedGet(port: number, urlPath: string): Promise<[number, number]> {
+/** kept-alive connections for every request of this process: a scraper keeps its connections too */
+const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+
+/** One GET, the body read to the end and dropped: [ms, bytes]. node:http, which costs a fraction of fetch's CPU. */
+function timedGet(port: number, urlPath: string): Promise<[number, number]> {
   const t0 = performance.now();
-  const res = await fetch(`http://127.0.0.1:${port}${urlPath}`);
-  const body = await res.arrayBuffer();
-  if (res.status !== 200) throw new Error(`${urlPath} on ${port}: HTTP ${res.status}`);
-  return [performance.now() - t0, body.byteLength];
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent }, (res) => {
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      res.on('end', () => (res.statusCode === 200 ? resolve([performance.now() - t0, bytes]) : reject(new Error(`${urlPath} on ${port}: HTTP ${res.statusCode}`))));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
 }
 
 /** The time a process spent producing /metrics so far, by its own count: [scrapes, seconds]. */
@@ -300,30 +313,44 @@ async function timeScrapes(procs: Proc[], n: number): Promise<ScrapeTiming[]> {
 }
 
 /**
- * The scraper runs in its own process, as Prometheus would: fetches every port's /metrics once
- * per interval (all at once), reads each body to the end and drops it; on 'stop' it reports.
+ * The scraper runs in its own process, as Prometheus would, from the start to the end of the
+ * bench: on 'start' it fetches every port's /metrics once per interval (all at once), reading
+ * each body to the end and dropping it; on 'stop' it stops and reports. One round at its own
+ * start loads and warms the HTTP client, so that no run pays for it.
  */
 async function scraperChild(ports: number[], intervalMs: number): Promise<void> {
-  const ms: number[] = [];
+  let ms: number[] = [];
   let failures = 0;
-  let stopping = false;
-  const round = async (): Promise<void> => {
-    await Promise.all(
+  let running: Promise<void> = Promise.resolve();
+  const round = (): Promise<void> =>
+    (running = Promise.all(
       ports.map((p) =>
         timedGet(p, '/metrics').then(
           ([t]) => void ms.push(t),
           () => void failures++,
         ),
       ),
-    );
-  };
-  const timer = setInterval(() => void round(), intervalMs);
-  void round();
+    ).then(() => undefined));
+  await round();
+  let timer: NodeJS.Timeout | undefined;
+  let cpu0 = process.cpuUsage();
   process.on('message', (m) => {
-    if (m !== 'stop' || stopping) return;
-    stopping = true;
-    clearInterval(timer);
-    process.send!({ requests: ms.length, failures, p50Ms: median(ms), p90Ms: percentile(ms, 0.9) }, () => process.exit(0));
+    if (m === 'start' && timer === undefined) {
+      ms = [];
+      failures = 0;
+      cpu0 = process.cpuUsage();
+      void round();
+      timer = setInterval(() => void round(), intervalMs);
+      process.send!('started');
+    } else if (m === 'stop' && timer !== undefined) {
+      clearInterval(timer);
+      timer = undefined;
+      void running.then(() => {
+        const cpu = process.cpuUsage(cpu0);
+        const report: ScraperReport = { requests: ms.length, failures, p50Ms: median(ms), p90Ms: percentile(ms, 0.9), cpuMs: (cpu.user + cpu.system) / 1000 };
+        process.send!(report);
+      });
+    } else if (m === 'exit') process.exit(0);
   });
   process.send!('ready');
 }
@@ -333,6 +360,8 @@ interface ScraperReport {
   failures: number;
   p50Ms: number;
   p90Ms: number;
+  /** the scraper's own CPU from start to stop (ms) */
+  cpuMs: number;
 }
 
 class Scraper {
@@ -349,18 +378,30 @@ class Scraper {
     return new Scraper(child);
   }
 
-  stop(): Promise<ScraperReport> {
+  private ask<T>(message: string): Promise<T> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.child.kill('SIGKILL');
-        reject(new Error('the scraper did not report within 10 s'));
-      }, 10_000);
+      const timer = setTimeout(() => reject(new Error(`the scraper did not answer '${message}' within 10 s`)), 10_000);
       this.child.once('message', (m) => {
         clearTimeout(timer);
-        resolve(m as ScraperReport);
+        resolve(m as T);
       });
-      this.child.send('stop');
+      this.child.send(message);
     });
+  }
+
+  begin(): Promise<void> {
+    return this.ask<string>('start').then(() => undefined);
+  }
+
+  end(): Promise<ScraperReport> {
+    return this.ask<ScraperReport>('stop');
+  }
+
+  close(): void {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.send('exit');
+    const kill = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    this.child.once('exit', () => clearTimeout(kill));
   }
 }
 
@@ -368,27 +409,35 @@ class Scraper {
 
 interface Run {
   mode: 'off' | 'on';
+  seconds: number;
   tps: number;
-  medianTps: number;
   sent: number;
   failed: number;
-  /** CPU ms of the three brokers together per 1000 messages sent */
-  brokerCpuMsPer1k: number;
-  /** the processes' own time per /metrics during the run (ms), "on" runs only */
+  /** CPU ms per 1000 messages sent: the three brokers, the name server and (on) the scraper */
+  cpuMsPer1k: number;
+  /** CPU ms per second of everything the load runs on: brokers, name server, this process (producer), the scraper */
+  cpuMsPerSecond: number;
+  /** the processes' own event-loop time per /metrics during the run (ms), "on" runs only */
   serverScrapeMs: number;
   scraper?: ScraperReport;
   loadAverage: number;
 }
 
-async function runOne(group: Group, o: Options, mode: 'off' | 'on'): Promise<Run> {
-  const ports = group.procs.map((p) => p.httpPort);
+async function runOne(group: Group, o: Options, mode: 'off' | 'on', scraper: Scraper): Promise<Run> {
   const brokers = group.brokers;
-  const scraper = mode === 'on' ? await Scraper.start(ports, o.intervalMs) : undefined;
+  if (mode === 'on') await scraper.begin();
   const totals0 = mode === 'on' ? await Promise.all(brokers.map((b) => serverScrapeTotals(b.httpPort))) : [];
-  const cpu0 = brokers.map((b) => cpuSeconds(b.child.pid));
-  const s = await runProducer(parseProducerArgs(['-n', group.namesrv, '-t', TOPIC, '-s', String(o.size), '-w', String(o.inflight), '--duration', String(o.seconds), '-q']));
-  const cpu1 = brokers.map((b) => cpuSeconds(b.child.pid));
-  const report = scraper ? await scraper.stop() : undefined;
+  const readCpu = (): number => group.procs.reduce((a, p) => a + cpuSeconds(p.child.pid), 0);
+  const cpu0 = readCpu();
+  const self0 = process.cpuUsage();
+  const t0 = performance.now();
+  const s = await runProducer(
+    parseProducerArgs(['-n', group.namesrv, '-t', TOPIC, '-s', String(o.size), '-w', String(o.inflight), '--duration', String(o.seconds), '--rate', String(o.rate), '-q']),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = readCpu() - cpu0;
+  const self = process.cpuUsage(self0);
+  const report = mode === 'on' ? await scraper.end() : undefined;
   let serverScrapeMs = NaN;
   if (mode === 'on') {
     // completed scrapes and their time: the first reading is among them, the last is not
@@ -397,14 +446,15 @@ async function runOne(group: Group, o: Options, mode: 'off' | 'on'): Promise<Run
     const secs = totals1.reduce((a, t, i) => a + t[1] - totals0[i]![1], 0);
     serverScrapeMs = scrapes > 0 ? (secs / scrapes) * 1000 : NaN;
   }
-  const cpu = cpu1.reduce((a, c, i) => a + c - cpu0[i]!, 0);
+  const scraperMs = report?.cpuMs ?? 0;
   return {
     mode,
+    seconds,
     tps: s.tps,
-    medianTps: s.medianTps,
     sent: s.sent,
     failed: s.failed,
-    brokerCpuMsPer1k: s.sent > 0 ? (cpu * 1e6) / s.sent : NaN,
+    cpuMsPer1k: s.sent > 0 ? ((cpu * 1000 + scraperMs) * 1000) / s.sent : NaN,
+    cpuMsPerSecond: (cpu * 1000 + scraperMs + (self.user + self.system) / 1000) / seconds,
     serverScrapeMs,
     scraper: report,
     loadAverage: os.loadavg()[0]!,
@@ -417,7 +467,7 @@ interface Pair {
   on: Run;
   /** on / off throughput */
   ratio: number;
-  /** on / off broker CPU per message */
+  /** on / off CPU per message */
   cpuRatio: number;
 }
 
@@ -453,21 +503,26 @@ async function main(): Promise<void> {
         );
       }
     }
-    // one run of the measured load, not counted: the first one after the start runs slow
-    if (o.pairs > 0) await runOne(group, o, 'off');
-    for (let i = 0; i < o.pairs; i++) {
-      const order: Array<'off' | 'on'> = i % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
-      const runs: Partial<Record<'off' | 'on', Run>> = {};
-      for (const mode of order) runs[mode] = await runOne(group, o, mode);
-      const off = runs.off!;
-      const on = runs.on!;
-      const p: Pair = { order: order.join('/'), off, on, ratio: on.tps / off.tps, cpuRatio: on.brokerCpuMsPer1k / off.brokerCpuMsPer1k };
-      pairs.push(p);
-      say(
-        `pair ${String(i + 1).padStart(2)} (${p.order.padEnd(6)}): off ${Math.round(off.tps)}/s, on ${Math.round(on.tps)}/s, ratio ${p.ratio.toFixed(3)}; ` +
-          `broker CPU per 1k msgs off ${off.brokerCpuMsPer1k.toFixed(0)} ms, on ${on.brokerCpuMsPer1k.toFixed(0)} ms (x${p.cpuRatio.toFixed(3)}); ` +
-          `scrape ${on.serverScrapeMs.toFixed(2)} ms in the broker, ${on.scraper?.p50Ms.toFixed(1)} ms p50 at the scraper; load ${on.loadAverage.toFixed(1)}`,
-      );
+    const scraper = o.pairs > 0 ? await Scraper.start(group.procs.map((p) => p.httpPort), o.intervalMs) : undefined;
+    try {
+      // one pair of the measured load, not counted: the first runs after the start run slow
+      if (scraper) for (const mode of ['off', 'on'] as const) await runOne(group, o, mode, scraper);
+      for (let i = 0; i < o.pairs; i++) {
+        const order: Array<'off' | 'on'> = i % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
+        const runs: Partial<Record<'off' | 'on', Run>> = {};
+        for (const mode of order) runs[mode] = await runOne(group, o, mode, scraper!);
+        const off = runs.off!;
+        const on = runs.on!;
+        const p: Pair = { order: order.join('/'), off, on, ratio: on.tps / off.tps, cpuRatio: on.cpuMsPer1k / off.cpuMsPer1k };
+        pairs.push(p);
+        say(
+          `pair ${String(i + 1).padStart(2)} (${p.order.padEnd(6)}): off ${Math.round(off.tps)}/s, on ${Math.round(on.tps)}/s, ratio ${p.ratio.toFixed(3)}; ` +
+            `CPU per 1k msgs off ${off.cpuMsPer1k.toFixed(0)} ms, on ${on.cpuMsPer1k.toFixed(0)} ms (x${p.cpuRatio.toFixed(3)}); ` +
+            `scrape ${on.serverScrapeMs.toFixed(2)} ms in the broker, ${on.scraper?.p50Ms.toFixed(1)} ms p50 at the scraper; load ${on.loadAverage.toFixed(1)}`,
+        );
+      }
+    } finally {
+      scraper?.close();
     }
   } finally {
     await group.stop();
@@ -476,12 +531,30 @@ async function main(): Promise<void> {
   const loadAfter = os.loadavg();
   const ratios = pairs.map((p) => p.ratio);
   const cpuRatios = pairs.map((p) => p.cpuRatio);
+  // What the scrape's CPU, all of it (every process's scrape measured idle, HTTP included, and
+  // the scraper's own), is of the CPU the load uses: the throughput it takes when CPU is the limit.
+  const scrapesPerSecond = 1000 / o.intervalMs;
+  const processesMsPerSecond = idle.reduce((a, t) => a + t.cpuMs, 0) * scrapesPerSecond;
+  const scraperMsPerSecond = median(pairs.map((p) => (p.on.scraper?.cpuMs ?? NaN) / p.on.seconds));
+  const loadMsPerSecond = median(pairs.map((p) => p.off.cpuMsPerSecond));
   const summary = {
     machine: { cpus: os.cpus().length, loadBefore, loadAfter },
     options: { ...o, profile: o.profile ?? null, dump: o.dump ?? null },
     minutes: (Date.now() - started) / 60_000,
     idle,
-    pairs: pairs.map((p) => ({ order: p.order, offTps: p.off.tps, onTps: p.on.tps, ratio: p.ratio, cpuRatio: p.cpuRatio, serverScrapeMs: p.on.serverScrapeMs, failed: p.off.failed + p.on.failed })),
+    pairs: pairs.map((p) => ({
+      order: p.order,
+      offTps: p.off.tps,
+      onTps: p.on.tps,
+      ratio: p.ratio,
+      offCpuMsPer1k: p.off.cpuMsPer1k,
+      onCpuMsPer1k: p.on.cpuMsPer1k,
+      cpuRatio: p.cpuRatio,
+      serverScrapeMs: p.on.serverScrapeMs,
+      scraperCpuMs: p.on.scraper?.cpuMs,
+      failed: p.off.failed + p.on.failed,
+      loadAverage: p.on.loadAverage,
+    })),
     medianOffTps: median(pairs.map((p) => p.off.tps)),
     medianOnTps: median(pairs.map((p) => p.on.tps)),
     medianRatio: median(ratios),
@@ -492,6 +565,7 @@ async function main(): Promise<void> {
     cpuRatioP25: percentile(cpuRatios, 0.25),
     cpuRatioP75: percentile(cpuRatios, 0.75),
     medianServerScrapeMs: median(pairs.map((p) => p.on.serverScrapeMs)),
+    cpuEstimate: { processesMsPerSecond, scraperMsPerSecond, loadMsPerSecond, share: (processesMsPerSecond + scraperMsPerSecond) / loadMsPerSecond },
   };
   if (o.json) {
     process.stdout.write(JSON.stringify(summary) + '\n');
@@ -500,7 +574,7 @@ async function main(): Promise<void> {
   if (pairs.length === 0) return;
   const pct = (r: number): string => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)} %`;
   say(
-    `\n${pairs.length} pairs of ${o.seconds} s, ${o.inflight} sends in flight of ${o.size} B, scraping ${group.procs.length} processes every ${o.intervalMs} ms; ` +
+    `\n${pairs.length} pairs of ${o.seconds} s, ${o.inflight} sends in flight of ${o.size} B${o.rate > 0 ? ` at ${o.rate}/s at most` : ''}, scraping ${group.procs.length} processes every ${o.intervalMs} ms; ` +
       `load average ${loadBefore.map((x) => x.toFixed(1)).join(' ')} before, ${loadAfter.map((x) => x.toFixed(1)).join(' ')} after, ${os.cpus().length} CPUs`,
   );
   say(`throughput: median off ${Math.round(summary.medianOffTps)}/s, on ${Math.round(summary.medianOnTps)}/s`);
@@ -508,8 +582,12 @@ async function main(): Promise<void> {
     `on/off throughput ratio: median ${summary.medianRatio.toFixed(3)} (${pct(summary.medianRatio)}), quartiles ${summary.ratioP25.toFixed(3)}..${summary.ratioP75.toFixed(3)}, ` +
       `"on" faster in ${summary.pairsOnFaster} of ${pairs.length} pairs`,
   );
-  say(`on/off broker CPU per message: median ${summary.medianCpuRatio.toFixed(3)} (${pct(summary.medianCpuRatio)}), quartiles ${summary.cpuRatioP25.toFixed(3)}..${summary.cpuRatioP75.toFixed(3)}`);
-  say(`scrape time in the broker under load: median ${summary.medianServerScrapeMs.toFixed(2)} ms per /metrics`);
+  say(`on/off CPU per message (brokers, name server, scraper): median ${summary.medianCpuRatio.toFixed(3)} (${pct(summary.medianCpuRatio)}), quartiles ${summary.cpuRatioP25.toFixed(3)}..${summary.cpuRatioP75.toFixed(3)}`);
+  say(`scrape time in the broker under load: median ${summary.medianServerScrapeMs.toFixed(2)} ms of event loop per /metrics`);
+  say(
+    `CPU of scraping: ${processesMsPerSecond.toFixed(1)} ms/s in the scraped processes (idle measure, HTTP included) + ${scraperMsPerSecond.toFixed(1)} ms/s in the scraper = ` +
+      `${(summary.cpuEstimate.share * 100).toFixed(2)} % of the ${loadMsPerSecond.toFixed(0)} ms/s of CPU the load uses ("off" runs)`,
+  );
 }
 
 if (isMain(import.meta.url)) {
