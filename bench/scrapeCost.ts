@@ -50,10 +50,14 @@ interface Options {
   dump: string | undefined;
   /** producer messages per second at most (0: as fast as the group answers) */
   rate: number;
+  /** pairs of seconds in the one-run phase: one second of each pair has scrapes, the other none */
+  secondPairs: number;
+  /** scrape rounds in each scraped second of that phase: more than one magnifies the effect to measure it */
+  burst: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { pairs: 12, seconds: 5, inflight: 64, size: 1024, intervalMs: 1000, requests: 200, json: false, keep: false, profile: undefined, dump: undefined, rate: 0 };
+  const o: Options = { pairs: 12, seconds: 5, inflight: 64, size: 1024, intervalMs: 1000, requests: 200, json: false, keep: false, profile: undefined, dump: undefined, rate: 0, secondPairs: 90, burst: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--pairs') o.pairs = intOption(argv[++i], 0, 100, '--pairs');
@@ -67,7 +71,9 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--profile') o.profile = path.resolve(String(argv[++i]));
     else if (a === '--dump') o.dump = path.resolve(String(argv[++i]));
     else if (a === '--rate') o.rate = intOption(argv[++i], 0, 10_000_000, '--rate');
-    else throw new Error(`unknown option ${a}; use --pairs N --seconds S --inflight N --size B --interval MS --requests N --rate N --json --keep --profile DIR --dump DIR`);
+    else if (a === '--second-pairs') o.secondPairs = intOption(argv[++i], 0, 1000, '--second-pairs');
+    else if (a === '--burst') o.burst = intOption(argv[++i], 1, 20, '--burst');
+    else throw new Error(`unknown option ${a}; use --pairs N --seconds S --inflight N --size B --interval MS --requests N --rate N --second-pairs N --burst N --json --keep --profile DIR --dump DIR`);
   }
   return o;
 }
@@ -350,6 +356,24 @@ async function scraperChild(ports: number[], intervalMs: number): Promise<void> 
         const report: ScraperReport = { requests: ms.length, failures, p50Ms: median(ms), p90Ms: percentile(ms, 0.9), cpuMs: (cpu.user + cpu.system) / 1000 };
         process.send!(report);
       });
+    } else if (typeof m === 'object' && m !== null && 'at' in m) {
+      // one round at each of these wall-clock times (ms since the epoch), then a report
+      ms = [];
+      failures = 0;
+      cpu0 = process.cpuUsage();
+      const at = (m as { at: number[] }).at;
+      let left = at.length;
+      for (const t of at) {
+        setTimeout(
+          () =>
+            void round().then(() => {
+              if (--left > 0) return;
+              const cpu = process.cpuUsage(cpu0);
+              process.send!({ requests: ms.length, failures, p50Ms: median(ms), p90Ms: percentile(ms, 0.9), cpuMs: (cpu.user + cpu.system) / 1000 } satisfies ScraperReport);
+            }),
+          Math.max(0, t - Date.now()),
+        );
+      }
     } else if (m === 'exit') process.exit(0);
   });
   process.send!('ready');
@@ -395,6 +419,14 @@ class Scraper {
 
   end(): Promise<ScraperReport> {
     return this.ask<ScraperReport>('stop');
+  }
+
+  /** One round at each of these wall-clock times; resolves with the report after the last. */
+  scheduled(at: number[]): Promise<ScraperReport> {
+    return new Promise((resolve) => {
+      this.child.once('message', (m) => resolve(m as ScraperReport));
+      this.child.send({ at });
+    });
   }
 
   close(): void {
@@ -471,6 +503,77 @@ interface Pair {
   cpuRatio: number;
 }
 
+interface SecondPairs {
+  pairs: number;
+  /** scrape rounds in each scraped second */
+  burst: number;
+  /** per pair: throughput of the second with a scrape / the second without */
+  ratios: number[];
+  medianRatio: number;
+  /** mean(on - off) / mean(off), with a 95 % interval from the spread of the differences */
+  meanEffect: number;
+  effectLow: number;
+  effectHigh: number;
+  medianTps: number;
+  scraper: ScraperReport;
+  loadBefore: number;
+  loadAfter: number;
+}
+
+/**
+ * One long producer run (runProducer's per-second rates) in pairs of seconds: in each pair one
+ * second has a scrape of every process half-way through it, the other none, alternating which
+ * (ABBA). Neighbouring seconds share the machine's state, so each pair compares one scrape
+ * against none under the same conditions, and many pairs fit in a few minutes.
+ */
+async function secondPairs(group: Group, o: Options, scraper: Scraper): Promise<SecondPairs> {
+  const n = o.secondPairs;
+  const duration = 2 * n + 2; // second 0 (ramp-up) and the last one are not used
+  const onSeconds: number[] = [];
+  for (let k = 0; k < n; k++) onSeconds.push(1 + 2 * k + (k % 2 === 0 ? 0 : 1));
+  const loadBefore = os.loadavg()[0]!;
+  // runProducer's seconds start once its connections are open, a few ms after the call: a scrape
+  // half-way through a second stays inside it
+  const t0 = Date.now();
+  const at: number[] = [];
+  for (const sec of onSeconds) for (let i = 0; i < o.burst; i++) at.push(t0 + sec * 1000 + 100 + Math.floor((800 * (i + 0.5)) / o.burst));
+  const report = scraper.scheduled(at);
+  const s = await runProducer(
+    parseProducerArgs(['-n', group.namesrv, '-t', TOPIC, '-s', String(o.size), '-w', String(o.inflight), '--duration', String(duration), '--rate', String(o.rate), '-q']),
+  );
+  const r = await report;
+  const ratios: number[] = [];
+  const diffs: number[] = [];
+  const offs: number[] = [];
+  for (const on of onSeconds) {
+    const off = on % 2 === 1 ? on + 1 : on - 1;
+    const a = s.perSecond[on];
+    const b = s.perSecond[off];
+    if (a === undefined || b === undefined || b === 0) continue;
+    ratios.push(a / b);
+    diffs.push(a - b);
+    offs.push(b);
+  }
+  const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / xs.length;
+  const md = mean(diffs);
+  const sd = Math.sqrt(diffs.reduce((a, d) => a + (d - md) ** 2, 0) / Math.max(1, diffs.length - 1));
+  const half = (1.96 * sd) / Math.sqrt(diffs.length);
+  const base = mean(offs);
+  return {
+    pairs: ratios.length,
+    burst: o.burst,
+    ratios,
+    medianRatio: median(ratios),
+    meanEffect: md / base,
+    effectLow: (md - half) / base,
+    effectHigh: (md + half) / base,
+    medianTps: median(s.perSecond.slice(1, duration - 1)),
+    scraper: r,
+    loadBefore,
+    loadAfter: os.loadavg()[0]!,
+  };
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'raftmq-scrape-cost-'));
@@ -482,6 +585,7 @@ async function main(): Promise<void> {
   };
   const pairs: Pair[] = [];
   let idle: ScrapeTiming[] = [];
+  let fine: SecondPairs | undefined;
   const started = Date.now();
   try {
     await group.start();
@@ -503,7 +607,7 @@ async function main(): Promise<void> {
         );
       }
     }
-    const scraper = o.pairs > 0 ? await Scraper.start(group.procs.map((p) => p.httpPort), o.intervalMs) : undefined;
+    const scraper = o.pairs > 0 || o.secondPairs > 0 ? await Scraper.start(group.procs.map((p) => p.httpPort), o.intervalMs) : undefined;
     try {
       // one pair of the measured load, not counted: the first runs after the start run slow
       if (scraper) for (const mode of ['off', 'on'] as const) await runOne(group, o, mode, scraper);
@@ -521,6 +625,7 @@ async function main(): Promise<void> {
             `scrape ${on.serverScrapeMs.toFixed(2)} ms in the broker, ${on.scraper?.p50Ms.toFixed(1)} ms p50 at the scraper; load ${on.loadAverage.toFixed(1)}`,
         );
       }
+      if (scraper && o.secondPairs > 0) fine = await secondPairs(group, o, scraper);
     } finally {
       scraper?.close();
     }
@@ -566,13 +671,25 @@ async function main(): Promise<void> {
     cpuRatioP75: percentile(cpuRatios, 0.75),
     medianServerScrapeMs: median(pairs.map((p) => p.on.serverScrapeMs)),
     cpuEstimate: { processesMsPerSecond, scraperMsPerSecond, loadMsPerSecond, share: (processesMsPerSecond + scraperMsPerSecond) / loadMsPerSecond },
+    secondPairs: fine,
   };
   if (o.json) {
     process.stdout.write(JSON.stringify(summary) + '\n');
     return;
   }
-  if (pairs.length === 0) return;
   const pct = (r: number): string => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)} %`;
+  if (fine) {
+    const b = fine.burst;
+    say(
+      `\none run of ${2 * fine.pairs + 2} s in ${fine.pairs} pairs of seconds, ${b} scrape round${b > 1 ? 's' : ''} in one second of each pair (median ${Math.round(fine.medianTps)}/s; ` +
+        `load average ${fine.loadBefore.toFixed(1)} before, ${fine.loadAfter.toFixed(1)} after): on/off ratio median ${fine.medianRatio.toFixed(3)} (${pct(fine.medianRatio)}), ` +
+        `quartiles ${percentile(fine.ratios, 0.25).toFixed(3)}..${percentile(fine.ratios, 0.75).toFixed(3)}; ` +
+        `mean effect ${(fine.meanEffect * 100).toFixed(2)} %, 95 % interval ${(fine.effectLow * 100).toFixed(2)}..${(fine.effectHigh * 100).toFixed(2)} %` +
+        (b > 1 ? `; per scrape round a second (effect / ${b}): ${((fine.meanEffect * 100) / b).toFixed(2)} % (${((fine.effectLow * 100) / b).toFixed(2)}..${((fine.effectHigh * 100) / b).toFixed(2)} %)` : '') +
+        `; scraper ${fine.scraper.requests} requests, ${fine.scraper.failures} failed`,
+    );
+  }
+  if (pairs.length === 0) return;
   say(
     `\n${pairs.length} pairs of ${o.seconds} s, ${o.inflight} sends in flight of ${o.size} B${o.rate > 0 ? ` at ${o.rate}/s at most` : ''}, scraping ${group.procs.length} processes every ${o.intervalMs} ms; ` +
       `load average ${loadBefore.map((x) => x.toFixed(1)).join(' ')} before, ${loadAfter.map((x) => x.toFixed(1)).join(' ')} after, ${os.cpus().length} CPUs`,
