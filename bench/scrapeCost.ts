@@ -1,14 +1,19 @@
 // bench/scrapeCost: what scraping /metrics once a second costs a DLedger group's producers.
 // Starts a name server and a 3-node group (processes, temporary folders, every process with
 // metricsExporterType=PROM). On the idle group it measures each process's /metrics: size,
-// request time, event-loop time and CPU per scrape (HTTP included). Then it runs short producer
-// runs in alternating pairs without ("off") and with ("on") a scraper process that fetches every
-// process's /metrics once per interval; the order alternates ABBA (off/on, on/off, ...) so a
-// drift of the machine weighs on both modes alike. Prints each pair's throughput ratio (on/off)
-// and CPU per message, their medians and quartiles, the scrape time in the brokers under load,
-// what the scrape's CPU is of the CPU the load uses, and the load average before and after.
+// request time, event-loop time and CPU per scrape (HTTP included). Then, with a scraper process
+// (as Prometheus would be) fetching every process's /metrics:
+// 1. short producer runs in alternating pairs without ("off") and with ("on") a scrape round
+//    every --interval ms, the order alternating ABBA (off/on, on/off, ...) so that a drift of the
+//    machine weighs on both modes alike: per-pair throughput ratios and CPU per message;
+// 2. one long producer run in pairs of seconds, one second of each pair with --burst scrape
+//    rounds (one: what one scrape a second costs; more: the same effect magnified), the other
+//    without: per-pair ratios and the mean effect with its 95 % interval.
+// It prints the medians and quartiles, the scrape time in the brokers under load, what the
+// scrape's CPU is of the CPU the load uses, and the load average.
 // Usage: node dist/bench/scrapeCost.js [--pairs 12] [--seconds 5] [--inflight 64] [--size 1024]
-//        [--rate 0] [--interval 1000] [--requests 200] [--json] [--keep] [--profile DIR] [--dump DIR]
+//        [--rate 0] [--interval 1000] [--requests 200] [--second-pairs 90] [--burst 1] [--json]
+//        [--keep] [--profile DIR] [--dump DIR]
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
