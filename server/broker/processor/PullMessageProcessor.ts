@@ -2,6 +2,7 @@
 // consume queue's hash codes, the status table of spec §4.2, long polling through the hold
 // service, and the pull body made of the stored records as they are in the log.
 import type { RemotingConnection } from '../../../client/RemotingConnection.js';
+import type { ConsumeQueueEntry } from '../../../storage/index/IndexStore.js';
 import { Perm } from '../../../protocol/body/TopicConfig.js';
 import { PullMessageRequestHeader, PullMessageResponseHeader } from '../../../protocol/header/broker.js';
 import { matchesTagsCode, parseTagSubscription, type TagSubscription } from '../../../protocol/message/index.js';
@@ -20,9 +21,6 @@ export const PullSysFlag = {
   LITE_PULL: 0x10,
 } as const;
 
-/** Java's in-memory transfer caps: at most this many messages / bytes per answer. */
-export const MAX_PULL_MESSAGES = 32;
-export const MAX_PULL_BYTES = 256 * 1024;
 /** consume-queue entries scanned per pull when the filter drops messages */
 export const MAX_SCANNED_ENTRIES = 800;
 
@@ -163,15 +161,17 @@ export class PullMessageProcessor {
     if (off === max) return { ...base, code: ResponseCode.PULL_NOT_FOUND, remark: 'OFFSET_OVERFLOW_ONE', nextBeginOffset: off };
     if (off > max) return { ...base, code: ResponseCode.PULL_OFFSET_MOVED, remark: 'OFFSET_OVERFLOW_BADLY', nextBeginOffset: max };
 
-    const maxMsgs = Math.max(1, Math.min(h.maxMsgNums, MAX_PULL_MESSAGES));
-    const maxBytes = Math.min(h.maxMsgBytes !== undefined && h.maxMsgBytes > 0 ? h.maxMsgBytes : MAX_PULL_BYTES, MAX_PULL_BYTES);
-    const parts: Buffer[] = [];
+    const cfg = this.ctx.config;
+    const maxMsgs = Math.max(1, Math.min(h.maxMsgNums, cfg.maxTransferCountOnMessageInMemory));
+    const maxBytes = Math.min(h.maxMsgBytes !== undefined && h.maxMsgBytes > 0 ? h.maxMsgBytes : cfg.maxTransferBytesOnMessageInMemory, cfg.maxTransferBytesOnMessageInMemory);
+    // Pick the entries from the consume queue alone (size and tag hash are there), then read
+    // their records from the log in one go.
+    const picked: ConsumeQueueEntry[] = [];
     let bytes = 0;
     let next = off;
     let scanned = 0;
-    let missing = false;
     outer: while (scanned < MAX_SCANNED_ENTRIES && next < max) {
-      const want = Math.min(MAX_SCANNED_ENTRIES - scanned, filter.all ? maxMsgs - parts.length : 64);
+      const want = Math.min(MAX_SCANNED_ENTRIES - scanned, filter.all ? maxMsgs - picked.length : 64);
       const entries = await log.readConsumeQueue(h.topic, h.queueId, next, want);
       if (entries.length === 0) break;
       for (const e of entries) {
@@ -181,30 +181,19 @@ export class PullMessageProcessor {
         }
         scanned++;
         if (matchesTagsCode(filter, e.tagsCode)) {
-          if (parts.length > 0 && bytes + e.size > maxBytes) break outer;
-          const rec = log.readMessage(e.physicalOffset, e.size);
-          if (!rec) {
-            missing = true;
-            next = e.queueOffset + 1;
-            continue;
-          }
-          parts.push(rec);
-          bytes += rec.length;
+          if (picked.length > 0 && bytes + e.size > maxBytes) break outer;
+          picked.push(e);
+          bytes += e.size;
         }
         next = e.queueOffset + 1;
-        if (parts.length >= maxMsgs) break outer;
+        if (picked.length >= maxMsgs) break outer;
       }
     }
-    if (parts.length > 0) {
-      return {
-        ...base,
-        code: ResponseCode.SUCCESS,
-        remark: 'FOUND',
-        nextBeginOffset: next,
-        body: parts.length === 1 ? parts[0] : Buffer.concat(parts, bytes),
-        count: parts.length,
-      };
+    const read = picked.length > 0 ? log.readMessages(picked) : undefined;
+    if (read !== undefined && read.count > 0) {
+      return { ...base, code: ResponseCode.SUCCESS, remark: 'FOUND', nextBeginOffset: next, body: read.body, count: read.count };
     }
+    const missing = read !== undefined;
     if (missing) return { ...base, code: ResponseCode.PULL_RETRY_IMMEDIATELY, remark: 'MESSAGE_WAS_REMOVING', nextBeginOffset: next };
     if (next > off) return { ...base, code: ResponseCode.PULL_RETRY_IMMEDIATELY, remark: 'NO_MATCHED_MESSAGE', nextBeginOffset: next };
     return { ...base, code: ResponseCode.PULL_NOT_FOUND, remark: 'OFFSET_FOUND_NULL', nextBeginOffset: off };
