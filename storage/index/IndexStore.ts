@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import RocksDB from 'rocksdb-native';
 import type { DispatchRequest, MessageDispatch } from './DispatchRequest.js';
-import { ConsumeQueueReadAhead, READ_AHEAD_ENTRIES, READ_AHEAD_RUNS, ReadAheadWindow } from './ConsumeQueueReadAhead.js';
+import { ConsumeQueueReadAhead, READ_AHEAD_CAPACITY, READ_AHEAD_ENTRIES, READ_AHEAD_RUNS, ReadAheadWindow } from './ConsumeQueueReadAhead.js';
 import { IndexStoreError } from './IndexStoreError.js';
 import {
   ByteReader,
@@ -425,7 +425,7 @@ export class IndexStore {
     let to = at;
     for await (const { key: k, value } of this.db.iterator(
       { gte: withI64(q.runPrefix, at), lt: prefixEnd(q.runPrefix) },
-      { limit: single ? 1 : READ_AHEAD_RUNS, capacity: single ? 1 : 32 },
+      { limit: single ? 1 : READ_AHEAD_RUNS, capacity: single ? 1 : READ_AHEAD_CAPACITY },
     )) {
       const last = readI64(k, k.length - 8);
       const first = last - value.length / CQ_ENTRY_BYTES + 1;
