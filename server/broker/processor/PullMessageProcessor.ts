@@ -32,8 +32,13 @@ interface PullOutcome {
   nextBeginOffset: number;
   minOffset: number;
   maxOffset: number;
-  body?: Buffer;
+  body: Buffer | undefined;
   count: number;
+}
+
+/** One shape for every outcome (object spreads here cost more than the rest of a pull's bookkeeping). */
+function outcome(code: number, remark: string, nextBeginOffset: number, minOffset: number, maxOffset: number, body?: Buffer, count = 0): PullOutcome {
+  return { code, remark, nextBeginOffset, minOffset, maxOffset, body, count };
 }
 
 export function registerPullProcessor(server: RemotingServer, ctx: BrokerContext): PullMessageProcessor {
@@ -151,15 +156,14 @@ export class PullMessageProcessor {
     const min = log.minOffset(h.topic, h.queueId);
     const max = log.maxOffset(h.topic, h.queueId);
     const off = h.queueOffset;
-    const base = { minOffset: min, maxOffset: max, count: 0 };
     if (max === 0) {
       return off === 0
-        ? { ...base, code: ResponseCode.PULL_NOT_FOUND, remark: 'NO_MESSAGE_IN_QUEUE', nextBeginOffset: 0 }
-        : { ...base, code: ResponseCode.PULL_OFFSET_MOVED, remark: 'NO_MESSAGE_IN_QUEUE', nextBeginOffset: 0 };
+        ? outcome(ResponseCode.PULL_NOT_FOUND, 'NO_MESSAGE_IN_QUEUE', 0, min, max)
+        : outcome(ResponseCode.PULL_OFFSET_MOVED, 'NO_MESSAGE_IN_QUEUE', 0, min, max);
     }
-    if (off < min) return { ...base, code: ResponseCode.PULL_OFFSET_MOVED, remark: 'OFFSET_TOO_SMALL', nextBeginOffset: min };
-    if (off === max) return { ...base, code: ResponseCode.PULL_NOT_FOUND, remark: 'OFFSET_OVERFLOW_ONE', nextBeginOffset: off };
-    if (off > max) return { ...base, code: ResponseCode.PULL_OFFSET_MOVED, remark: 'OFFSET_OVERFLOW_BADLY', nextBeginOffset: max };
+    if (off < min) return outcome(ResponseCode.PULL_OFFSET_MOVED, 'OFFSET_TOO_SMALL', min, min, max);
+    if (off === max) return outcome(ResponseCode.PULL_NOT_FOUND, 'OFFSET_OVERFLOW_ONE', off, min, max);
+    if (off > max) return outcome(ResponseCode.PULL_OFFSET_MOVED, 'OFFSET_OVERFLOW_BADLY', max, min, max);
 
     const cfg = this.ctx.config;
     const maxMsgs = Math.max(1, Math.min(h.maxMsgNums, cfg.maxTransferCountOnMessageInMemory));
@@ -191,11 +195,11 @@ export class PullMessageProcessor {
     }
     const read = picked.length > 0 ? log.readMessages(picked) : undefined;
     if (read !== undefined && read.count > 0) {
-      return { ...base, code: ResponseCode.SUCCESS, remark: 'FOUND', nextBeginOffset: next, body: read.body, count: read.count };
+      return outcome(ResponseCode.SUCCESS, 'FOUND', next, min, max, read.body, read.count);
     }
     const missing = read !== undefined;
-    if (missing) return { ...base, code: ResponseCode.PULL_RETRY_IMMEDIATELY, remark: 'MESSAGE_WAS_REMOVING', nextBeginOffset: next };
-    if (next > off) return { ...base, code: ResponseCode.PULL_RETRY_IMMEDIATELY, remark: 'NO_MATCHED_MESSAGE', nextBeginOffset: next };
-    return { ...base, code: ResponseCode.PULL_NOT_FOUND, remark: 'OFFSET_FOUND_NULL', nextBeginOffset: off };
+    if (missing) return outcome(ResponseCode.PULL_RETRY_IMMEDIATELY, 'MESSAGE_WAS_REMOVING', next, min, max);
+    if (next > off) return outcome(ResponseCode.PULL_RETRY_IMMEDIATELY, 'NO_MATCHED_MESSAGE', next, min, max);
+    return outcome(ResponseCode.PULL_NOT_FOUND, 'OFFSET_FOUND_NULL', off, min, max);
   }
 }
