@@ -2,9 +2,11 @@
 // from the end), committing offsets every second; prints messages and MiB per second, and a
 // summary (--json for machines). --pipeline N keeps up to N pulls in flight per queue: the
 // next ones ask for the offsets a full batch would end at, and are dropped and asked again
-// when an answer ends elsewhere (a short batch, a gap, the end of the queue).
+// when an answer ends elsewhere (a short batch, a gap, the end of the queue). --drain stops each
+// queue at the max offset it had at the start: the rate of draining a backlog, without idle
+// seconds after it.
 // Usage: node dist/bench/consumer.js -n 127.0.0.1:9876 -t BenchTopic [-g group] [--from first|last]
-//        [--duration 10 | --count N] [--batch 32] [--pipeline 2] [--json]
+//        [--duration 10 | --count N] [--drain] [--batch 32] [--pipeline 2] [--json]
 import { Command } from 'commander';
 import { RemotingClient } from '../client/RemotingClient.js';
 import * as H from '../protocol/header/broker.js';
@@ -23,6 +25,7 @@ interface Options {
   count: number;
   batch: number;
   pipeline: number;
+  drain: boolean;
   json: boolean;
   quiet: boolean;
 }
@@ -32,7 +35,9 @@ export interface ConsumerSummary {
   received: number;
   bytes: number;
   tps: number;
+  /** messages received in each whole second */
   perSecond: number[];
+  /** the median of perSecond; the overall rate when fewer than 3 whole seconds ran (a short drain) */
   medianTps: number;
   pulls: number;
   /** answers dropped because an earlier answer of the same queue ended elsewhere */
@@ -50,6 +55,7 @@ export function parseConsumerArgs(argv: string[]): Options {
     .option('--count <n>', 'stop after this many messages (0 = no limit)', '0')
     .option('--batch <n>', 'messages per pull (maxMsgNums)', '32')
     .option('--pipeline <n>', 'pulls in flight per queue', '2')
+    .option('--drain', 'stop each queue at the max offset it had at the start', false)
     .option('--json', 'print the summary as JSON', false)
     .option('-q, --quiet', 'no per-second lines', false)
     .exitOverride();
@@ -66,6 +72,7 @@ export function parseConsumerArgs(argv: string[]): Options {
     count: intOption(String(o.count), 0, 1_000_000_000, '--count'),
     batch: intOption(String(o.batch), 1, 1024, '--batch'),
     pipeline: intOption(String(o.pipeline), 1, 64, '--pipeline'),
+    drain: o.drain === true,
     json: o.json === true,
     quiet: o.quiet === true,
   };
@@ -133,21 +140,23 @@ export async function runConsumer(o: Options): Promise<ConsumerSummary> {
     return client.invoke(addr, createRequest({ code: RequestCode.PULL_MESSAGE, extFields: ext }), 5000);
   };
 
+  const maxOffset = async (addr: string, queueId: number): Promise<number> => {
+    const res = await client.invoke(addr, createRequest({ code: RequestCode.GET_MAX_OFFSET, extFields: H.GetMaxOffsetRequestHeader.encode({ topic: o.topic, queueId }) }));
+    return Number(res.extFields?.offset ?? 0);
+  };
+
   const loop = async (addr: string, queueId: number): Promise<void> => {
-    let offset = 0;
-    if (o.from === 'last') {
-      const res = await client.invoke(addr, createRequest({ code: RequestCode.GET_MAX_OFFSET, extFields: H.GetMaxOffsetRequestHeader.encode({ topic: o.topic, queueId }) }));
-      offset = Number(res.extFields?.offset ?? 0);
-    }
+    const end = o.drain ? await maxOffset(addr, queueId) : Number.POSITIVE_INFINITY;
+    let offset = o.from === 'last' ? (o.drain ? end : await maxOffset(addr, queueId)) : 0;
     const key = `${addr}/${queueId}`;
     offsets.set(key, { addr, queueId, offset });
     // pulls in flight, oldest first; each asked for `at`
     const inFlight: Array<{ at: number; answer: Promise<RemotingCommand> }> = [];
     // full batches in a row decide how far ahead to ask: one short answer falls back to one pull
     let depth = 1;
-    while (!done()) {
+    while (!done() && offset < end) {
       let ask = inFlight.length > 0 ? inFlight[inFlight.length - 1]!.at + o.batch : offset;
-      while (inFlight.length < depth) {
+      while (inFlight.length < depth && ask < end) {
         const answer = pull(addr, queueId, ask);
         answer.catch(() => undefined); // awaited below; dropped ones must not go unhandled
         inFlight.push({ at: ask, answer });
@@ -200,7 +209,8 @@ export async function runConsumer(o: Options): Promise<ConsumerSummary> {
     bytes,
     tps: received / seconds,
     perSecond,
-    medianTps: sorted.length > 0 ? sorted[Math.floor(sorted.length / 2)]! : received / seconds,
+    // fewer than 3 whole seconds (a short drain): the rate over the run
+    medianTps: sorted.length >= 3 ? sorted[Math.floor(sorted.length / 2)]! : received / seconds,
     pulls,
     dropped,
     errors,

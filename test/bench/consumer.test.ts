@@ -1,5 +1,6 @@
 // bench/consumer against an in-process broker: with pulls asked ahead (--pipeline) every
-// message of a backlog is counted exactly once, and answers that start elsewhere are dropped.
+// message of a backlog is counted exactly once, answers that start elsewhere are dropped, and
+// --drain stops at the backlog's end.
 import t from 'tap';
 import { parseConsumerArgs, runConsumer } from '../../bench/consumer.js';
 import { parseProducerArgs, runProducer } from '../../bench/producer.js';
@@ -17,4 +18,7 @@ t.test('a drained backlog counts each message once, however many pulls are in fl
     t.same(s.errors, {}, `--pipeline ${pipeline}: no errors`);
     if (pipeline === '4') t.ok(s.dropped > 0, `answers asked ahead of a short batch were dropped (${s.dropped})`);
   }
+  const drained = await runConsumer(parseConsumerArgs(['-n', ns, '-t', 'PipeTopic', '-g', 'GD', '--duration', '60', '--drain', '-q']));
+  t.equal(drained.received, 770, '--drain reads the backlog');
+  t.ok(drained.seconds < 30, `and stops there (${drained.seconds.toFixed(1)} s of the 60 allowed)`);
 });
