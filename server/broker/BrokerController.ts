@@ -169,6 +169,8 @@ export class BrokerController {
     const groups = new SubscriptionGroupManager(log);
     const offsets = new ConsumerOffsetManager(log, { log: this.log });
     await Promise.all([topics.load(), groups.load(), offsets.load()]);
+    // a follower whose log was replaced by a segment copy reads its metadata again
+    log.onReset?.(() => Promise.all([topics.reload(), groups.reload(), offsets.reload()]).then(() => undefined));
     const clients = new ClientRegistry({
       now: this.now,
       log: this.log,

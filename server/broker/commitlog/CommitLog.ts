@@ -120,6 +120,11 @@ export interface CommitLog {
   stats(): CommitLogStats;
   /** What the retention service deletes from: whole segments, oldest first, never what the index or (Raft) a live follower still needs. */
   retentionSource(): SegmentSource;
+  /**
+   * Raft only: the index was replaced (a segment copy from the leader); the listener reloads
+   * whatever it keeps in memory from the index before later entries are applied.
+   */
+  onReset?(listener: () => Promise<void>): void;
   /** the log folder (for the disk the retention service watches) */
   readonly logDir: string;
 

@@ -27,6 +27,8 @@ import { LogRetentionSource } from '../../../storage/LogRetention.js';
 import type { SegmentSource } from '../../../storage/retention/DiskSpace.js';
 import type { DiskGuard, RetainFloor } from '../../../storage/retention/RetentionPolicy.js';
 import { QueueOffsetAssigner } from './QueueOffsetAssigner.js';
+import type { InstalledCopy } from '../../../raft/node/SegmentCopy.js';
+import { snapshotDispatches, takeMetadataSnapshot, type MetadataDispatch } from './metadataSnapshot.js';
 
 /** What the broker hears about this node's part in the group. */
 export interface CommitLogRole {
@@ -107,6 +109,7 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
   private closing: Promise<void> | null = null;
   private failure: Error | null = null;
   private pending = 0;
+  private readonly resetListeners: Array<() => Promise<void>> = [];
 
   private constructor(
     indexStore: IndexStore,
@@ -140,6 +143,8 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
         // an empty node lets a node with data (an upgraded store) win the first election
         core: { freshStartElectionRounds: 3, ...opts.node?.core, ...(opts.preferredLeaderIds ? { preferredLeaderIds: opts.preferredLeaderIds } : {}) },
         onApply: (entries) => cl.apply(entries),
+        takeSnapshot: () => takeMetadataSnapshot(index),
+        onInstall: (c) => cl.install(c),
         onRoleChange: (c) => cl.roleChanged(c),
         log: opts.log,
       });
@@ -242,6 +247,32 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
     return this.applier.drained().then(() => this.afterApply(entries));
   }
 
+  /**
+   * A segment copy replaced the log (or the log starts past the index at open): the index is
+   * reset to the leader's metadata snapshot, applied up to the entry before the new log start.
+   */
+  private async install(c: InstalledCopy): Promise<void> {
+    const at = { index: c.firstIndex - 1, pos: c.startPos };
+    let metadata: MetadataDispatch[] = [];
+    if (c.snapshot) metadata = snapshotDispatches(c.snapshot, at);
+    else {
+      this.opts.log?.(
+        `the log starts at entry ${c.firstIndex} but the index had applied only up to ${this.indexStore.applied.index}, and no snapshot is kept: ` +
+          `topics, groups and offsets written before entry ${c.firstIndex} are not known to this node`,
+      );
+    }
+    await this.applier.drained();
+    await this.indexStore.resetTo(at, metadata);
+    this.applier.resetTo(at.index);
+    this.lastStoreTimestamp = 0;
+    this.opts.log?.(`index reset to entry ${at.index} with ${metadata.length} metadata records from the leader's snapshot`);
+    for (const l of this.resetListeners) await l();
+  }
+
+  onReset(listener: () => Promise<void>): void {
+    this.resetListeners.push(listener);
+  }
+
   /** A leader whose own no-op was just applied starts taking writes. */
   private afterApply(entries: readonly RaftEntry[]): void {
     const st = this.node.status();
@@ -287,7 +318,7 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
    * that went silent holds nothing back and, once behind the log start, is told so by the core.
    */
   retentionSource(): SegmentSource {
-    return new LogRetentionSource(this.node.storage, this.indexStore, {
+    return new LogRetentionSource(() => this.node.storage, this.indexStore, {
       log: this.opts.log,
       holdBack: () => {
         const floors: RetainFloor[] = [];
