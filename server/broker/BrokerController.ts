@@ -123,6 +123,8 @@ export class BrokerController {
           now: this.now,
           onRole: (r) => this.roleChanged(r),
           diskGuard: () => this.retention?.guard ?? { writable: true },
+          // Java hands DLedger mappedFileSizeCommitLog as its data file size
+          node: { dataSegmentSize: c.mappedFileSizeCommitLog },
         })
       : await LocalCommitLog.open({
           logDir,
