@@ -38,7 +38,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--json') a.json = true;
     else if (k === '--runs') a.runs = intOption(v(), 1, 20, '--runs');
     else if (k === '--entries') a.entries = intOption(v(), 1000, 10_000_000, '--entries');
-    else if (k === '--trials') a.trials = intOption(v(), 1, 200, '--trials');
+    else if (k === '--trials') a.trials = intOption(v(), 0, 200, '--trials');
     else if (k === '--writer') a.writer = v() === 'main' ? 'main' : 'worker';
     else if (k === '--flush') a.flush = v() === 'SYNC_FLUSH' ? 'SYNC_FLUSH' : 'ASYNC_FLUSH';
     else if (k === '--dir') a.dir = v();
