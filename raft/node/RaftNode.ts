@@ -777,6 +777,13 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   /** Starts wanted copies (again after a failure, at most every two election timeouts), forgets those no longer needed. */
   private tickCopies(now: number): void {
     for (const c of this.copySenders.values()) c.checkIdle(now);
+    const r = this.copyReceiver;
+    if (r && now - r.lastChunkAt > (this.o.copyIdleMs ?? DEFAULT_COPY_IDLE_MS)) {
+      // the leader went away mid-copy: drop what was received (a new copy starts from scratch)
+      this.copyReceiver = null;
+      this.copyChain = this.copyChain.then(() => r.discard()).catch(() => undefined);
+      this.logLine(`copy from ${r.from} abandoned: no chunk for ${this.o.copyIdleMs ?? DEFAULT_COPY_IDLE_MS} ms`);
+    }
     if (this.copyWanted.size === 0) return;
     if (this.core.role !== 'leader') {
       this.copyWanted.clear();
