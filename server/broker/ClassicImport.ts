@@ -23,6 +23,8 @@ export const CLASSIC_IMPORTED_MARKER = 'raftmq-classic-imported';
 /** Bytes of imported records per append (a single larger record goes alone). */
 export const DEFAULT_IMPORT_BATCH_BYTES = 1024 * 1024;
 export const DEFAULT_IMPORT_BATCH_MESSAGES = 256;
+/** Appends of the import waiting for their commit at once: the next batch is read and proposed while earlier ones replicate. */
+export const DEFAULT_IMPORT_BATCHES_IN_FLIGHT = 4;
 /** Records looked at per batch at most, imported or not (skipped or already present ones cost reads only). */
 const EXAMINED_PER_MESSAGE = 4;
 
@@ -180,6 +182,7 @@ export interface ClassicImportOptions {
   onVisibilityChange?: (hidden: boolean) => void;
   batchBytes?: number;
   batchMessages?: number;
+  batchesInFlight?: number;
   /** wait between batches (tests that interrupt an import) */
   pauseMs?: number;
   /** wait before trying again after a failed append or leadership transfer */
@@ -390,23 +393,46 @@ export class ClassicImport {
     this.live = p;
     await this.opts.beforeRecords?.();
     const iterator = c.iterate(p.next);
+    const maxInFlight = Math.max(1, this.opts.batchesInFlight ?? DEFAULT_IMPORT_BATCHES_IN_FLIGHT);
+    // committed in order: a later batch is proposed only once the log took the earlier one, so a refusal leaves no gap
+    const inFlight: Array<Promise<ClassicImportProgress>> = [];
+    let finished = false;
+    const settleOldest = async (): Promise<void> => {
+      this.live = p = await (inFlight.shift() as Promise<ClassicImportProgress>);
+    };
     try {
       const planner = new ClassicImportPlanner(iterator, p, log, {
         maxBytes: this.opts.batchBytes ?? DEFAULT_IMPORT_BATCH_BYTES,
         maxMessages: this.opts.batchMessages ?? DEFAULT_IMPORT_BATCH_MESSAGES,
       });
       for (;;) {
-        if (this.stopped || !this.opts.takesWrites()) return;
+        if (this.stopped || !this.opts.takesWrites()) break;
         const batch = await planner.next();
-        if (batch === undefined) break;
-        await log.append(batch.records, { pastHold: true });
-        this.live = p = batch.progress;
+        if (batch === undefined) {
+          finished = true;
+          break;
+        }
+        let accepted = false;
+        const committed = log.append(batch.records, { pastHold: true, onAccepted: () => (accepted = true) });
+        if (!accepted) {
+          await committed; // rejects with the refusal
+          throw new ClassicImportError('internal: an import append neither accepted nor refused');
+        }
+        const progress = committed.then(() => batch.progress);
+        progress.catch(() => undefined); // awaited in order below; not unhandled meanwhile
+        inFlight.push(progress);
+        if (inFlight.length >= maxInFlight) await settleOldest();
         if (this.opts.pauseMs) await new Promise((r) => setTimeout(r, this.opts.pauseMs));
       }
+      while (inFlight.length > 0) await settleOldest();
+    } catch (e) {
+      await Promise.allSettled(inFlight);
+      throw e;
     } finally {
       await iterator.return(undefined);
     }
-    if (this.stopped || !this.opts.takesWrites()) return;
+    // stopped, or no longer the leader: the import resumes when this node takes writes again
+    if (!finished || this.stopped) return;
     const done: ClassicImportProgress = { ...p, next: p.end, done: true };
     await log.append([classicImportRecord(done)], { pastHold: true });
     this.live = done;

@@ -103,6 +103,11 @@ export interface CommitLogStats {
 export interface AppendOptions {
   /** the holder's own writes (an import) pass the write hold; see `writeHold` of the logs' options */
   pastHold?: boolean;
+  /**
+   * Called inside append() once the log took the records (their place in the log is fixed); a
+   * refused append never calls it. Lets a caller keep several appends in flight without a gap.
+   */
+  onAccepted?: () => void;
 }
 
 /**

@@ -181,6 +181,7 @@ export class LocalCommitLog extends CommitLogReads implements CommitLog {
       return Promise.reject(e as Error);
     }
     plan.accepted();
+    options?.onAccepted?.();
     for (const d of plan.decoded) this.applier.add(d);
     this.pending++;
     this.unapplied.push(lastIndex);

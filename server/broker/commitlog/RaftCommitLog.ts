@@ -219,6 +219,7 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
     );
     if (!r.accepted) return Promise.reject(mapProposeError(r.error));
     plan.accepted();
+    options?.onAccepted?.();
     this.lastStoreTimestamp = ts;
     this.pending++;
     const t0 = TRACE ? performance.now() : 0;

@@ -14,6 +14,7 @@ import { CommitLogBusyError } from '../../../server/broker/commitlog/CommitLogEr
 import { LocalCommitLog } from '../../../server/broker/commitlog/LocalCommitLog.js';
 import { classicImportRecord, decodeBrokerMetadata, type ClassicImportProgress } from '../../../server/broker/metadata/BrokerMetadata.js';
 import { SyncLogWriter } from '../../../storage/log/SyncLogWriter.js';
+import type { DiskGuard } from '../../../storage/retention/RetentionPolicy.js';
 import { fixturePath } from '../../helpers/fixtures.js';
 import { tempDir } from '../../helpers/processes.js';
 import { manifestStore, type ManifestMessage } from '../../helpers/storeManifest.js';
@@ -36,7 +37,7 @@ function classicStore(t: Test): string {
   return path.join(dir, store.root);
 }
 
-async function openNode(root: string, opts: Partial<ClassicImportOptions> & { noClassic?: boolean } = {}): Promise<Node> {
+async function openNode(root: string, opts: Partial<ClassicImportOptions> & { noClassic?: boolean; diskGuard?: () => DiskGuard } = {}): Promise<Node> {
   const lines: string[] = [];
   const logLine = (l: string): void => void lines.push(l);
   const classic = opts.noClassic ? undefined : await openClassicCommitLog(path.join(root, 'commitlog'), SEGMENT, root, logLine);
@@ -47,6 +48,7 @@ async function openNode(root: string, opts: Partial<ClassicImportOptions> & { no
     writer: new SyncLogWriter(),
     decodeMetadata: decodeBrokerMetadata,
     writeHold: () => (imp ? imp.holdReason() : 'starting'),
+    diskGuard: opts.diskGuard,
     log: logLine,
   });
   imp = await ClassicImport.start({ commitLog: log, selfId: '', classic, storeRoot: root, log: logLine, takesWrites: () => true, batchMessages: 2, retryMs: 20, ...opts });
@@ -175,6 +177,23 @@ t.test('an import stopped between batches, then a batch cut short, resumes: noth
   await until('import done', () => n.imp.progress?.done === true);
   t.equal(n.imp.progress!.records, 11, 'the record of the cut batch counts once');
   t.ok(n.lines.some((l) => /resuming the classic commit log import at offset/.test(l)));
+  await checkImported(t, n.log);
+});
+
+t.test('an append refused with batches in flight leaves no gap: the import pauses and goes on from the applied state', async (t) => {
+  const root = classicStore(t);
+  // appends 1 (the start record) and 2-3 (batches) are taken, 4-6 refused (a full disk), then taken again
+  let appends = 0;
+  const n = await openNode(root, {
+    batchMessages: 1,
+    batchesInFlight: 4,
+    diskGuard: () => (++appends >= 4 && appends <= 6 ? { writable: false, reason: 'test: the disk is full' } : { writable: true }),
+  });
+  t.teardown(() => n.log.close());
+  n.imp.takingWrites();
+  await until('import done', () => n.imp.progress?.done === true);
+  t.ok(n.lines.some((l) => /import paused, trying again while this node takes writes: test: the disk is full/.test(l)), 'the refusal is logged once');
+  t.equal(n.imp.progress!.records, 11);
   await checkImported(t, n.log);
 });
 
