@@ -16,6 +16,7 @@ import { MessageSysFlag, TransactionType } from '../../protocol/message/index.js
 import { ClassicCommitLog, ClassicCommitLogError, type ClassicRecord } from '../../storage/classic/ClassicCommitLog.js';
 import type { Logger } from '../log.js';
 import type { AppendRecord, CommitLog, MessageAppendRecord } from './commitlog/CommitLog.js';
+import { MessageTooLargeError } from './commitlog/CommitLogError.js';
 import { CLASSIC_IMPORT_SLOT, classicImportProgressFromSlots, classicImportRecord, type ClassicImportProgress } from './metadata/BrokerMetadata.js';
 
 /** Written into storePathRootDir once this node's classic commit log is in the group's log; the classic files are never changed. */
@@ -208,6 +209,7 @@ export class ClassicImport {
   private hidden = false;
   private stopped = false;
   private lastError = '';
+  private toldCannotContinue = false;
 
   private constructor(private readonly opts: ClassicImportOptions) {
     this.phase = opts.classic ? 'pending' : 'none';
@@ -349,7 +351,8 @@ export class ClassicImport {
   }
 
   private failedOnce(e: Error): void {
-    if (e instanceof ClassicCommitLogError || e instanceof ClassicImportError) {
+    // damaged files, or a record larger than our log's entries: trying again changes nothing
+    if (e instanceof ClassicCommitLogError || e instanceof ClassicImportError || e instanceof MessageTooLargeError) {
       this.phase = 'failed';
       this.lastError = e.message;
       this.opts.log(`the classic commit log import stops, writes stay held: ${e.message}`);
@@ -447,8 +450,8 @@ export class ClassicImport {
   private handBack(p: ClassicImportProgress): void {
     const transfer = this.opts.transferLeadership;
     if (this.handingBack || transfer === undefined || p.importer === '' || p.importer === this.opts.selfId) {
-      if (p.importer === this.opts.selfId && this.lastError !== 'gone') {
-        this.lastError = 'gone';
+      if (p.importer === this.opts.selfId && !this.toldCannotContinue) {
+        this.toldCannotContinue = true;
         this.opts.log(`this node began a classic commit log import that it cannot go on with: ${this.waitingReason(p)}`);
       }
       return;

@@ -197,6 +197,28 @@ t.test('an append refused with batches in flight leaves no gap: the import pause
   await checkImported(t, n.log);
 });
 
+t.test('a kept queue offset starts an empty queue there, moves the queue past it, and never goes back', async (t) => {
+  const root = tempDir(t, 'raftmq-classic-kept-');
+  const log = await LocalCommitLog.open({ logDir: path.join(root, 'raftlog'), indexDir: path.join(root, 'index-rocksdb'), writer: new SyncLogWriter(), decodeMetadata: decodeBrokerMetadata });
+  t.teardown(() => log.close());
+  const rec = (text: string, keep?: number): AppendRecord => ({
+    record: storedRecord({ topic: 'Old', queueId: 3, body: Buffer.from(text), storeTimestamp: 1234 }),
+    topic: 'Old',
+    queueId: 3,
+    ...(keep === undefined ? {} : { keepQueueOffset: keep, keepStoreTimestamp: 1234 }),
+  });
+  // a classic log whose older segments were deleted: its first record of the queue is at offset 100
+  const r = await log.append([rec('a', 100), rec('b', 101)]);
+  t.same(r.records.map((x) => [x.queueOffset, x.storeTimestamp]), [[100, 1234], [101, 1234]], 'offsets and store times kept');
+  await until('applied', () => log.appliedIndex >= r.lastIndex);
+  t.equal(log.minOffset('Old', 3), 100, 'the queue starts where the classic one did');
+  t.equal(log.maxOffset('Old', 3), 102);
+  await t.rejects(log.append([rec('again', 101)]), { name: 'MessageIllegalError', message: /keeps queue offset 101 of Old:3, below the queue's next offset 102/ });
+  const next = await log.append([rec('new')]);
+  t.equal(next.records[0]!.queueOffset, 102, 'an ordinary record continues after the kept ones');
+  t.ok(next.records[0]!.storeTimestamp > 1234, 'at the present time');
+});
+
 t.test('a log that holds messages already is not imported into', async (t) => {
   const root = classicStore(t);
   const plain = await LocalCommitLog.open({ logDir: path.join(root, 'raftlog'), indexDir: path.join(root, 'index-rocksdb'), writer: new SyncLogWriter(), decodeMetadata: decodeBrokerMetadata });
