@@ -4,10 +4,10 @@
 // offset. Only the node holding the old files needs them (Java's mixed mode needs them on all).
 //
 // The group learns of the import first (a progress record, magic 21), then the Java config/*.json
-// goes in, then each batch of records in one append together with a progress record. Until a final progress record says `done`, no node of the
-// group takes ordinary writes nor shows itself to the name servers: the importer answers sends
-// with SYSTEM_BUSY and its progress, any other leader names the importer and hands leadership
-// back to it. A crash can cut a batch short (Raft replicates entries, not appends); the records
+// goes in, then the records, each batch in one append that ends with a progress record. Until a
+// final progress record says `done`, no node of the group takes ordinary writes nor shows itself
+// to the name servers: the importer answers sends with SYSTEM_BUSY and its progress, any other
+// leader names the importer and hands leadership back to it. A crash can cut a batch short (Raft replicates entries, not appends); the records
 // of a cut batch are found in the consume queues on resume (imported records keep their queue
 // offsets and nothing else writes meanwhile), so none is imported twice and none is lost.
 import fs from 'node:fs';
@@ -324,6 +324,8 @@ export class ClassicImport {
     if (this.phase === 'done' || this.phase === 'none') return;
     const c = this.opts.classic;
     if (p.importer === this.opts.selfId) {
+      // done before this start (the marker was not written then): the classic log was found again
+      if (this.phase === 'pending' && c !== undefined) this.writeMarker(`imported: ${p.records} records (classic offsets ${p.start}..${p.end})`);
       this.phase = 'done';
       return;
     }
