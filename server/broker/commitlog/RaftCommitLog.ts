@@ -20,7 +20,7 @@ import type { SegmentedLog } from '../../../storage/log/SegmentedLog.js';
 import type { FlushDiskType } from '../../../storage/log/WorkerLogWriter.js';
 import { AppendPlan } from './AppendPlan.js';
 import { CommitApplier, type DecodedEntry } from './CommitApplier.js';
-import type { AppendRecord, AppendResult, AppliedListener, CommitLog, CommitLogStats, IndexReader } from './CommitLog.js';
+import type { AppendOptions, AppendRecord, AppendResult, AppliedListener, CommitLog, CommitLogStats, IndexReader, WriteHold } from './CommitLog.js';
 import { CommitLogBusyError, CommitLogError, CommitLogStorageError, DiskFullError, NotWritableError } from './CommitLogError.js';
 import { CommitLogReads } from './logReads.js';
 import { LogRetentionSource } from '../../../storage/LogRetention.js';
@@ -67,6 +67,10 @@ export interface RaftCommitLogOptions {
   diskGuard?: () => DiskGuard;
   /** extra RaftNode options (tests, benches) */
   node?: Partial<RaftNodeOptions>;
+  /** holds ordinary writes while it gives a reason (a classic import under way) */
+  writeHold?: WriteHold;
+  /** this node has data outside the Raft log (a classic commit log to import): it campaigns without the fresh-start wait */
+  hasOutsideData?: boolean;
 }
 
 const TRACE = process.env.RAFTMQ_TRACE_COMMIT === '1';
@@ -141,7 +145,7 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
         appliedIndex: index.applied.index,
         maxPendingRequestsNum: opts.maxPendingRequestsNum,
         // an empty node lets a node with data (an upgraded store) win the first election
-        core: { freshStartElectionRounds: 3, ...opts.node?.core, ...(opts.preferredLeaderIds ? { preferredLeaderIds: opts.preferredLeaderIds } : {}) },
+        core: { freshStartElectionRounds: opts.hasOutsideData ? 0 : 3, ...opts.node?.core, ...(opts.preferredLeaderIds ? { preferredLeaderIds: opts.preferredLeaderIds } : {}) },
         onApply: (entries) => cl.apply(entries),
         takeSnapshot: () => takeMetadataSnapshot(index),
         onInstall: (c) => cl.install(c),
@@ -164,6 +168,11 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
   }
 
   get isWritable(): boolean {
+    return this.takesWrites && this.opts.writeHold?.() === undefined;
+  }
+
+  /** leader, open, not failed: writes are taken, or only the holder's while a write hold holds */
+  get takesWrites(): boolean {
     return this.closing === null && this.failure === null && this.brokerRole.role === 'leader';
   }
 
@@ -175,8 +184,8 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
     return this.indexStore;
   }
 
-  append(records: readonly AppendRecord[]): Promise<AppendResult> {
-    if (!this.isWritable) {
+  append(records: readonly AppendRecord[], options?: AppendOptions): Promise<AppendResult> {
+    if (!this.takesWrites) {
       const leader = this.brokerRole.leaderId;
       return Promise.reject(
         this.closing !== null
@@ -186,6 +195,8 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
             : new CommitLogBusyError('notLeader', `[REJECTREQUEST]system busy: this node is not the leader${leader ? ` (the leader is ${leader})` : ''}`),
       );
     }
+    const held = options?.pastHold === true ? undefined : this.opts.writeHold?.();
+    if (held !== undefined) return Promise.reject(new CommitLogBusyError('writeHold', `[REJECTREQUEST]system busy: ${held}`));
     if (records.length === 0) return Promise.resolve({ firstIndex: -1, lastIndex: -1, records: [] });
     const guard = this.opts.diskGuard?.();
     if (guard !== undefined && !guard.writable) return Promise.reject(new DiskFullError(guard.reason ?? 'the disk is full'));
@@ -213,6 +224,7 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
     );
     if (!r.accepted) return Promise.reject(mapProposeError(r.error));
     plan.accepted();
+    options?.onAccepted?.();
     this.lastStoreTimestamp = ts;
     this.pending++;
     const t0 = TRACE ? performance.now() : 0;
