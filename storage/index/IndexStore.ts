@@ -1047,6 +1047,52 @@ export class IndexStore {
     }
   }
 
+  // ---- segment copy ----
+
+  /**
+   * A segment copy replaced the log, which now starts after `applied`: everything this
+   * database holds (messages, queues, keys, metadata) is dropped, the metadata is set to
+   * `metadata` (the leader's snapshot), and the applied checkpoint becomes `applied`.
+   * Interrupted half way, the database has no applied checkpoint and open() rebuilds it empty,
+   * so the caller installs the snapshot again.
+   */
+  resetTo(applied: AppliedCheckpoint, metadata: ReadonlyArray<Exclude<DispatchRequest, MessageDispatch>>): Promise<void> {
+    return this.serial(async () => {
+      this.checkWritable();
+      if (!Number.isSafeInteger(applied.index) || applied.index < -1 || !Number.isSafeInteger(applied.pos)) {
+        throw new RangeError(`applied ${JSON.stringify(applied)} is not a checkpoint`);
+      }
+      // everything but the format version; the applied record goes first, with the rest
+      this.writer.tryDeleteRange(Buffer.from([0]), Buffer.from([KIND_VERSION]));
+      this.writer.tryDeleteRange(Buffer.from([KIND_VERSION + 1]), Buffer.from([0xff, 0xff]));
+      await this.flushStep();
+      this.topics.clear();
+      this.lastTopic = null;
+      this.queueOf.length = 0;
+      this.touched.length = 0;
+      let pending = 0;
+      for (let i = 0; i < metadata.length; i++) {
+        const d = metadata[i]!;
+        // generous: every string at 3 bytes per UTF-16 unit plus field overheads
+        const need = 64 + JSON.stringify(d).length * 3;
+        if (pending > 0 && this.scratch.off + need > this.scratch.buf.length) {
+          await this.flushStep();
+          pending = 0;
+        }
+        if (pending === 0) this.scratch.reset(Math.max(need, 1 << 16));
+        this.writeMetadata(d);
+        pending++;
+      }
+      if (pending > 0) await this.flushStep();
+      this.appliedIndex = applied.index;
+      this.appliedPos = applied.pos;
+      this.lastStoreTimestamp = -1;
+      this.lastPhysicalOffset = -1;
+      this.writer.tryPut(Buffer.from([KIND_APPLIED]), this.appliedValue());
+      await this.flushStep();
+    });
+  }
+
   // ---- truncation and retention ----
 
   /**

@@ -97,11 +97,12 @@ export class AppendPlan {
     const rec = r.record;
     const queueOffset = this.offsets[i]!;
     const physicalOffset = pos + ENTRY_HEADER_SIZE;
+    const storeTimestamp = r.keepStoreTimestamp ?? ts;
     let dispatch: DispatchRequest;
     try {
       setQueueOffset(rec, 0, queueOffset);
       setPhysicalOffset(rec, 0, physicalOffset);
-      setStoreTimestamp(rec, 0, ts);
+      setStoreTimestamp(rec, 0, storeTimestamp);
       // decoded after patching: tagsCode of delayed messages depends on the store time
       dispatch = dispatchFromMessageRecord(index, pos, rec, this.ctx.dispatchOptions);
     } catch (e) {
@@ -111,7 +112,7 @@ export class AppendPlan {
       throw new MessageIllegalError(`record ${i} holds ${dispatch.topic}:${dispatch.queueId} but was appended for ${r.topic}:${r.queueId}`);
     }
     this.decoded[i] = { index, pos, dispatches: [dispatch] };
-    this.results[i] = { index, queueOffset, physicalOffset, storeTimestamp: ts, size: rec.length };
+    this.results[i] = { index, queueOffset, physicalOffset, storeTimestamp, size: rec.length };
   };
 
   /**
