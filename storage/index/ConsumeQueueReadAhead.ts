@@ -60,7 +60,8 @@ export class ReadAheadWindow {
 /**
  * The windows read last, at most MAX_WINDOW_BYTES of them, the least recently used dropped
  * first. A queue keeps up to WINDOWS_PER_QUEUE, so consumer groups reading it at different
- * offsets do not evict each other's.
+ * offsets do not evict each other's. Keyed by the store's queue objects: a queue the store
+ * forgets and makes again (resetTo after a segment copy) starts without windows.
  */
 export class ConsumeQueueReadAhead<Q extends object> {
   private readonly byQueue = new Map<Q, ReadAheadWindow[]>();

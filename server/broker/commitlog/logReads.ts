@@ -139,6 +139,7 @@ export abstract class CommitLogReads {
    * readMessages' reader, with read handles of its own (the log's are private to it). The
    * handles are closed when the log's start moves (retention deleted files) and one second
    * after they were opened, so none holds a deleted or replaced file, or a closed log's, for long.
+   * A reopened log (a follower installing a segment copy) is another object: a new reader.
    */
   private diskReader(log: SegmentedLog): EntryReader {
     if (this.reader === null || this.readerLog !== log) {
