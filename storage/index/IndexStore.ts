@@ -1067,6 +1067,7 @@ export class IndexStore {
       this.writer.tryDeleteRange(Buffer.from([KIND_VERSION + 1]), Buffer.from([0xff, 0xff]));
       await this.flushStep();
       this.topics.clear();
+      this.cutEpoch++; // read-ahead windows describe the old queues
       this.lastTopic = null;
       this.queueOf.length = 0;
       this.touched.length = 0;
