@@ -4,11 +4,13 @@
 import { randomInt } from 'node:crypto';
 import path from 'node:path';
 import type { RemotingConnection } from '../../client/RemotingConnection.js';
+import { AdminApi } from '../../client/AdminApi.js';
 import { RemotingClient } from '../../client/RemotingClient.js';
 import { NotifyConsumerIdsChangedRequestHeader } from '../../protocol/header/broker.js';
 import { UniqKeyGenerator } from '../../protocol/message/index.js';
 import { createRequest } from '../../protocol/remoting/RemotingCommand.js';
 import { RequestCode } from '../../protocol/remoting/RequestCode.js';
+import { ResponseCode } from '../../protocol/remoting/ResponseCode.js';
 import type { BrokerConfig } from '../config/BrokerConfig.js';
 import { delayLevelsMs, formatHostPort } from '../config/valueTypes.js';
 import { startBrokerHttp, type BrokerHttp } from '../http/BrokerHttp.js';
@@ -162,6 +164,7 @@ export class BrokerController {
         log: this.log,
         takesWrites: () => this.stopping === undefined && (this.commitLog instanceof RaftCommitLog ? this.commitLog.takesWrites : true),
         transferLeadership: this.commitLog instanceof RaftCommitLog ? (to) => (this.commitLog as RaftCommitLog).raft.transferLeadership(to) : undefined,
+        requestLeadership: this.commitLog instanceof RaftCommitLog ? () => this.requestLeadership() : undefined,
         beforeRecords: () => this.takeOverLegacyConfig(true),
         onVisibilityChange: (hidden) => {
           this.log(hidden ? 'a classic commit log import is unfinished: out of the name servers\' routes until it is done' : 'no classic commit log import is unfinished: registering');
@@ -270,6 +273,8 @@ export class BrokerController {
     this.retention.start();
 
     this.timers.push(setInterval(() => clients.scanExpired(), 10_000), setInterval(() => stats.sample(), 1000));
+    // a node holding a classic log that lost the first election asks for the leadership (ClassicImport)
+    if (this.classicImport?.hasRecordsToImport) this.timers.push(setInterval(() => this.classicImport?.askForLeadership(), 2000));
     for (const t of this.timers) t.unref();
 
     this.registration = new BrokerRegistration({
@@ -324,6 +329,16 @@ export class BrokerController {
     return this.takeOverLegacyConfig(false).catch((e: unknown) =>
       this.log(`taking over the Java config failed, will retry when this node next takes writes: ${(e as Error).message}`),
     );
+  }
+
+  /** Asks the master of this node's group (found in the name servers' cluster info) to hand leadership to this node. */
+  private async requestLeadership(): Promise<void> {
+    const c = this.config;
+    const api = new AdminApi(c.namesrvAddr.map(formatHostPort).join(';'), 3000, this.client);
+    const master = (await api.getClusterInfo()).brokerAddrTable.get(c.brokerName)?.brokerAddrs.get(0);
+    if (!master) throw new Error(`the name servers list no master of ${c.brokerName} yet`);
+    const res = await api.invokeBroker(master, RequestCode.RAFTMQ_TRANSFER_LEADERSHIP, { targetId: c.dLegerSelfId }, undefined, 15_000);
+    if (res.code !== ResponseCode.SUCCESS) throw new Error(`the master ${master} answered ${res.code}: ${res.remark ?? ''}`);
   }
 
   /** The Java config into the log; `pastHold`: as part of a classic import, before its records. Rejects when an append failed. */

@@ -174,6 +174,12 @@ export interface ClassicImportOptions {
   /** hands the group's leadership to another member (Raft only) */
   transferLeadership?: (to: string) => Promise<void>;
   /**
+   * Raft only: asks the group's leader to hand leadership to this node. Called while this node
+   * holds classic records not yet imported, is a follower, and the group has no messages yet
+   * (an empty node won the first election, e.g. because this one started late).
+   */
+  requestLeadership?: () => Promise<void>;
+  /**
    * Runs once the group knows of the import, before the first record (the Java config/*.json:
    * topics exist while sends are refused, so producers hear SYSTEM_BUSY); appends with pastHold,
    * and runs again on every resume, so it must do nothing the second time.
@@ -279,9 +285,33 @@ export class ClassicImport {
     this.begin();
   }
 
+  /**
+   * Called now and then by the broker (every few seconds): a node with records to import that
+   * is not taking writes, in a group whose log holds no messages and knows no import yet, asks
+   * the leader for leadership, so the records can still come first.
+   */
+  askForLeadership(): void {
+    if (this.stopped || this.asking || this.phase !== 'pending' || this.applied !== undefined || this.opts.takesWrites()) return;
+    if (!this.opts.requestLeadership || this.opts.commitLog.index.lastIndexed.physicalOffset >= 0) return;
+    this.asking = this.opts
+      .requestLeadership()
+      .then(
+        () => this.opts.log(`asked the leader to hand leadership over: this node holds the classic commit log ${this.opts.classic?.dir} to import first`),
+        (e: Error) => {
+          if (e.message !== this.lastAskError) this.opts.log(`could not ask the leader for leadership (classic import waits): ${e.message}`);
+          this.lastAskError = e.message;
+        },
+      )
+      .finally(() => (this.asking = undefined));
+  }
+
+  private asking: Promise<void> | undefined;
+  private lastAskError = '';
+
   /** Stops between batches; resolves once no append of the import is in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.asking;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await Promise.all([this.running, this.handingBack]);
   }

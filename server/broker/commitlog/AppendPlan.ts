@@ -118,14 +118,22 @@ export class AppendPlan {
   /**
    * The Raft leader's write hook: record i was checked and patched by beforeWrite already (at a
    * placeholder position, before it was proposed); only its place in the log is new, so only
-   * the physical offset and the result change. `decoded` is not refreshed: the Raft log decodes
-   * committed entries when it applies them.
+   * the physical offset, the result and the decoded dispatches change.
    */
   readonly placed = (i: number, index: number, pos: number): void => {
     const r = this.records[i]!;
     const physicalOffset = pos + ENTRY_HEADER_SIZE;
     if (r.kind !== 'metadata') setPhysicalOffset(r.record, 0, physicalOffset);
     this.results[i] = { ...this.results[i]!, index, physicalOffset };
+    // what the index will apply, at the real place: the leader applies it without decoding the record again
+    const d = this.decoded[i];
+    if (d) {
+      this.decoded[i] = {
+        index,
+        pos,
+        dispatches: d.dispatches.map((x) => (x.kind === 'message' ? { ...x, index, pos, physicalOffset } : { ...x, index, pos })),
+      };
+    }
   };
 
   /** The log accepted the batch: the planned offsets are taken. */

@@ -73,6 +73,9 @@ export interface RaftCommitLogOptions {
   hasOutsideData?: boolean;
 }
 
+/** Entries whose planned dispatches are kept for apply, at most (beyond that, apply decodes them). */
+const MAX_OWN_DECODED = 65536;
+
 const TRACE = process.env.RAFTMQ_TRACE_COMMIT === '1';
 const traced: number[] = [];
 let lastCounters = { readies: 0, persistWaits: 0, persistWaitMicros: 0 };
@@ -114,6 +117,8 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
   private failure: Error | null = null;
   private pending = 0;
   private readonly resetListeners: Array<() => Promise<void>> = [];
+  /** index -> what this leader decoded when it planned the entry (its term), until the entry is applied */
+  private readonly own = new Map<number, { term: number; dispatches: readonly DispatchRequest[] }>();
 
   private constructor(
     indexStore: IndexStore,
@@ -202,6 +207,7 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
     if (guard !== undefined && !guard.writable) return Promise.reject(new DiskFullError(guard.reason ?? 'the disk is full'));
     let plan: AppendPlan;
     const storage = this.node.storage;
+    const term = this.brokerRole.term;
     const ts = Math.max(this.now(), this.lastStoreTimestamp);
     try {
       plan = new AppendPlan(records, {
@@ -220,7 +226,11 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
     // checked and patched above; at the write only the physical offset (pos + 48) is new
     const r = this.node.proposeEntries(
       plan.entries.map((e) => ({ magic: e.magic, body: e.body as Buffer })),
-      plan.placed,
+      (i, index, pos) => {
+        plan.placed(i, index, pos);
+        const d = plan.decoded[i];
+        if (d && this.own.size < MAX_OWN_DECODED) this.own.set(index, { term, dispatches: d.dispatches });
+      },
     );
     if (!r.accepted) return Promise.reject(mapProposeError(r.error));
     plan.accepted();
@@ -245,7 +255,12 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
   private apply(entries: readonly RaftEntry[]): Promise<void> {
     for (const e of entries) {
       let dispatches: readonly DispatchRequest[] = [];
-      if (e.magic === EntryMagic.MESSAGE) {
+      const own = this.own.size > 0 ? this.own.get(e.index) : undefined;
+      if (own !== undefined) this.own.delete(e.index);
+      if (own !== undefined && own.term === e.term) {
+        // this leader's own proposal (same index and term: the same entry), decoded when it was planned
+        dispatches = own.dispatches;
+      } else if (e.magic === EntryMagic.MESSAGE) {
         dispatches = [dispatchFromMessageRecord(e.index, e.pos, Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength), this.opts.dispatchOptions)];
       } else if (e.magic >= EntryMagic.METADATA_MIN && this.opts.decodeMetadata) {
         dispatches = this.opts.decodeMetadata({ magic: e.magic, index: e.index, term: e.term, pos: e.pos, body: Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength) });
@@ -274,6 +289,7 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
       );
     }
     await this.applier.drained();
+    this.own.clear();
     await this.indexStore.resetTo(at, metadata);
     this.applier.resetTo(at.index);
     this.lastStoreTimestamp = 0;
