@@ -1,12 +1,16 @@
 // bench/consumer: pulls a topic as fast as the broker serves it (from the first offset, or
-// from the end), one pull in flight per queue, committing offsets every second; prints
-// messages and MiB per second, and a summary (--json for machines).
+// from the end), committing offsets every second; prints messages and MiB per second, and a
+// summary (--json for machines). --pipeline N keeps up to N pulls in flight per queue: the
+// next ones ask for the offsets a full batch would end at, and are dropped and asked again
+// when an answer ends elsewhere (a short batch, a gap, the end of the queue). --drain stops each
+// queue at the max offset it had at the start: the rate of draining a backlog, without idle
+// seconds after it.
 // Usage: node dist/bench/consumer.js -n 127.0.0.1:9876 -t BenchTopic [-g group] [--from first|last]
-//        [--duration 10 | --count N] [--batch 32] [--json]
+//        [--duration 10 | --count N] [--drain] [--batch 32] [--pipeline 2] [--json]
 import { Command } from 'commander';
 import { RemotingClient } from '../client/RemotingClient.js';
 import * as H from '../protocol/header/broker.js';
-import { createRequest } from '../protocol/remoting/RemotingCommand.js';
+import { createRequest, type RemotingCommand } from '../protocol/remoting/RemotingCommand.js';
 import { RequestCode } from '../protocol/remoting/RequestCode.js';
 import { ResponseCode } from '../protocol/remoting/ResponseCode.js';
 import { intOption, isMain } from './args.js';
@@ -20,6 +24,8 @@ interface Options {
   duration: number;
   count: number;
   batch: number;
+  pipeline: number;
+  drain: boolean;
   json: boolean;
   quiet: boolean;
 }
@@ -29,9 +35,13 @@ export interface ConsumerSummary {
   received: number;
   bytes: number;
   tps: number;
+  /** messages received in each whole second */
   perSecond: number[];
+  /** the median of perSecond; the overall rate when fewer than 3 whole seconds ran (a short drain) */
   medianTps: number;
   pulls: number;
+  /** answers dropped because an earlier answer of the same queue ended elsewhere */
+  dropped: number;
   errors: Record<string, number>;
 }
 
@@ -44,6 +54,8 @@ export function parseConsumerArgs(argv: string[]): Options {
     .option('--duration <s>', 'run this many seconds', '10')
     .option('--count <n>', 'stop after this many messages (0 = no limit)', '0')
     .option('--batch <n>', 'messages per pull (maxMsgNums)', '32')
+    .option('--pipeline <n>', 'pulls in flight per queue', '2')
+    .option('--drain', 'stop each queue at the max offset it had at the start', false)
     .option('--json', 'print the summary as JSON', false)
     .option('-q, --quiet', 'no per-second lines', false)
     .exitOverride();
@@ -59,6 +71,8 @@ export function parseConsumerArgs(argv: string[]): Options {
     duration: intOption(String(o.duration), 1, 3600, '--duration'),
     count: intOption(String(o.count), 0, 1_000_000_000, '--count'),
     batch: intOption(String(o.batch), 1, 1024, '--batch'),
+    pipeline: intOption(String(o.pipeline), 1, 64, '--pipeline'),
+    drain: o.drain === true,
     json: o.json === true,
     quiet: o.quiet === true,
   };
@@ -84,6 +98,7 @@ export async function runConsumer(o: Options): Promise<ConsumerSummary> {
   let received = 0;
   let bytes = 0;
   let pulls = 0;
+  let dropped = 0;
   let secondReceived = 0;
   let secondBytes = 0;
   const perSecond: number[] = [];
@@ -108,30 +123,52 @@ export async function runConsumer(o: Options): Promise<ConsumerSummary> {
     }
   }, 1000);
 
+  const pull = (addr: string, queueId: number, offset: number): Promise<RemotingCommand> => {
+    const ext = H.PullMessageRequestHeader.encode({
+      consumerGroup: o.group,
+      topic: o.topic,
+      queueId,
+      queueOffset: offset,
+      maxMsgNums: o.batch,
+      sysFlag: 0x2 | 0x4, // suspend, subscription in the request
+      commitOffset: 0,
+      suspendTimeoutMillis: 1000,
+      subscription: '*',
+      subVersion: 0,
+    });
+    pulls++;
+    return client.invoke(addr, createRequest({ code: RequestCode.PULL_MESSAGE, extFields: ext }), 5000);
+  };
+
+  const maxOffset = async (addr: string, queueId: number): Promise<number> => {
+    const res = await client.invoke(addr, createRequest({ code: RequestCode.GET_MAX_OFFSET, extFields: H.GetMaxOffsetRequestHeader.encode({ topic: o.topic, queueId }) }));
+    return Number(res.extFields?.offset ?? 0);
+  };
+
   const loop = async (addr: string, queueId: number): Promise<void> => {
-    let offset = 0;
-    if (o.from === 'last') {
-      const res = await client.invoke(addr, createRequest({ code: RequestCode.GET_MAX_OFFSET, extFields: H.GetMaxOffsetRequestHeader.encode({ topic: o.topic, queueId }) }));
-      offset = Number(res.extFields?.offset ?? 0);
-    }
+    const end = o.drain ? await maxOffset(addr, queueId) : Number.POSITIVE_INFINITY;
+    let offset = o.from === 'last' ? (o.drain ? end : await maxOffset(addr, queueId)) : 0;
     const key = `${addr}/${queueId}`;
     offsets.set(key, { addr, queueId, offset });
-    while (!done()) {
-      const ext = H.PullMessageRequestHeader.encode({
-        consumerGroup: o.group,
-        topic: o.topic,
-        queueId,
-        queueOffset: offset,
-        maxMsgNums: o.batch,
-        sysFlag: 0x2 | 0x4, // suspend, subscription in the request
-        commitOffset: 0,
-        suspendTimeoutMillis: 1000,
-        subscription: '*',
-        subVersion: 0,
-      });
-      pulls++;
+    // pulls in flight, oldest first; each asked for `at`
+    const inFlight: Array<{ at: number; answer: Promise<RemotingCommand> }> = [];
+    // full batches in a row decide how far ahead to ask: one short answer falls back to one pull
+    let depth = 1;
+    while (!done() && offset < end) {
+      let ask = inFlight.length > 0 ? inFlight[inFlight.length - 1]!.at + o.batch : offset;
+      while (inFlight.length < depth && ask < end) {
+        const answer = pull(addr, queueId, ask);
+        answer.catch(() => undefined); // awaited below; dropped ones must not go unhandled
+        inFlight.push({ at: ask, answer });
+        ask += o.batch;
+      }
+      const { at, answer } = inFlight.shift()!;
       try {
-        const res = await client.invoke(addr, createRequest({ code: RequestCode.PULL_MESSAGE, extFields: ext }), 5000);
+        const res = await answer;
+        if (at !== offset) {
+          dropped++; // asked ahead of an answer that ended elsewhere
+          continue;
+        }
         const next = Number(res.extFields?.nextBeginOffset ?? offset);
         if (res.code === ResponseCode.SUCCESS) {
           const n = countRecords(res.body);
@@ -144,14 +181,22 @@ export async function runConsumer(o: Options): Promise<ConsumerSummary> {
           errors[k] = (errors[k] ?? 0) + 1;
           await new Promise((r) => setTimeout(r, 100));
         }
+        depth = res.code === ResponseCode.SUCCESS && next === at + o.batch ? Math.min(o.pipeline, depth + 1) : 1;
         offset = next;
         offsets.get(key)!.offset = offset;
       } catch (e) {
+        if (at !== offset) {
+          dropped++;
+          continue;
+        }
         const k = (e as Error).name;
         errors[k] = (errors[k] ?? 0) + 1;
+        depth = 1;
         await new Promise((r) => setTimeout(r, 100));
       }
     }
+    // answers still on their way are not counted
+    await Promise.allSettled(inFlight.map((p) => p.answer));
   };
   await Promise.all(queues.map((q) => loop(q.addr, q.queueId)));
   clearInterval(ticker);
@@ -164,8 +209,10 @@ export async function runConsumer(o: Options): Promise<ConsumerSummary> {
     bytes,
     tps: received / seconds,
     perSecond,
-    medianTps: sorted.length > 0 ? sorted[Math.floor(sorted.length / 2)]! : received / seconds,
+    // fewer than 3 whole seconds (a short drain): the rate over the run
+    medianTps: sorted.length >= 3 ? sorted[Math.floor(sorted.length / 2)]! : received / seconds,
     pulls,
+    dropped,
     errors,
   };
 }
@@ -178,7 +225,7 @@ async function main(): Promise<void> {
     return;
   }
   process.stdout.write(
-    `summary: ${s.received} messages (${(s.bytes / 1048576).toFixed(1)} MiB) in ${s.seconds.toFixed(1)} s; tps ${s.tps.toFixed(0)} (median of seconds ${s.medianTps}); ${s.pulls} pulls` +
+    `summary: ${s.received} messages (${(s.bytes / 1048576).toFixed(1)} MiB) in ${s.seconds.toFixed(1)} s; tps ${s.tps.toFixed(0)} (median of seconds ${s.medianTps}); ${s.pulls} pulls (${s.dropped} dropped)` +
       (Object.keys(s.errors).length > 0 ? `; errors ${JSON.stringify(s.errors)}` : '') +
       '\n',
   );

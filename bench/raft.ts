@@ -9,7 +9,7 @@
 //     in the same run, to read the figures against
 // Figures are medians over runs. Usage:
 //   node dist/bench/raft.js [--quick] [--runs 3] [--entries 300000] [--trials 20]
-//        [--writer worker|main] [--flush ASYNC_FLUSH|SYNC_FLUSH] [--dir /tmp] [--json]
+//        [--writer worker|main (default: main for ASYNC_FLUSH, as the broker)] [--flush ASYNC_FLUSH|SYNC_FLUSH] [--dir /tmp] [--json]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +31,7 @@ interface Args {
 function parseArgs(argv: string[]): Args {
   const quick = argv.includes('--quick');
   const a: Args = { runs: quick ? 1 : 3, entries: quick ? 50_000 : 300_000, trials: quick ? 5 : 20, writer: 'worker', flush: 'ASYNC_FLUSH', dir: os.tmpdir(), json: false };
+  let writerGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = (): string => argv[++i] ?? '';
@@ -38,12 +39,17 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--json') a.json = true;
     else if (k === '--runs') a.runs = intOption(v(), 1, 20, '--runs');
     else if (k === '--entries') a.entries = intOption(v(), 1000, 10_000_000, '--entries');
-    else if (k === '--trials') a.trials = intOption(v(), 1, 200, '--trials');
-    else if (k === '--writer') a.writer = v() === 'main' ? 'main' : 'worker';
+    else if (k === '--trials') a.trials = intOption(v(), 0, 200, '--trials');
+    else if (k === '--writer') {
+      a.writer = v() === 'main' ? 'main' : 'worker';
+      writerGiven = true;
+    }
     else if (k === '--flush') a.flush = v() === 'SYNC_FLUSH' ? 'SYNC_FLUSH' : 'ASYNC_FLUSH';
     else if (k === '--dir') a.dir = v();
     else throw new Error(`unknown option ${k}`);
   }
+  // by default the writer the broker uses (RaftCommitLog): this thread for ASYNC_FLUSH, the writer thread for SYNC_FLUSH
+  if (!writerGiven) a.writer = a.flush === 'ASYNC_FLUSH' ? 'main' : 'worker';
   return a;
 }
 

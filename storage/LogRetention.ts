@@ -15,11 +15,20 @@ export interface LogRetentionOptions {
 }
 
 export class LogRetentionSource implements SegmentSource {
+  private readonly logOf: () => SegmentedLog;
+
+  /** `log` may be a getter: a Raft follower's log object is replaced by a segment copy. */
   constructor(
-    private readonly log: SegmentedLog,
+    log: SegmentedLog | (() => SegmentedLog),
     private readonly index: IndexStore,
     private readonly opts: LogRetentionOptions = {},
-  ) {}
+  ) {
+    this.logOf = typeof log === 'function' ? log : () => log;
+  }
+
+  private get log(): SegmentedLog {
+    return this.logOf();
+  }
 
   async listSegments(): Promise<readonly RetentionSegment[]> {
     const segs = this.log.dataSegments;

@@ -60,7 +60,9 @@ export class NodeCluster {
   async startNode(id: string): Promise<Proc> {
     const env = { ...process.env };
     delete env['NODE_OPTIONS'];
-    const args = [MAIN, '--dLegerGroup', 'bench', '--dLegerPeers', this.peers, '--dLegerSelfId', id, '--storePathRootDir', path.join(this.root, id), ...this.extraArgs];
+    // RAFTMQ_NODE_ARGS: extra node flags for the node processes (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
+    const nodeArgs = (process.env['RAFTMQ_NODE_ARGS'] ?? '').split(' ').filter((x) => x !== '');
+    const args = [...nodeArgs, MAIN, '--dLegerGroup', 'bench', '--dLegerPeers', this.peers, '--dLegerSelfId', id, '--storePathRootDir', path.join(this.root, id), ...this.extraArgs];
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
@@ -124,8 +126,22 @@ export class NodeCluster {
     this.roles.delete(id);
   }
 
+  /** SIGTERM (a clean close: profiles are written), SIGKILL after 5 s. */
+  async terminate(id: string): Promise<void> {
+    const p = this.procs.get(id)!;
+    p.control.close();
+    p.child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([p.exited, new Promise<void>((r) => (timer = setTimeout(r, 5000)))]);
+    clearTimeout(timer);
+    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await p.exited;
+    this.procs.delete(id);
+    this.roles.delete(id);
+  }
+
   async stop(): Promise<void> {
-    for (const id of [...this.procs.keys()]) await this.kill(id);
+    await Promise.all([...this.procs.keys()].map((id) => this.terminate(id)));
     fs.rmSync(this.root, { recursive: true, force: true });
   }
 }

@@ -60,7 +60,36 @@ export interface WireTimeoutNow extends Envelope {
   type: 'timeoutNow';
 }
 
+/** What one CopyChunk carries (raft/node/SegmentCopy.ts). */
+export const CopyPart = { BEGIN: 0, LOG: 1, SNAPSHOT: 2, END: 3 } as const;
+export type CopyPartValue = (typeof CopyPart)[keyof typeof CopyPart];
+
+/** Segment copy, leader -> follower: one piece of the leader's log or of the application snapshot. */
+export interface WireCopyChunk extends Envelope {
+  type: 'copyChunk';
+  /** the copy's id (leader-chosen), the same on every chunk of one copy */
+  copy: number;
+  /** 0, 1, 2, ... in order; the follower acknowledges each */
+  seq: number;
+  part: CopyPartValue;
+  /** LOG: log position of data[0]; SNAPSHOT: byte offset in the snapshot */
+  offset: number;
+  data: Uint8Array;
+  /** BEGIN: the copy's manifest as JSON */
+  manifest: string;
+}
+export interface WireCopyAck extends Envelope {
+  type: 'copyAck';
+  copy: number;
+  seq: number;
+  ok: boolean;
+  /** why the follower gives up on this copy (ok false) */
+  reason: string;
+}
+
 export type RaftWireMessage =
+  | WireCopyChunk
+  | WireCopyAck
   | WireVoteRequest
   | WireVoteResponse
   | WireAppendRequest
@@ -98,7 +127,9 @@ const EMPTY = Buffer.alloc(0);
 const root = protobuf.Root.fromJSON(RAFT_SCHEMA as unknown as protobuf.INamespace);
 const FrameType = root.lookupType('raftmq.raft.Frame');
 
-const TYPES: readonly RaftWireType[] = ['vote', 'voteResponse', 'append', 'appendResponse', 'heartbeat', 'heartbeatResponse', 'timeoutNow'];
+const TYPES: readonly RaftWireType[] = ['vote', 'voteResponse', 'append', 'appendResponse', 'heartbeat', 'heartbeatResponse', 'timeoutNow', 'copyChunk', 'copyAck'];
+/** Largest manifest or reason string accepted. */
+const MAX_COPY_TEXT = 64 * 1024;
 
 /** The protobuf payload of one message (no length prefix). Entry indexes are implied by prevIndex. */
 export function encodeRaftMessage(m: RaftWireMessage): Uint8Array {
@@ -118,6 +149,10 @@ export function encodeRaftMessage(m: RaftWireMessage): Uint8Array {
       return FrameType.encode({ heartbeatResponse: { ...m, lastIndexPlusTwo: m.lastIndex === undefined ? 0 : m.lastIndex + 2 } }).finish();
     case 'timeoutNow':
       return FrameType.encode({ timeoutNow: m }).finish();
+    case 'copyChunk':
+      return FrameType.encode({ copyChunk: m }).finish();
+    case 'copyAck':
+      return FrameType.encode({ copyAck: m }).finish();
     default:
       throw new RaftDecodeError(`cannot encode message type ${(m as { type: unknown }).type}`);
   }
@@ -252,7 +287,26 @@ function decodeMessage(type: RaftWireType, m: Obj): RaftWireMessage {
     }
     case 'timeoutNow':
       return { type, from, to, term };
+    case 'copyChunk': {
+      const part = int(m, 'part');
+      if (part < CopyPart.BEGIN || part > CopyPart.END) throw new RaftDecodeError(`copy chunk part ${part} is unknown`);
+      let data = m['data'];
+      if (!(data instanceof Uint8Array)) {
+        if (data === undefined || (Array.isArray(data) && data.length === 0)) data = EMPTY;
+        else throw new RaftDecodeError('copy chunk data is not bytes');
+      }
+      const offset = int(m, 'offset');
+      if (offset < 0) throw new RaftDecodeError(`copy chunk offset ${offset} is negative`);
+      return { type, from, to, term, copy: int(m, 'copy'), seq: int(m, 'seq'), part: part as CopyPartValue, offset, data: data as Uint8Array, manifest: optStr(m, 'manifest', MAX_COPY_TEXT) };
+    }
+    case 'copyAck':
+      return { type, from, to, term, copy: int(m, 'copy'), seq: int(m, 'seq'), ok: bool(m, 'ok'), reason: optStr(m, 'reason', MAX_COPY_TEXT) };
   }
+}
+
+/** A string field that proto3 leaves out when empty. */
+function optStr(o: Obj, k: string, max: number): string {
+  return o[k] === undefined || o[k] === '' ? '' : str(o, k, max);
 }
 
 function own(o: Obj, k: string): Obj | undefined {

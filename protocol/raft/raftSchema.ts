@@ -13,9 +13,15 @@
 //   message Heartbeat { string from = 1; string to = 2; int64 term = 3; sint64 commit = 4; }
 //   message HeartbeatResponse { string from = 1; string to = 2; int64 term = 3; }
 //   message TimeoutNow { string from = 1; string to = 2; int64 term = 3; }   // leadership transfer
+//   // segment copy to a follower behind the leader's first index (raft/node/SegmentCopy.ts)
+//   message CopyChunk { string from = 1; string to = 2; int64 term = 3; uint64 copy = 4; uint32 seq = 5;
+//                       uint32 part = 6; int64 offset = 7; bytes data = 8; string manifest = 9; }
+//   message CopyAck { string from = 1; string to = 2; int64 term = 3; uint64 copy = 4; uint32 seq = 5;
+//                     bool ok = 6; string reason = 7; }
 //   message Frame { oneof kind { Hello hello = 1; VoteRequest vote = 2; VoteResponse voteResponse = 3;
 //                   AppendRequest append = 4; AppendResponse appendResponse = 5; Heartbeat heartbeat = 6;
-//                   HeartbeatResponse heartbeatResponse = 7; TimeoutNow timeoutNow = 8; } }
+//                   HeartbeatResponse heartbeatResponse = 7; TimeoutNow timeoutNow = 8;
+//                   CopyChunk copyChunk = 9; CopyAck copyAck = 10; } }
 //
 // Indexes and terms that may be -1 ("none") are sint64 (zigzag: -1 is one byte).
 
@@ -85,8 +91,23 @@ export const RAFT_SCHEMA = {
             // lastIndexPlusTwo: the follower's last index + 2 (0 = not sent; an empty log's -1 is 1), so a leader notices a follower that lost entries
             HeartbeatResponse: { fields: { ...envelope, lastIndexPlusTwo: { type: 'uint64', id: 4 } } },
             TimeoutNow: { fields: { ...envelope } },
+            // part: 0 begin (manifest), 1 log data (offset = log position), 2 application snapshot (offset in it), 3 end
+            CopyChunk: {
+              fields: {
+                ...envelope,
+                copy: { type: 'uint64', id: 4 },
+                seq: { type: 'uint32', id: 5 },
+                part: { type: 'uint32', id: 6 },
+                offset: { type: 'int64', id: 7 },
+                data: { type: 'bytes', id: 8 },
+                manifest: { type: 'string', id: 9 },
+              },
+            },
+            CopyAck: {
+              fields: { ...envelope, copy: { type: 'uint64', id: 4 }, seq: { type: 'uint32', id: 5 }, ok: { type: 'bool', id: 6 }, reason: { type: 'string', id: 7 } },
+            },
             Frame: {
-              oneofs: { kind: { oneof: ['hello', 'vote', 'voteResponse', 'append', 'appendResponse', 'heartbeat', 'heartbeatResponse', 'timeoutNow'] } },
+              oneofs: { kind: { oneof: ['hello', 'vote', 'voteResponse', 'append', 'appendResponse', 'heartbeat', 'heartbeatResponse', 'timeoutNow', 'copyChunk', 'copyAck'] } },
               fields: {
                 hello: { type: 'Hello', id: 1 },
                 vote: { type: 'VoteRequest', id: 2 },
@@ -96,6 +117,8 @@ export const RAFT_SCHEMA = {
                 heartbeat: { type: 'Heartbeat', id: 6 },
                 heartbeatResponse: { type: 'HeartbeatResponse', id: 7 },
                 timeoutNow: { type: 'TimeoutNow', id: 8 },
+                copyChunk: { type: 'CopyChunk', id: 9 },
+                copyAck: { type: 'CopyAck', id: 10 },
               },
             },
           },

@@ -36,6 +36,8 @@ import { WorkerLogWriter, type FlushDiskType } from '../../storage/log/WorkerLog
 import type { LogWriter } from '../../storage/log/LogWriter.js';
 import { RaftTransport, formatAddress, parseDLegerPeers, type PeerAddress, type RaftTransportOptions, type TransportStats } from '../transport/index.js';
 import { toCoreMessage } from '../transport/messageTypes.js';
+import type { RaftWireMessage, WireCopyChunk } from '../../protocol/raft/index.js';
+import { CopyAbortedError, CopyReceiver, CopySender, DEFAULT_COPY_IDLE_MS, finishPendingCopy, readInstalledCopy, type AppSnapshot, type CopyResult, type InstalledCopy } from './SegmentCopy.js';
 import { LeaderTransferRefusedError, LeaderTransferringError, NotLeaderError, ProposalTimeoutError, RaftNodeBusyError, RaftNodeClosedError, TermChangedError } from './errors.js';
 import { NodeMetrics } from './NodeMetrics.js';
 import { resolveTiming, type RaftTiming } from './RaftTiming.js';
@@ -78,6 +80,20 @@ export interface RaftNodeOptions {
   appliedIndex?: number;
   onApply: (entries: readonly RaftEntry[]) => void | Promise<void>;
   onRoleChange?: (c: RoleChange) => void;
+  /**
+   * Segment copy, leader side: the application's state to send with the log to a follower
+   * that is behind this node's first index (for the broker: its metadata). Without it the
+   * follower gets the log only.
+   */
+  takeSnapshot?: () => Promise<AppSnapshot>;
+  /**
+   * Segment copy, follower side (and at start, when the log begins past the state machine's
+   * appliedIndex): the log now starts at `firstIndex`; make the state count as applied up to
+   * firstIndex - 1 from the snapshot, before anything later is applied.
+   */
+  onInstall?: (c: InstalledCopy) => Promise<void>;
+  /** a segment copy with no progress for this long is abandoned (and retried) */
+  copyIdleMs?: number;
   /** entries proposed and not yet committed, at most (DLedger maxPendingRequestsNum) */
   maxPendingRequestsNum?: number;
   /** bytes (48-byte headers included) proposed and not yet committed, at most */
@@ -181,11 +197,24 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   /** counters for metrics and bench/raft */
   readonly counters = { readies: 0, entriesPersisted: 0, persistWaits: 0, persistWaitMicros: 0, messagesSent: 0, entriesApplied: 0, proposals: 0 };
 
+  /** segment copies this leader is sending, by follower */
+  private readonly copySenders = new Map<string, CopySender>();
+  /** followers behind this leader's first index, with when a copy to them was last started */
+  private readonly copyWanted = new Map<string, number>();
+  private copySeq = 0;
+  /** the copy this follower is receiving */
+  private copyReceiver: CopyReceiver | null = null;
+  private copyChain: Promise<void> = Promise.resolve();
+  /** the log is being replaced by a copy: inputs are dropped until it is done */
+  private installing = false;
+  /** segment copies sent and installed (metrics, tests) */
+  readonly copyStats = { sent: 0, sendFailures: 0, installed: 0, receiveFailures: 0, lastSent: null as CopyResult | null };
+
   private constructor(
     private readonly o: RaftNodeOptions,
-    private readonly core: RaftCore,
-    private readonly log: SegmentedLog,
-    private readonly view: StoredLogView,
+    private core: RaftCore,
+    private log: SegmentedLog,
+    private view: StoredLogView,
     timing: RaftTiming,
     peers: ReadonlyMap<string, PeerAddress>,
     dir: string,
@@ -208,23 +237,60 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   static async start(o: RaftNodeOptions): Promise<RaftNode> {
     const peers = typeof o.peers === 'string' ? parseDLegerPeers(o.peers) : o.peers;
     if (!peers.has(o.selfId)) throw new Error(`dLegerSelfId ${o.selfId} is not among dLegerPeers ${[...peers.keys()].join(',')}`);
-    const { timing, electionTicks, heartbeatTicks } = resolveTiming(o.timing);
+    const { timing } = resolveTiming(o.timing);
     const dir = path.join(o.storeDir, `dledger-${o.selfId}`);
     fs.mkdirSync(dir, { recursive: true });
+    const logLine = o.log ?? ((l: string) => process.stderr.write(`raft/node ${o.selfId} ${l}\n`));
+    await finishPendingCopy(dir, logLine);
+    const opened = await RaftNode.openState(o, peers, dir, o.appliedIndex ?? -1);
+    let node: RaftNode | undefined;
+    try {
+      node = new RaftNode(o, opened.core, opened.log, opened.view, timing, peers, dir);
+      node.transport = await RaftTransport.start({
+        ...o.transport,
+        group: node.group,
+        selfId: o.selfId,
+        peers,
+        listen: o.listen,
+        onMessage: (m) => node!.onWire(m),
+        log: o.log,
+      });
+      node.startTimers(opened.backgroundSync);
+      return node;
+    } catch (e) {
+      await opened.log.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /**
+   * Opens the log and builds a core on it (at start, and again after a segment copy). When the
+   * log starts past what the application applied (a copy, or retention after a lost index),
+   * the application takes in the snapshot kept beside the log first.
+   */
+  private static async openState(
+    o: RaftNodeOptions,
+    peers: ReadonlyMap<string, PeerAddress>,
+    dir: string,
+    appliedIndex: number,
+  ): Promise<{ core: RaftCore; log: SegmentedLog; view: StoredLogView; backgroundSync: boolean }> {
+    const { timing, electionTicks, heartbeatTicks } = resolveTiming(o.timing);
     const flushDiskType = o.flushDiskType ?? 'ASYNC_FLUSH';
     const writer: LogWriter =
       o.logWriter === 'main'
         ? new SyncLogWriter()
         : new WorkerLogWriter({ flushDiskType, flushIntervalCommitLog: timing.flushIntervalCommitLog, spinMicros: o.writerSpinMicros ?? 0 });
     const log = await SegmentedLog.open({ dir, writer, dataSegmentSize: o.dataSegmentSize, log: o.log });
-    let node: RaftNode | undefined;
     try {
       const hard = await readCurrTerm(dir);
       const view = new StoredLogView(log, {
         maxCachedEntries: o.maxCachedEntries ?? DEFAULT_NODE_LIMITS.maxCachedEntries,
         maxCachedBytes: o.maxCachedBytes ?? DEFAULT_NODE_LIMITS.maxCachedBytes,
       });
-      const applied = Math.max(o.appliedIndex ?? -1, log.firstIndex - 1);
+      if (appliedIndex < log.firstIndex - 1 && o.onInstall && log.lastIndex >= log.firstIndex) {
+        await o.onInstall(await readInstalledCopy(dir, log.firstIndex, log.entryAt(log.firstIndex).pos));
+      }
+      const applied = Math.max(appliedIndex, log.firstIndex - 1);
       if (applied > log.lastIndex) throw new Error(`appliedIndex ${applied} is past the log's last index ${log.lastIndex}`);
       const core = new RaftCore({
         ...o.core,
@@ -237,18 +303,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
         electionTicks,
         heartbeatTicks,
       });
-      node = new RaftNode(o, core, log, view, timing, peers, dir);
-      node.transport = await RaftTransport.start({
-        ...o.transport,
-        group: node.group,
-        selfId: o.selfId,
-        peers,
-        listen: o.listen,
-        onMessage: (m) => node!.onMessage(toCoreMessage(m)),
-        log: o.log,
-      });
-      node.startTimers(o.logWriter === 'main' && flushDiskType === 'ASYNC_FLUSH' ? writer : null);
-      return node;
+      return { core, log, view, backgroundSync: o.logWriter === 'main' && flushDiskType === 'ASYNC_FLUSH' };
     } catch (e) {
       await log.close().catch(() => undefined);
       throw e;
@@ -414,6 +469,9 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    for (const c of this.copySenders.values()) c.abort('the node is closing');
+    await this.copyChain.catch(() => undefined);
+    await this.copyReceiver?.discard().catch(() => undefined);
     await this.transport.close();
     // a Ready loop waiting for apply space would wait forever: the apply queue stops with the node
     const w = this.applySpaceWaiter;
@@ -427,8 +485,15 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
 
   // ---- inputs --------------------------------------------------------------------------
 
-  private onMessage(m: RaftMessage | null): void {
+  private onWire(m: RaftWireMessage): void {
     if (this.closed) return;
+    if (m.type === 'copyChunk') this.onCopyChunk(m);
+    else if (m.type === 'copyAck') this.copySenders.get(m.from)?.onAck(m);
+    else this.onMessage(toCoreMessage(m));
+  }
+
+  private onMessage(m: RaftMessage | null): void {
+    if (this.closed || this.installing) return;
     if (m === null) {
       this.droppedMessages++;
       return;
@@ -439,8 +504,9 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   }
 
   private onTick(): void {
-    if (this.closed) return;
+    if (this.closed || this.installing) return;
     this.core.tick();
+    this.tickCopies(Date.now());
     this.expireProposals(Date.now());
     this.afterInput();
   }
@@ -451,10 +517,10 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     if (this.core.hasReady()) this.scheduleReady();
   }
 
-  private startTimers(flushWriter: LogWriter | null): void {
+  private startTimers(backgroundSync: boolean): void {
     this.timers.push(setInterval(() => this.onTick(), this.timing.tickIntervalMs));
     this.timers.push(setInterval(() => void this.writeCheckpoint().catch((e: Error) => this.logLine(`checkpoint: ${e.message}`)), this.timing.checkPointInterval));
-    if (flushWriter) {
+    if (backgroundSync) {
       // The main-thread writer has no background flusher of its own, and its flush() would block
       // this thread for the whole fsync: sync the recent files from the thread pool instead.
       this.timers.push(setInterval(() => void this.backgroundSync().catch((e: Error) => this.fail(e)), this.timing.flushIntervalCommitLog));
@@ -464,12 +530,12 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   // ---- the Ready loop ------------------------------------------------------------------
 
   private scheduleReady(): void {
-    if (this.readyScheduled || this.looping || this.closed) return;
+    if (this.readyScheduled || this.looping || this.closed || this.installing) return;
     this.readyScheduled = true;
     // After the poll phase: every message that arrived in this turn is stepped before one Ready.
     setImmediate(() => {
       this.readyScheduled = false;
-      if (this.looping || this.closed) return;
+      if (this.looping || this.closed || this.installing) return;
       this.looping = true;
       this.loopDone = this.readyLoop().finally(() => {
         this.looping = false;
@@ -479,7 +545,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
 
   private async readyLoop(): Promise<void> {
     try {
-      while (!this.closed && this.core.hasReady()) {
+      while (!this.closed && !this.installing && this.core.hasReady()) {
         const rd = this.core.ready();
         this.counters.readies++;
         const io = this.persist(rd);
@@ -502,6 +568,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
           const wait = this.enqueueApply(rd.committed);
           if (wait) await wait;
         }
+        if (rd.behindLogStart) for (const id of rd.behindLogStart) this.wantCopy(id);
         this.core.advance(rd);
         this.observeRole();
         this.settleProposals();
@@ -703,6 +770,167 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   private notLeader(leaderId: string | null): NotLeaderError {
     const known = leaderId && leaderId !== this.selfId ? leaderId : null;
     return new NotLeaderError(known, known ? this.addressOf(known) : null);
+  }
+
+  // ---- segment copy (SegmentCopy.ts) ---------------------------------------------------
+
+  /** A follower needs entries before this leader's first index: copy the log to it. */
+  private wantCopy(id: string): void {
+    if (!this.copyWanted.has(id)) this.copyWanted.set(id, 0);
+    this.tickCopies(Date.now());
+  }
+
+  /** Starts wanted copies (again after a failure, at most every two election timeouts), forgets those no longer needed. */
+  private tickCopies(now: number): void {
+    for (const c of this.copySenders.values()) c.checkIdle(now);
+    const r = this.copyReceiver;
+    if (r && now - r.lastChunkAt > (this.o.copyIdleMs ?? DEFAULT_COPY_IDLE_MS)) {
+      // the leader went away mid-copy: drop what was received (a new copy starts from scratch)
+      this.copyReceiver = null;
+      this.copyChain = this.copyChain.then(() => r.discard()).catch(() => undefined);
+      this.logLine(`copy from ${r.from} abandoned: no chunk for ${this.o.copyIdleMs ?? DEFAULT_COPY_IDLE_MS} ms`);
+    }
+    if (this.copyWanted.size === 0) return;
+    if (this.core.role !== 'leader') {
+      this.copyWanted.clear();
+      return;
+    }
+    for (const [id, lastStart] of this.copyWanted) {
+      const p = this.core.progressOf(id);
+      if (!p || p.match >= this.log.firstIndex) {
+        this.copyWanted.delete(id);
+        continue;
+      }
+      if (this.copySenders.has(id) || now - lastStart < this.timing.electionTimeoutMs * 2) continue;
+      this.copyWanted.set(id, now);
+      this.startCopy(id);
+    }
+  }
+
+  private startCopy(to: string): void {
+    const sender = new CopySender({
+      copy: Date.now() * 1000 + (this.copySeq++ % 1000),
+      selfId: this.selfId,
+      to,
+      term: this.core.term,
+      log: this.log,
+      commitIndex: () => this.core.commitIndex,
+      takeSnapshot: this.o.takeSnapshot,
+      send: (m) => {
+        this.transport.send(m);
+        this.transport.flush();
+      },
+      idleMs: this.o.copyIdleMs ?? DEFAULT_COPY_IDLE_MS,
+    });
+    this.copySenders.set(to, sender);
+    const term = this.core.term;
+    this.logLine(`${to} needs entries before ${this.log.firstIndex}: copying the log to it`);
+    const watch = (c: RoleChange): void => {
+      if (c.role !== 'leader' || c.term !== term) sender.abort(`leadership changed (term ${c.term}, ${c.role})`);
+    };
+    this.on('roleChange', watch);
+    sender.run().then(
+      (r) => {
+        this.copyStats.sent++;
+        this.copyStats.lastSent = r;
+        this.logLine(`copied entries ${r.manifest.firstIndex}..${r.manifest.lastIndex} (${r.bytes} bytes with the snapshot) to ${to} in ${r.ms} ms`);
+      },
+      (e: Error) => {
+        this.copyStats.sendFailures++;
+        this.logLine(`copy to ${to} failed: ${e.message}`);
+      },
+    ).finally(() => {
+      this.off('roleChange', watch);
+      if (this.copySenders.get(to) === sender) this.copySenders.delete(to);
+      // the follower needs a moment to install it: the retry clock starts now
+      if (this.copyWanted.has(to)) this.copyWanted.set(to, Date.now());
+    });
+  }
+
+  /** Follower side: chunks are handled one after another, in arrival order. */
+  private onCopyChunk(m: WireCopyChunk): void {
+    if (this.installing) return;
+    this.copyChain = this.copyChain.then(() => this.handleCopyChunk(m)).catch((e: Error) => this.logLine(`copy: ${e.message}`));
+  }
+
+  private async handleCopyChunk(m: WireCopyChunk): Promise<void> {
+    if (this.closed || this.installing) return;
+    const ack = (ok: boolean, reason = ''): void => {
+      this.transport.send({ type: 'copyAck', from: this.selfId, to: m.from, term: this.core.term, copy: m.copy, seq: m.seq, ok, reason });
+      this.transport.flush();
+    };
+    try {
+      if (m.seq === 0) {
+        // Only from the leader of this node's current term: a copy from anyone else could hold
+        // entries that a newer leader has overwritten.
+        if (this.core.role !== 'follower' || m.term !== this.core.term || this.core.leaderId !== m.from) {
+          throw new CopyAbortedError(`not a follower of ${m.from} in term ${m.term} (this node: ${this.core.role} in term ${this.core.term}, leader ${this.core.leaderId ?? 'unknown'})`);
+        }
+        if (this.copyReceiver) await this.copyReceiver.discard();
+        this.copyReceiver = null;
+        const r = await CopyReceiver.begin(this.dir, m, this.log.dataSegmentSize);
+        if (r.manifest.lastIndex < this._applied) {
+          await r.discard();
+          throw new CopyAbortedError(`the copy ends at ${r.manifest.lastIndex}, before what this node applied (${this._applied})`);
+        }
+        this.copyReceiver = r;
+        this.logLine(`receiving a copy of ${m.from}'s log: entries ${r.manifest.firstIndex}..${r.manifest.lastIndex}, ${r.manifest.endPos - r.manifest.startPos} bytes and a ${r.manifest.snapshotBytes}-byte snapshot`);
+        ack(true);
+        return;
+      }
+      const r = this.copyReceiver;
+      if (!r || r.copy !== m.copy || r.from !== m.from) throw new CopyAbortedError(`chunk ${m.seq} of copy ${m.copy}, which this node is not receiving`);
+      const complete = await r.onChunk(m);
+      ack(true);
+      if (complete) {
+        this.copyReceiver = null;
+        await this.installCopy();
+      }
+    } catch (e) {
+      this.copyStats.receiveFailures++;
+      const r = this.copyReceiver;
+      if (r && (m.seq === 0 || r.copy === m.copy)) {
+        this.copyReceiver = null;
+        await r.discard().catch(() => undefined);
+      }
+      ack(false, (e as Error).message);
+      if (!(e instanceof CopyAbortedError)) throw e;
+    }
+  }
+
+  /**
+   * Replaces this follower's log with the received copy: the Ready loop and apply stop, the
+   * log closes, the copy is swapped in, the log reopens, the application takes the snapshot,
+   * and a new core starts on the new log with the same term and vote.
+   */
+  private async installCopy(): Promise<void> {
+    this.installing = true;
+    const t0 = Date.now();
+    try {
+      await this.loopDone.catch(() => undefined);
+      while (this.applyQueue.length > 0 && !this.closed && !this.failure) await new Promise<void>((r) => setTimeout(r, 5));
+      if (this.closed) return;
+      this.rejectAll(new TermChangedError(this.core.term, this.core.term));
+      this.writeHooks.clear();
+      await this.log.close();
+      await finishPendingCopy(this.dir, this.logLine);
+      const opened = await RaftNode.openState({ ...this.o, onInstall: undefined }, this.peers, this.dir, -1);
+      this.log = opened.log;
+      this.view = opened.view;
+      this.core = opened.core;
+      if (this.o.onInstall) await this.o.onInstall(await readInstalledCopy(this.dir, this.log.firstIndex, this.log.entryAt(this.log.firstIndex).pos));
+      this._applied = this.core.appliedIndex;
+      this.lastCheckpoint = '';
+      this.copyStats.installed++;
+      this.logLine(`installed the copy: log ${this.log.firstIndex}..${this.log.lastIndex}, applied ${this._applied}, in ${Date.now() - t0} ms`);
+    } catch (e) {
+      this.fail(new Error(`installing a segment copy failed: ${(e as Error).message}`, { cause: e }));
+      return;
+    } finally {
+      this.installing = false;
+    }
+    this.observeRole();
+    this.scheduleReady();
   }
 
   // ---- roles, checkpoint, failure ------------------------------------------------------

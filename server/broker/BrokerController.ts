@@ -4,11 +4,13 @@
 import { randomInt } from 'node:crypto';
 import path from 'node:path';
 import type { RemotingConnection } from '../../client/RemotingConnection.js';
+import { AdminApi } from '../../client/AdminApi.js';
 import { RemotingClient } from '../../client/RemotingClient.js';
 import { NotifyConsumerIdsChangedRequestHeader } from '../../protocol/header/broker.js';
 import { UniqKeyGenerator } from '../../protocol/message/index.js';
 import { createRequest } from '../../protocol/remoting/RemotingCommand.js';
 import { RequestCode } from '../../protocol/remoting/RequestCode.js';
+import { ResponseCode } from '../../protocol/remoting/ResponseCode.js';
 import type { BrokerConfig } from '../config/BrokerConfig.js';
 import { delayLevelsMs, formatHostPort } from '../config/valueTypes.js';
 import { startBrokerHttp, type BrokerHttp } from '../http/BrokerHttp.js';
@@ -17,6 +19,7 @@ import { RemotingServer } from '../remoting/RemotingServer.js';
 import type { BrokerContext } from './BrokerContext.js';
 import { BrokerRegistration } from './BrokerRegistration.js';
 import { BrokerStats } from './BrokerStats.js';
+import { ClassicImport, openClassicCommitLog } from './ClassicImport.js';
 import { ClientRegistry, type ConsumerGroupInfo } from './client/ClientRegistry.js';
 import { RebalanceLockManager } from './client/RebalanceLockManager.js';
 import type { CommitLog } from './commitlog/CommitLog.js';
@@ -59,6 +62,11 @@ export function storeDirs(config: BrokerConfig): { logDir: string; indexDir: str
   return { logDir, indexDir: path.join(config.storePathRootDir, 'index-rocksdb') };
 }
 
+function envInt(name: string): number | undefined {
+  const v = Number(process.env[name]);
+  return Number.isSafeInteger(v) && v > 0 ? v : undefined;
+}
+
 /** A follower's broker id: the digits of its DLedger id plus one (n0 -> 1, n1 -> 2), as Java does. */
 export function followerBrokerId(selfId: string): number {
   return Number(selfId.replace(/^n/, '')) + 1;
@@ -79,6 +87,10 @@ export class BrokerController {
   /** a Java store's config/*.json waiting to be taken over by the node that takes writes */
   private legacy: LegacyConfig | undefined;
   private importing: Promise<void> | undefined;
+  /** the import of a classic commit log (this node's or the group's); set once the commit log is open */
+  private classicImport: ClassicImport | undefined;
+  /** the broker can take the Java config over (its managers exist) */
+  private readyForImports = false;
   private stopping: Promise<void> | undefined;
   /** the metrics/admin HTTP server, when metricsExporterType=PROM */
   http: BrokerHttp | undefined;
@@ -102,6 +114,9 @@ export class BrokerController {
     const c = this.config;
     const delayLevelMillis = delayLevelsMs(c.messageDelayLevel) ?? [];
     const { logDir, indexDir } = storeDirs(c);
+    const classic = await openClassicCommitLog(c.storePathCommitLog, c.mappedFileSizeCommitLog, c.storePathRootDir, this.log);
+    // nothing but the import writes until the import's state is known
+    const writeHold = (): string | undefined => (this.classicImport ? this.classicImport.holdReason() : 'the broker is starting');
     this.commitLog = c.enableDLegerCommitLog
       ? await RaftCommitLog.open({
           group: c.dLegerGroup,
@@ -123,6 +138,10 @@ export class BrokerController {
           now: this.now,
           onRole: (r) => this.roleChanged(r),
           diskGuard: () => this.retention?.guard ?? { writable: true },
+          // Java hands DLedger mappedFileSizeCommitLog as its data file size
+          node: { dataSegmentSize: c.mappedFileSizeCommitLog },
+          writeHold,
+          hasOutsideData: classic !== undefined,
         })
       : await LocalCommitLog.open({
           logDir,
@@ -134,8 +153,30 @@ export class BrokerController {
           diskGuard: () => this.retention?.guard ?? { writable: true },
           log: this.log,
           now: this.now,
+          writeHold,
         });
     try {
+      this.classicImport = await ClassicImport.start({
+        commitLog: this.commitLog,
+        selfId: c.enableDLegerCommitLog ? c.dLegerSelfId : '',
+        classic,
+        storeRoot: c.storePathRootDir,
+        log: this.log,
+        takesWrites: () => this.stopping === undefined && (this.commitLog instanceof RaftCommitLog ? this.commitLog.takesWrites : true),
+        transferLeadership: this.commitLog instanceof RaftCommitLog ? (to) => (this.commitLog as RaftCommitLog).raft.transferLeadership(to) : undefined,
+        requestLeadership: this.commitLog instanceof RaftCommitLog ? () => this.requestLeadership() : undefined,
+        beforeRecords: () => this.takeOverLegacyConfig(true),
+        onVisibilityChange: (hidden) => {
+          this.log(hidden ? 'a classic commit log import is unfinished: out of the name servers\' routes until it is done' : 'no classic commit log import is unfinished: registering');
+          if (hidden) void this.registration?.unregister();
+          else {
+            this.registration?.registerSoon();
+            void this.importLegacyConfig();
+          }
+        },
+        batchMessages: envInt('RAFTMQ_CLASSIC_IMPORT_BATCH_MESSAGES'),
+        pauseMs: envInt('RAFTMQ_CLASSIC_IMPORT_PAUSE_MS'),
+      });
       await this.startOnLog(delayLevelMillis);
     } catch (e) {
       await this.http?.close().catch(() => undefined);
@@ -169,6 +210,8 @@ export class BrokerController {
     const groups = new SubscriptionGroupManager(log);
     const offsets = new ConsumerOffsetManager(log, { log: this.log });
     await Promise.all([topics.load(), groups.load(), offsets.load()]);
+    // a follower whose log was replaced by a segment copy reads its metadata again
+    log.onReset?.(() => Promise.all([topics.reload(), groups.reload(), offsets.reload()]).then(() => undefined));
     const clients = new ClientRegistry({
       now: this.now,
       log: this.log,
@@ -214,6 +257,8 @@ export class BrokerController {
     await this.schedule.start();
     this.legacy = readLegacyConfig(path.join(c.storePathRootDir, 'config'));
     if (this.legacy) this.log(`found a Java broker's config in ${path.join(c.storePathRootDir, 'config')}: it is taken over once this node takes writes`);
+    this.readyForImports = true;
+    this.classicImport?.takingWrites();
     await this.importLegacyConfig();
 
     this.retention = new RetentionService({
@@ -228,6 +273,8 @@ export class BrokerController {
     this.retention.start();
 
     this.timers.push(setInterval(() => clients.scanExpired(), 10_000), setInterval(() => stats.sample(), 1000));
+    // a node holding a classic log that lost the first election asks for the leadership (ClassicImport)
+    if (this.classicImport?.hasRecordsToImport) this.timers.push(setInterval(() => this.classicImport?.askForLeadership(), 2000));
     for (const t of this.timers) t.unref();
 
     this.registration = new BrokerRegistration({
@@ -238,7 +285,8 @@ export class BrokerController {
         brokerName: c.brokerName,
         brokerAddr: storeHost,
         haServerAddr: `${c.brokerIP2}:${c.haListenPort}`,
-        brokerId: this.ctx.brokerId(),
+        // the whole group stays out of the routes while a classic import is unfinished
+        brokerId: this.classicImport?.hidesGroup ? -1 : this.ctx.brokerId(),
       }),
       topics: () => ({ dataVersion: topics.dataVersion, table: topics.all() }),
       periodMs: c.registerNameServerPeriod,
@@ -267,14 +315,36 @@ export class BrokerController {
     this.log(`raft role ${r.role} in term ${r.term}${r.leaderId ? `, leader ${r.leaderId}` : ''}: broker id ${this.brokerId}`);
     // a master that stopped leading answers its held pulls now; clients re-route
     if (r.role !== 'leader') this.ctx?.holds.wakeAll();
-    else void this.importLegacyConfig();
+    else {
+      // first: the import decides synchronously whether writes wait for it
+      if (this.readyForImports) this.classicImport?.takingWrites();
+      void this.importLegacyConfig();
+    }
     void this.registration?.registerAll();
   }
 
   /** Writes what a Java store's config says into the log, once, when this node takes writes. */
   importLegacyConfig(): Promise<void> {
+    if (!this.legacy || !this.ctx || this.ctx.brokerId() !== 0 || !this.commitLog.isWritable) return Promise.resolve();
+    return this.takeOverLegacyConfig(false).catch((e: unknown) =>
+      this.log(`taking over the Java config failed, will retry when this node next takes writes: ${(e as Error).message}`),
+    );
+  }
+
+  /** Asks the master of this node's group (found in the name servers' cluster info) to hand leadership to this node. */
+  private async requestLeadership(): Promise<void> {
+    const c = this.config;
+    const api = new AdminApi(c.namesrvAddr.map(formatHostPort).join(';'), 3000, this.client);
+    const master = (await api.getClusterInfo()).brokerAddrTable.get(c.brokerName)?.brokerAddrs.get(0);
+    if (!master) throw new Error(`the name servers list no master of ${c.brokerName} yet`);
+    const res = await api.invokeBroker(master, RequestCode.RAFTMQ_TRANSFER_LEADERSHIP, { targetId: c.dLegerSelfId }, undefined, 15_000);
+    if (res.code !== ResponseCode.SUCCESS) throw new Error(`the master ${master} answered ${res.code}: ${res.remark ?? ''}`);
+  }
+
+  /** The Java config into the log; `pastHold`: as part of a classic import, before its records. Rejects when an append failed. */
+  private takeOverLegacyConfig(pastHold: boolean): Promise<void> {
     const legacy = this.legacy;
-    if (!legacy || !this.ctx || this.ctx.brokerId() !== 0 || !this.commitLog.isWritable) return Promise.resolve();
+    if (!legacy) return Promise.resolve();
     this.importing ??= (async () => {
       const { topics, groups, offsets } = this.ctx;
       const schedule = this.schedule!;
@@ -284,16 +354,14 @@ export class BrokerController {
         consumerOffset: (g, t, q) => offsets.query(g, t, q),
         delayOffset: (level) => schedule.offsetOf(level),
       });
-      for (let i = 0; i < records.length; i += 256) await this.commitLog.append(records.slice(i, i + 256));
+      for (let i = 0; i < records.length; i += 256) await this.commitLog.append(records.slice(i, i + 256), { pastHold });
       offsets.adopt(legacy.offsets as OffsetCommit[]);
       schedule.adopt(legacy.delayOffsets);
       markImported(path.join(this.config.storePathRootDir, 'config'));
       this.legacy = undefined;
       this.log(`took over the Java config: ${legacy.topics.length} topics, ${legacy.groups.length} groups, ${legacy.offsets.length} consumer offset tables, ${legacy.delayOffsets.length} delay levels (${records.length} entries written)`);
       this.registration?.registerSoon();
-    })()
-      .catch((e: unknown) => this.log(`taking over the Java config failed, will retry when this node next takes writes: ${(e as Error).message}`))
-      .finally(() => (this.importing = undefined));
+    })().finally(() => (this.importing = undefined));
     return this.importing;
   }
 
@@ -324,6 +392,7 @@ export class BrokerController {
     await this.http?.close();
     await this.registration?.stop(true);
     this.schedule?.stop();
+    await this.classicImport?.stop();
     this.retention?.stop();
     this.ctx?.holds.stop();
     await this.server?.close();

@@ -51,6 +51,13 @@ export class ConsumerOffsetManager {
     this.log.onApplied((batch) => this.onApplied(batch));
   }
 
+  /** Reads the committed offsets again (a segment copy replaced the index); not on a node that takes writes. */
+  async reload(): Promise<void> {
+    const fresh = await this.log.index.listConsumerOffsets();
+    this.table.clear();
+    for (const o of fresh) this.queuesOf(o.topic, o.group, true)?.set(o.queueId, o.offset);
+  }
+
   /**
    * Entries written by another node (a Raft follower applying the leader's commits) update
    * the table; on the node that takes writes its own table is newer than what it applies.

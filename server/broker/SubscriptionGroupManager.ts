@@ -49,6 +49,13 @@ export class SubscriptionGroupManager {
     this.log.onApplied((batch) => this.onApplied(batch));
   }
 
+  /** Reads the groups again (a segment copy replaced the index). */
+  async reload(): Promise<void> {
+    const fresh = await this.log.index.listMetadata('subscriptionGroup');
+    this.user.clear();
+    for (const [name, json] of fresh) this.user.set(name, groupConfigFromJson(name, JSON.parse(json)));
+  }
+
   private onApplied(batch: AppliedBatch): void {
     for (const m of batch.metadata) {
       if (m.kind !== 'subscriptionGroup') continue;

@@ -90,6 +90,13 @@ export class TopicConfigManager {
     this.log.onApplied((batch) => this.onApplied(batch));
   }
 
+  /** Reads the user topics again (a segment copy replaced the index): topics gone are removed. */
+  async reload(): Promise<void> {
+    const fresh = await this.log.index.listMetadata('topic');
+    for (const name of [...this.user.keys()]) if (!fresh.has(name)) this.setUser(name, null);
+    for (const [name, json] of fresh) this.setUser(name, topicConfigFromStored(name, json));
+  }
+
   private onApplied(batch: AppliedBatch): void {
     for (const m of batch.metadata) {
       if (m.kind === 'topic') this.setUser(m.name, m.value === null ? null : topicConfigFromStored(m.name, m.value));

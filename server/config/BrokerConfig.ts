@@ -200,6 +200,8 @@ export const brokerKeys = {
   }),
   fileReservedTime: key({ type: positiveInt(), default: 72, doc: 'Hours a log file is kept.', important: true }),
   maxMessageSize: key({ type: positiveInt(), default: 4_194_304, doc: 'Largest message body (bytes).' }),
+  maxTransferBytesOnMessageInMemory: key({ type: positiveInt(), default: 262_144, doc: 'Most bytes of messages one pull answer carries.' }),
+  maxTransferCountOnMessageInMemory: key({ type: positiveInt(), default: 32, doc: 'Most messages one pull answer carries.' }),
   messageIndexEnable: key({ type: bool(), default: true, doc: 'Index messages by key and id.', important: true }),
   haListenPort: key({
     type: port(),

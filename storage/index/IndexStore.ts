@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import RocksDB from 'rocksdb-native';
 import type { DispatchRequest, MessageDispatch } from './DispatchRequest.js';
+import { ConsumeQueueReadAhead, READ_AHEAD_CAPACITY, READ_AHEAD_ENTRIES, READ_AHEAD_RUNS, ReadAheadWindow } from './ConsumeQueueReadAhead.js';
 import { IndexStoreError } from './IndexStoreError.js';
 import {
   ByteReader,
@@ -181,16 +182,6 @@ function checkQueueId(d: DispatchRequest, v: unknown): void {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_QUEUE_ID) throw badDispatch(d, `queueId ${String(v)} is not a queue id`);
 }
 
-function decodeEntry(value: Buffer, at: number, queueOffset: number): ConsumeQueueEntry {
-  return {
-    queueOffset,
-    physicalOffset: readI64(value, at),
-    size: value.readInt32BE(at + 8),
-    tagsCode: readI64(value, at + 12),
-    storeTimestamp: readI64(value, at + 20),
-  };
-}
-
 /** RocksDB's refusals to take the folder's LOCK file (this process: "lock hold by current process"; another: "While lock file"). */
 function isLockError(err: unknown): boolean {
   return /[/\\]LOCK: |lock hold by current process|While lock file/.test(String((err as Error)?.message ?? err));
@@ -218,6 +209,10 @@ export class IndexStore {
   private closing = false;
   private closed: Promise<void> | null = null;
   private lastTopic: TopicState | null = null;
+  /** consume-queue windows read ahead from RocksDB, valid while cutEpoch stays */
+  private readonly readAhead = new ConsumeQueueReadAhead<QueueState>();
+  /** raised whenever truncateFrom cut queues: windows read before then may hold removed entries */
+  private cutEpoch = 0;
 
   private constructor(
     private readonly db: RocksDB,
@@ -410,19 +405,41 @@ export class IndexStore {
       }
       return out;
     }
-    // The run holding `from` is the first whose last offset is >= from; each run holds at least one entry.
+    let at = from;
+    const ahead = this.readAhead.find(q, from, this.cutEpoch);
+    if (ahead !== undefined) {
+      ahead.read(from, end, maxCount, out);
+      if (out.length >= maxCount || ahead.to >= end) return out;
+      at = ahead.to; // the queue grew past the window
+    }
+    // One iterator reads this and the next READ_AHEAD_ENTRIES entries; the window keeps them
+    // for the pulls that follow. Lookups of one entry (ids, binary searches) read only it. The
+    // run holding `from` is the first whose last offset is >= from; each run holds at least one entry.
+    const epoch = this.cutEpoch;
+    const left = maxCount - out.length;
+    const single = left === 1;
+    const want = single ? 1 : Math.max(left, READ_AHEAD_ENTRIES);
+    const firsts: number[] = [];
+    const runs: Buffer[] = [];
+    let got = 0;
+    let to = at;
     for await (const { key: k, value } of this.db.iterator(
-      { gte: withI64(q.runPrefix, from), lt: prefixEnd(q.runPrefix) },
-      { limit: maxCount, capacity: Math.min(maxCount, 8) },
+      { gte: withI64(q.runPrefix, at), lt: prefixEnd(q.runPrefix) },
+      { limit: single ? 1 : READ_AHEAD_RUNS, capacity: single ? 1 : READ_AHEAD_CAPACITY },
     )) {
       const last = readI64(k, k.length - 8);
       const first = last - value.length / CQ_ENTRY_BYTES + 1;
-      // Entries at or past max belong to a write still in flight.
-      for (let o = Math.max(first, from); o <= last && o < end && out.length < maxCount; o++) {
-        out.push(decodeEntry(value, (o - first) * CQ_ENTRY_BYTES, o));
-      }
-      if (out.length >= maxCount || last + 1 >= end) break;
+      firsts.push(first);
+      runs.push(value);
+      got += last + 1 - Math.max(first, at);
+      to = last + 1;
+      if (got >= want || to >= end) break;
     }
+    if (runs.length === 0) return out;
+    // Entries at or past max belong to a write still in flight.
+    const window = new ReadAheadWindow(epoch, at, Math.min(to, end), firsts, runs);
+    if (!single && epoch === this.cutEpoch && !this.closing) this.readAhead.keep(q, window);
+    window.read(at, end, maxCount, out);
     return out;
   }
 
@@ -1030,6 +1047,53 @@ export class IndexStore {
     }
   }
 
+  // ---- segment copy ----
+
+  /**
+   * A segment copy replaced the log, which now starts after `applied`: everything this
+   * database holds (messages, queues, keys, metadata) is dropped, the metadata is set to
+   * `metadata` (the leader's snapshot), and the applied checkpoint becomes `applied`.
+   * Interrupted half way, the database has no applied checkpoint and open() rebuilds it empty,
+   * so the caller installs the snapshot again.
+   */
+  resetTo(applied: AppliedCheckpoint, metadata: ReadonlyArray<Exclude<DispatchRequest, MessageDispatch>>): Promise<void> {
+    return this.serial(async () => {
+      this.checkWritable();
+      if (!Number.isSafeInteger(applied.index) || applied.index < -1 || !Number.isSafeInteger(applied.pos)) {
+        throw new RangeError(`applied ${JSON.stringify(applied)} is not a checkpoint`);
+      }
+      // everything but the format version; the applied record goes first, with the rest
+      this.writer.tryDeleteRange(Buffer.from([0]), Buffer.from([KIND_VERSION]));
+      this.writer.tryDeleteRange(Buffer.from([KIND_VERSION + 1]), Buffer.from([0xff, 0xff]));
+      await this.flushStep();
+      this.topics.clear();
+      this.cutEpoch++; // read-ahead windows describe the old queues
+      this.lastTopic = null;
+      this.queueOf.length = 0;
+      this.touched.length = 0;
+      let pending = 0;
+      for (let i = 0; i < metadata.length; i++) {
+        const d = metadata[i]!;
+        // generous: every string at 3 bytes per UTF-16 unit plus field overheads
+        const need = 64 + JSON.stringify(d).length * 3;
+        if (pending > 0 && this.scratch.off + need > this.scratch.buf.length) {
+          await this.flushStep();
+          pending = 0;
+        }
+        if (pending === 0) this.scratch.reset(Math.max(need, 1 << 16));
+        this.writeMetadata(d);
+        pending++;
+      }
+      if (pending > 0) await this.flushStep();
+      this.appliedIndex = applied.index;
+      this.appliedPos = applied.pos;
+      this.lastStoreTimestamp = -1;
+      this.lastPhysicalOffset = -1;
+      this.writer.tryPut(Buffer.from([KIND_APPLIED]), this.appliedValue());
+      await this.flushStep();
+    });
+  }
+
   // ---- truncation and retention ----
 
   /**
@@ -1072,6 +1136,7 @@ export class IndexStore {
           if (q.min > q.max) q.min = q.max;
           q.tailFrom = q.max;
         }
+        this.cutEpoch++;
         report.messages += removed;
         if (records.length < JOURNALS_PER_STEP || removed === 0) break;
       }

@@ -24,7 +24,8 @@ export interface Group {
 }
 
 /** `storeDirs` puts a node on an existing store folder (an upgraded Java store). */
-export async function startGroup(t: Test, namesrvAddr: string, extra: Record<string, string> = {}, storeDirs: Record<string, string> = {}): Promise<Group> {
+/** Starts the three nodes (those named in `deferStart` are left for the caller's group.start). */
+export async function startGroup(t: Test, namesrvAddr: string, extra: Record<string, string> = {}, storeDirs: Record<string, string> = {}, deferStart: string[] = []): Promise<Group> {
   const ids = ['n0', 'n1', 'n2'];
   const ports = await Promise.all(ids.map(() => freePort()));
   const raftPorts = await Promise.all(ids.map(() => freePort()));
@@ -69,7 +70,7 @@ export async function startGroup(t: Test, namesrvAddr: string, extra: Record<str
       }
     },
   };
-  await Promise.all(nodes.map((n) => group.start(n)));
+  await Promise.all(nodes.filter((n) => !deferStart.includes(n.id)).map((n) => group.start(n)));
   return group;
 }
 

@@ -97,11 +97,12 @@ export class AppendPlan {
     const rec = r.record;
     const queueOffset = this.offsets[i]!;
     const physicalOffset = pos + ENTRY_HEADER_SIZE;
+    const storeTimestamp = r.keepStoreTimestamp ?? ts;
     let dispatch: DispatchRequest;
     try {
       setQueueOffset(rec, 0, queueOffset);
       setPhysicalOffset(rec, 0, physicalOffset);
-      setStoreTimestamp(rec, 0, ts);
+      setStoreTimestamp(rec, 0, storeTimestamp);
       // decoded after patching: tagsCode of delayed messages depends on the store time
       dispatch = dispatchFromMessageRecord(index, pos, rec, this.ctx.dispatchOptions);
     } catch (e) {
@@ -111,20 +112,28 @@ export class AppendPlan {
       throw new MessageIllegalError(`record ${i} holds ${dispatch.topic}:${dispatch.queueId} but was appended for ${r.topic}:${r.queueId}`);
     }
     this.decoded[i] = { index, pos, dispatches: [dispatch] };
-    this.results[i] = { index, queueOffset, physicalOffset, storeTimestamp: ts, size: rec.length };
+    this.results[i] = { index, queueOffset, physicalOffset, storeTimestamp, size: rec.length };
   };
 
   /**
    * The Raft leader's write hook: record i was checked and patched by beforeWrite already (at a
    * placeholder position, before it was proposed); only its place in the log is new, so only
-   * the physical offset and the result change. `decoded` is not refreshed: the Raft log decodes
-   * committed entries when it applies them.
+   * the physical offset, the result and the decoded dispatches change.
    */
   readonly placed = (i: number, index: number, pos: number): void => {
     const r = this.records[i]!;
     const physicalOffset = pos + ENTRY_HEADER_SIZE;
     if (r.kind !== 'metadata') setPhysicalOffset(r.record, 0, physicalOffset);
     this.results[i] = { ...this.results[i]!, index, physicalOffset };
+    // what the index will apply, at the real place: the leader applies it without decoding the record again
+    const d = this.decoded[i];
+    if (d) {
+      this.decoded[i] = {
+        index,
+        pos,
+        dispatches: d.dispatches.map((x) => (x.kind === 'message' ? { ...x, index, pos, physicalOffset } : { ...x, index, pos })),
+      };
+    }
   };
 
   /** The log accepted the batch: the planned offsets are taken. */

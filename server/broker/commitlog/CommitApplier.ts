@@ -64,6 +64,17 @@ export class CommitApplier {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * The index was reset to `index` (a segment copy replaced the log): entries continue from
+   * index + 1. Only when nothing is queued.
+   */
+  resetTo(index: number): void {
+    if (this.head < this.queue.length || this.running !== null) throw new Error(`internal: applier reset to ${index} with entries still queued`);
+    this.queue = [];
+    this.head = 0;
+    this.lastAdded = this.applied = this.committed = index;
+  }
+
   /** Hands over an entry in log order (before or after it commits); it is applied once commit() reaches it. */
   add(entry: DecodedEntry): void {
     if (entry.index !== this.lastAdded + 1) throw new Error(`internal: entry ${entry.index} handed to the applier after ${this.lastAdded}`);

@@ -21,6 +21,10 @@ export interface MessageAppendRecord {
   record: Buffer;
   topic: string;
   queueId: number;
+  /** an imported record (classic upgrade) keeps its queue offset; the queue's next offset moves past it */
+  keepQueueOffset?: number;
+  /** an imported record keeps its store time */
+  keepStoreTimestamp?: number;
 }
 
 /** Broker metadata (topic, subscription group, consumer/delay offsets): an entry of its own kind, decoded at apply by the broker's decoder. */
@@ -96,14 +100,32 @@ export interface CommitLogStats {
   appliedIndex: number;
 }
 
+export interface AppendOptions {
+  /** the holder's own writes (an import) pass the write hold; see `writeHold` of the logs' options */
+  pastHold?: boolean;
+  /**
+   * Called inside append() once the log took the records (their place in the log is fixed); a
+   * refused append never calls it. Lets a caller keep several appends in flight without a gap.
+   */
+  onAccepted?: () => void;
+}
+
+/**
+ * Holds ordinary writes while it returns a reason (a classic import under way): isWritable is
+ * false and append() refuses with SYSTEM_BUSY and that reason, except appends with `pastHold`.
+ */
+export type WriteHold = () => string | undefined;
+
 export interface CommitLog {
   /** Refuses with a CommitLogError subclass (its responseCode is the answer to the producer). */
-  append(records: readonly AppendRecord[]): Promise<AppendResult>;
+  append(records: readonly AppendRecord[], options?: AppendOptions): Promise<AppendResult>;
   /** Called after each applied batch, in log order; returns the unsubscribe function. */
   onApplied(listener: AppliedListener): () => void;
 
   /** The stored record at a commit-log offset; undefined when that part of the log is gone (retention) or not there. */
   readMessage(physicalOffset: number, size: number): Buffer | undefined;
+  /** The records of consume-queue entries back to back (a PULL body), those retention removed left out; `count` says how many it holds. */
+  readMessages(places: readonly Pick<ConsumeQueueEntry, 'physicalOffset' | 'size'>[]): { body: Buffer; count: number };
   /** The stored record whose commit-log offset a client gave (message ids, send-back); undefined when no message starts there. */
   readMessageAt(physicalOffset: number): Buffer | undefined;
   /** smallest consume-queue offset still held (0 for an unknown queue) */
@@ -120,6 +142,11 @@ export interface CommitLog {
   stats(): CommitLogStats;
   /** What the retention service deletes from: whole segments, oldest first, never what the index or (Raft) a live follower still needs. */
   retentionSource(): SegmentSource;
+  /**
+   * Raft only: the index was replaced (a segment copy from the leader); the listener reloads
+   * whatever it keeps in memory from the index before later entries are applied.
+   */
+  onReset?(listener: () => Promise<void>): void;
   /** the log folder (for the disk the retention service watches) */
   readonly logDir: string;
 

@@ -12,7 +12,7 @@ import { WorkerLogWriter, WriterBusyError, type FlushDiskType } from '../../../s
 import type { DiskGuard } from '../../../storage/retention/RetentionPolicy.js';
 import { AppendPlan } from './AppendPlan.js';
 import { CommitApplier } from './CommitApplier.js';
-import type { AppendRecord, AppendResult, AppliedListener, CommitLog, CommitLogStats, IndexReader } from './CommitLog.js';
+import type { AppendOptions, AppendRecord, AppendResult, AppliedListener, CommitLog, CommitLogStats, IndexReader, WriteHold } from './CommitLog.js';
 import { CommitLogBusyError, CommitLogError, CommitLogStorageError, DiskFullError, MessageTooLargeError, NotWritableError } from './CommitLogError.js';
 import { QueueOffsetAssigner } from './QueueOffsetAssigner.js';
 import { CommitLogReads } from './logReads.js';
@@ -47,6 +47,8 @@ export interface LocalCommitLogOptions {
   /** store time source (tests); store times never go backwards whatever it says */
   now?: () => number;
   log?: (line: string) => void;
+  /** holds ordinary writes while it gives a reason (a classic import under way) */
+  writeHold?: WriteHold;
 }
 
 export const DEFAULT_MAX_PENDING_APPENDS = 10_000;
@@ -131,7 +133,7 @@ export class LocalCommitLog extends CommitLogReads implements CommitLog {
   }
 
   get isWritable(): boolean {
-    return this.closing === null && this.failure === null;
+    return this.closing === null && this.failure === null && this.opts.writeHold?.() === undefined;
   }
 
   get appliedIndex(): number {
@@ -147,13 +149,15 @@ export class LocalCommitLog extends CommitLogReads implements CommitLog {
     return this.log;
   }
 
-  append(records: readonly AppendRecord[]): Promise<AppendResult> {
+  append(records: readonly AppendRecord[], options?: AppendOptions): Promise<AppendResult> {
     // Everything up to log.append() runs synchronously: appends reach the log in call order.
     let plan: AppendPlan;
     let end: number;
     let lastIndex: number;
     try {
       this.checkWritable();
+      const held = options?.pastHold === true ? undefined : this.opts.writeHold?.();
+      if (held !== undefined) throw new CommitLogBusyError('writeHold', `[REJECTREQUEST]system busy: ${held}`);
       const unapplied = this.unapplied.length - this.unappliedHead;
       if (unapplied >= this.maxPendingAppends) {
         throw new CommitLogBusyError('maxPendingAppends', `commit log busy: ${unapplied} appends not yet applied, maxPendingAppends ${this.maxPendingAppends}`);
@@ -177,6 +181,7 @@ export class LocalCommitLog extends CommitLogReads implements CommitLog {
       return Promise.reject(e as Error);
     }
     plan.accepted();
+    options?.onAccepted?.();
     for (const d of plan.decoded) this.applier.add(d);
     this.pending++;
     this.unapplied.push(lastIndex);

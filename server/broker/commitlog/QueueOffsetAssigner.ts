@@ -2,6 +2,8 @@
 // per topic/queue and continue from the applied index's max when the node takes office (a
 // local log after its catch-up, a Raft leader once its apply has caught up). Appends are
 // planned first and taken only once the log accepted them, so a refused batch leaves no gap.
+// Records imported from a classic commit log keep their own offsets and move the queue past them.
+import { MessageIllegalError } from './CommitLogError.js';
 
 /** Where a queue's next offset starts when this node has not assigned in it yet. */
 export interface QueueOffsetSource {
@@ -11,6 +13,8 @@ export interface QueueOffsetSource {
 export interface QueueRef {
   topic: string;
   queueId: number;
+  /** an imported record keeps this offset; it may leave a gap but never go below the queue's next offset */
+  keepQueueOffset?: number | undefined;
 }
 
 export class QueueOffsetAssigner {
@@ -35,7 +39,7 @@ export class QueueOffsetAssigner {
   /**
    * Fills `out[i]` with the offset for `queues[i]`, consecutive within the batch per queue.
    * Changes nothing: call take() once the log accepted the batch. Entries whose ref is
-   * undefined (metadata) get -1.
+   * undefined (metadata) get -1. Throws MessageIllegalError for a kept offset below the next one.
    */
   plan(queues: ReadonlyArray<QueueRef | undefined>, out: number[]): void {
     // Queues repeated inside the batch continue from the previous record's offset.
@@ -48,7 +52,12 @@ export class QueueOffsetAssigner {
       }
       const key = queues.length > 1 ? `${q.queueId}@${q.topic}` : '';
       const seen = local?.get(key);
-      const offset = seen !== undefined ? seen + 1 : this.peek(q.topic, q.queueId);
+      const next = seen !== undefined ? seen + 1 : this.peek(q.topic, q.queueId);
+      const kept = q.keepQueueOffset;
+      if (kept !== undefined && !(Number.isSafeInteger(kept) && kept >= next)) {
+        throw new MessageIllegalError(`record ${i} keeps queue offset ${kept} of ${q.topic}:${q.queueId}, below the queue's next offset ${next} (imported twice?)`);
+      }
+      const offset = kept ?? next;
       out[i] = offset;
       if (queues.length > 1) (local ??= new Map()).set(key, offset);
     }

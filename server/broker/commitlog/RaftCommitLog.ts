@@ -20,13 +20,15 @@ import type { SegmentedLog } from '../../../storage/log/SegmentedLog.js';
 import type { FlushDiskType } from '../../../storage/log/WorkerLogWriter.js';
 import { AppendPlan } from './AppendPlan.js';
 import { CommitApplier, type DecodedEntry } from './CommitApplier.js';
-import type { AppendRecord, AppendResult, AppliedListener, CommitLog, CommitLogStats, IndexReader } from './CommitLog.js';
+import type { AppendOptions, AppendRecord, AppendResult, AppliedListener, CommitLog, CommitLogStats, IndexReader, WriteHold } from './CommitLog.js';
 import { CommitLogBusyError, CommitLogError, CommitLogStorageError, DiskFullError, NotWritableError } from './CommitLogError.js';
 import { CommitLogReads } from './logReads.js';
 import { LogRetentionSource } from '../../../storage/LogRetention.js';
 import type { SegmentSource } from '../../../storage/retention/DiskSpace.js';
 import type { DiskGuard, RetainFloor } from '../../../storage/retention/RetentionPolicy.js';
 import { QueueOffsetAssigner } from './QueueOffsetAssigner.js';
+import type { InstalledCopy } from '../../../raft/node/SegmentCopy.js';
+import { snapshotDispatches, takeMetadataSnapshot, type MetadataDispatch } from './metadataSnapshot.js';
 
 /** What the broker hears about this node's part in the group. */
 export interface CommitLogRole {
@@ -65,7 +67,14 @@ export interface RaftCommitLogOptions {
   diskGuard?: () => DiskGuard;
   /** extra RaftNode options (tests, benches) */
   node?: Partial<RaftNodeOptions>;
+  /** holds ordinary writes while it gives a reason (a classic import under way) */
+  writeHold?: WriteHold;
+  /** this node has data outside the Raft log (a classic commit log to import): it campaigns without the fresh-start wait */
+  hasOutsideData?: boolean;
 }
+
+/** Entries whose planned dispatches are kept for apply, at most (beyond that, apply decodes them). */
+const MAX_OWN_DECODED = 65536;
 
 const TRACE = process.env.RAFTMQ_TRACE_COMMIT === '1';
 const traced: number[] = [];
@@ -107,6 +116,9 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
   private closing: Promise<void> | null = null;
   private failure: Error | null = null;
   private pending = 0;
+  private readonly resetListeners: Array<() => Promise<void>> = [];
+  /** index -> what this leader decoded when it planned the entry (its term), until the entry is applied */
+  private readonly own = new Map<number, { term: number; dispatches: readonly DispatchRequest[] }>();
 
   private constructor(
     indexStore: IndexStore,
@@ -138,8 +150,10 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
         appliedIndex: index.applied.index,
         maxPendingRequestsNum: opts.maxPendingRequestsNum,
         // an empty node lets a node with data (an upgraded store) win the first election
-        core: { freshStartElectionRounds: 3, ...opts.node?.core, ...(opts.preferredLeaderIds ? { preferredLeaderIds: opts.preferredLeaderIds } : {}) },
+        core: { freshStartElectionRounds: opts.hasOutsideData ? 0 : 3, ...opts.node?.core, ...(opts.preferredLeaderIds ? { preferredLeaderIds: opts.preferredLeaderIds } : {}) },
         onApply: (entries) => cl.apply(entries),
+        takeSnapshot: () => takeMetadataSnapshot(index),
+        onInstall: (c) => cl.install(c),
         onRoleChange: (c) => cl.roleChanged(c),
         log: opts.log,
       });
@@ -159,6 +173,11 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
   }
 
   get isWritable(): boolean {
+    return this.takesWrites && this.opts.writeHold?.() === undefined;
+  }
+
+  /** leader, open, not failed: writes are taken, or only the holder's while a write hold holds */
+  get takesWrites(): boolean {
     return this.closing === null && this.failure === null && this.brokerRole.role === 'leader';
   }
 
@@ -170,8 +189,8 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
     return this.indexStore;
   }
 
-  append(records: readonly AppendRecord[]): Promise<AppendResult> {
-    if (!this.isWritable) {
+  append(records: readonly AppendRecord[], options?: AppendOptions): Promise<AppendResult> {
+    if (!this.takesWrites) {
       const leader = this.brokerRole.leaderId;
       return Promise.reject(
         this.closing !== null
@@ -181,11 +200,14 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
             : new CommitLogBusyError('notLeader', `[REJECTREQUEST]system busy: this node is not the leader${leader ? ` (the leader is ${leader})` : ''}`),
       );
     }
+    const held = options?.pastHold === true ? undefined : this.opts.writeHold?.();
+    if (held !== undefined) return Promise.reject(new CommitLogBusyError('writeHold', `[REJECTREQUEST]system busy: ${held}`));
     if (records.length === 0) return Promise.resolve({ firstIndex: -1, lastIndex: -1, records: [] });
     const guard = this.opts.diskGuard?.();
     if (guard !== undefined && !guard.writable) return Promise.reject(new DiskFullError(guard.reason ?? 'the disk is full'));
     let plan: AppendPlan;
     const storage = this.node.storage;
+    const term = this.brokerRole.term;
     const ts = Math.max(this.now(), this.lastStoreTimestamp);
     try {
       plan = new AppendPlan(records, {
@@ -204,10 +226,15 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
     // checked and patched above; at the write only the physical offset (pos + 48) is new
     const r = this.node.proposeEntries(
       plan.entries.map((e) => ({ magic: e.magic, body: e.body as Buffer })),
-      plan.placed,
+      (i, index, pos) => {
+        plan.placed(i, index, pos);
+        const d = plan.decoded[i];
+        if (d && this.own.size < MAX_OWN_DECODED) this.own.set(index, { term, dispatches: d.dispatches });
+      },
     );
     if (!r.accepted) return Promise.reject(mapProposeError(r.error));
     plan.accepted();
+    options?.onAccepted?.();
     this.lastStoreTimestamp = ts;
     this.pending++;
     const t0 = TRACE ? performance.now() : 0;
@@ -228,7 +255,12 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
   private apply(entries: readonly RaftEntry[]): Promise<void> {
     for (const e of entries) {
       let dispatches: readonly DispatchRequest[] = [];
-      if (e.magic === EntryMagic.MESSAGE) {
+      const own = this.own.size > 0 ? this.own.get(e.index) : undefined;
+      if (own !== undefined) this.own.delete(e.index);
+      if (own !== undefined && own.term === e.term) {
+        // this leader's own proposal (same index and term: the same entry), decoded when it was planned
+        dispatches = own.dispatches;
+      } else if (e.magic === EntryMagic.MESSAGE) {
         dispatches = [dispatchFromMessageRecord(e.index, e.pos, Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength), this.opts.dispatchOptions)];
       } else if (e.magic >= EntryMagic.METADATA_MIN && this.opts.decodeMetadata) {
         dispatches = this.opts.decodeMetadata({ magic: e.magic, index: e.index, term: e.term, pos: e.pos, body: Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength) });
@@ -240,6 +272,33 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
     if (!last) return Promise.resolve();
     this.applier.commit(last.index);
     return this.applier.drained().then(() => this.afterApply(entries));
+  }
+
+  /**
+   * A segment copy replaced the log (or the log starts past the index at open): the index is
+   * reset to the leader's metadata snapshot, applied up to the entry before the new log start.
+   */
+  private async install(c: InstalledCopy): Promise<void> {
+    const at = { index: c.firstIndex - 1, pos: c.startPos };
+    let metadata: MetadataDispatch[] = [];
+    if (c.snapshot) metadata = snapshotDispatches(c.snapshot, at);
+    else {
+      this.opts.log?.(
+        `the log starts at entry ${c.firstIndex} but the index had applied only up to ${this.indexStore.applied.index}, and no snapshot is kept: ` +
+          `topics, groups and offsets written before entry ${c.firstIndex} are not known to this node`,
+      );
+    }
+    await this.applier.drained();
+    this.own.clear();
+    await this.indexStore.resetTo(at, metadata);
+    this.applier.resetTo(at.index);
+    this.lastStoreTimestamp = 0;
+    this.opts.log?.(`index reset to entry ${at.index} with ${metadata.length} metadata records from the leader's snapshot`);
+    for (const l of this.resetListeners) await l();
+  }
+
+  onReset(listener: () => Promise<void>): void {
+    this.resetListeners.push(listener);
   }
 
   /** A leader whose own no-op was just applied starts taking writes. */
@@ -287,7 +346,7 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
    * that went silent holds nothing back and, once behind the log start, is told so by the core.
    */
   retentionSource(): SegmentSource {
-    return new LogRetentionSource(this.node.storage, this.indexStore, {
+    return new LogRetentionSource(() => this.node.storage, this.indexStore, {
       log: this.opts.log,
       holdBack: () => {
         const floors: RetainFloor[] = [];

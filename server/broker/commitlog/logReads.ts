@@ -2,9 +2,34 @@
 // offset (pos + 48), and consume-queue bounds and entries out of the IndexStore.
 import type { ConsumeQueueEntry, IndexStore } from '../../../storage/index/IndexStore.js';
 import { ENTRY_HEADER_SIZE, EntryMagic } from '../../../storage/log/entryCodec.js';
+import { EntryReader } from '../../../storage/log/EntryReader.js';
 import type { SegmentedLog } from '../../../storage/log/SegmentedLog.js';
+import { ReadFiles, SegmentPaths } from '../../../storage/log/segmentFiles.js';
+
+/** Bytes between two wanted entries that readMessages reads through rather than start another pread. */
+export const READ_THROUGH_GAP_BYTES = 16 * 1024;
+/** Read handles of readMessages are closed this long after they were opened (reopened on the next read). */
+const REOPEN_HANDLES_MS = 1000;
+
+/** Where a record sits: what a consume-queue entry says. */
+export type RecordPlace = Pick<ConsumeQueueEntry, 'physicalOffset' | 'size'>;
+
+export interface ReadMessagesResult {
+  /** the records found, back to back (a PULL body) */
+  body: Buffer;
+  /** how many records the body holds; the others were removed by retention */
+  count: number;
+}
 
 export abstract class CommitLogReads {
+  private reader: EntryReader | null = null;
+  private readerFiles: ReadFiles | null = null;
+  private readerLog: SegmentedLog | null = null;
+  private readerStart = -1;
+  private closeTimer: NodeJS.Timeout | null = null;
+  private posScratch: number[] = [];
+  private sizeScratch: number[] = [];
+
   constructor(protected readonly indexStore: IndexStore) {}
 
   /** the log the records are read from */
@@ -20,6 +45,68 @@ export abstract class CommitLogReads {
       throw new RangeError(`commit-log offset ${physicalOffset} holds an entry of kind ${e.magic} and ${e.body.length} bytes, not a ${size}-byte message`);
     }
     return e.body;
+  }
+
+  /**
+   * The records of consume-queue entries (in queue order) back to back in one buffer: what a
+   * PULL answer carries. What the log's files hold is read with one pread per run of nearby
+   * entries (EntryReader.copyMessageBodies); entries not yet written come from the log's memory.
+   * Entries retention removed are left out. Throws when the log holds something else where an
+   * entry points.
+   */
+  readMessages(places: readonly RecordPlace[]): ReadMessagesResult {
+    const log = this.storage;
+    const n = places.length;
+    let bytes = 0;
+    for (let i = 0; i < n; i++) bytes += places[i]!.size;
+    const body = Buffer.allocUnsafe(bytes);
+    const start = log.startPosition;
+    const written = log.writtenPosition;
+    let at = 0;
+    let count = 0;
+    let i = 0;
+    while (i < n) {
+      const p = places[i]!;
+      const pos = p.physicalOffset - ENTRY_HEADER_SIZE;
+      if (!Number.isSafeInteger(pos) || pos < start) {
+        i++; // removed by retention
+        continue;
+      }
+      if (pos + ENTRY_HEADER_SIZE + p.size > written) {
+        // appended, not yet written: the log serves it from memory
+        const rec = this.readMessage(p.physicalOffset, p.size);
+        if (rec) {
+          at += rec.copy(body, at);
+          count++;
+        }
+        i++;
+        continue;
+      }
+      // a run of entries on disk
+      const posList = this.posScratch;
+      const sizeList = this.sizeScratch;
+      let k = 0;
+      for (; i < n; i++) {
+        const q = places[i]!;
+        const qpos = q.physicalOffset - ENTRY_HEADER_SIZE;
+        if (qpos < start || qpos + ENTRY_HEADER_SIZE + q.size > written) break;
+        posList[k] = qpos;
+        sizeList[k] = q.size;
+        k++;
+      }
+      const copied = this.diskReader(log).copyMessageBodies(posList, sizeList, k, body, at, READ_THROUGH_GAP_BYTES);
+      for (let m = 0; m < copied; m++) at += sizeList[m]!;
+      count += copied;
+      // a file went away under the reader: what is left of the run, one by one (gone ones read as undefined)
+      for (let m = copied; m < k; m++) {
+        const rec = this.readMessage(posList[m]! + ENTRY_HEADER_SIZE, sizeList[m]!);
+        if (rec) {
+          at += rec.copy(body, at);
+          count++;
+        }
+      }
+    }
+    return { body: at === bytes ? body : body.subarray(0, at), count };
   }
 
   /** The record at an offset a client gave (message id, send-back); undefined when no message starts there. */
@@ -47,4 +134,41 @@ export abstract class CommitLogReads {
   readConsumeQueue(topic: string, queueId: number, fromOffset: number, maxCount: number): Promise<ConsumeQueueEntry[]> {
     return this.indexStore.readConsumeQueue(topic, queueId, fromOffset, maxCount);
   }
+
+  /**
+   * readMessages' reader, with read handles of its own (the log's are private to it). The
+   * handles are closed when the log's start moves (retention deleted files) and one second
+   * after they were opened, so none holds a deleted or replaced file, or a closed log's, for long.
+   * A reopened log (a follower installing a segment copy) is another object: a new reader.
+   */
+  private diskReader(log: SegmentedLog): EntryReader {
+    if (this.reader === null || this.readerLog !== log) {
+      this.readerFiles?.closeAll();
+      this.readerFiles = new ReadFiles(4);
+      this.reader = new EntryReader({
+        files: this.readerFiles,
+        dataPaths: new SegmentPaths(log.dataDir),
+        indexPaths: new SegmentPaths(log.indexDir),
+        dataSegmentSize: log.dataSegmentSize,
+        indexSegmentSize: log.indexSegmentSize,
+        maxEntrySize: log.maxEntrySize,
+        crcCheckedFrom: log.crcCheckedFrom,
+      });
+      this.readerLog = log;
+      this.readerStart = log.startPosition;
+    } else if (this.readerStart !== log.startPosition) {
+      this.readerFiles!.closeAll();
+      this.readerStart = log.startPosition;
+    }
+    if (this.closeTimer === null) {
+      this.closeTimer = setTimeout(this.closeHandles, REOPEN_HANDLES_MS);
+      this.closeTimer.unref();
+    }
+    return this.reader;
+  }
+
+  private readonly closeHandles = (): void => {
+    this.closeTimer = null;
+    this.readerFiles?.closeAll();
+  };
 }

@@ -15,6 +15,8 @@ export const MetadataMagic = {
   CONSUMER_OFFSETS: 18,
   DELETE_CONSUMER_OFFSETS: 19,
   DELAY_OFFSETS: 20,
+  /** where the import of a classic commit log stands (ClassicImport) */
+  CLASSIC_IMPORT: 21,
 } as const;
 
 /** Offsets committed for one group and topic: [queueId, offset] pairs. */
@@ -52,6 +54,82 @@ export function delayOffsetsRecord(offsets: ReadonlyArray<[number, number]>): Me
   return record(MetadataMagic.DELAY_OFFSETS, { offsets });
 }
 
+/**
+ * Where the import of a classic (pre-DLedger) commit log into the group's log stands. Proposed
+ * in the same append as each batch of imported records, and once more with `done` at the end.
+ */
+export interface ClassicImportProgress {
+  /** dLegerSelfId of the node whose classic files are imported ('' for a single-node broker) */
+  importer: string;
+  /** classic commit-log offsets: where the import began, the next record to import, the log's end */
+  start: number;
+  next: number;
+  end: number;
+  /** records imported so far, and records left out (transaction half or rolled-back records) */
+  records: number;
+  skipped: number;
+  /** the records and the Java config are in: the group takes writes */
+  done: boolean;
+}
+
+export function classicImportRecord(p: ClassicImportProgress): MetadataAppendRecord {
+  const { importer, start, next, end, records, skipped, done } = p;
+  return record(MetadataMagic.CLASSIC_IMPORT, { importer, start, next, end, records, skipped, done });
+}
+
+/**
+ * The index has no table of its own for the import's progress; it keeps it in the delay-offset
+ * table under these levels, which no delay level reaches (Java ships 18; the table takes
+ * 0..0xffff). classicImportProgressFromSlots reads it back.
+ */
+export const CLASSIC_IMPORT_SLOT = {
+  STATE: 0xff00,
+  IMPORTER: 0xff01,
+  START: 0xff02,
+  NEXT: 0xff03,
+  END: 0xff04,
+  RECORDS: 0xff05,
+  SKIPPED: 0xff06,
+} as const;
+const STATE_IMPORTING = 1;
+const STATE_DONE = 2;
+const IMPORTER_ID = /^n(\d{1,9})$/;
+
+/** A delay level of the import's slots: not a delay level at all. */
+export function isClassicImportSlot(level: number): boolean {
+  return level >= CLASSIC_IMPORT_SLOT.STATE && level <= CLASSIC_IMPORT_SLOT.SKIPPED;
+}
+
+function classicImportSlots(p: ClassicImportProgress): Array<{ level: number; offset: number }> {
+  const m = IMPORTER_ID.exec(p.importer);
+  return [
+    { level: CLASSIC_IMPORT_SLOT.STATE, offset: p.done ? STATE_DONE : STATE_IMPORTING },
+    { level: CLASSIC_IMPORT_SLOT.IMPORTER, offset: m ? Number(m[1]) + 1 : 0 },
+    { level: CLASSIC_IMPORT_SLOT.START, offset: p.start },
+    { level: CLASSIC_IMPORT_SLOT.NEXT, offset: p.next },
+    { level: CLASSIC_IMPORT_SLOT.END, offset: p.end },
+    { level: CLASSIC_IMPORT_SLOT.RECORDS, offset: p.records },
+    { level: CLASSIC_IMPORT_SLOT.SKIPPED, offset: p.skipped },
+  ];
+}
+
+/** The progress kept in the delay-offset table (index.getDelayOffsets(), or an applied delayOffsets record); undefined when there is none. */
+export function classicImportProgressFromSlots(offsets: ReadonlyMap<number, number>): ClassicImportProgress | undefined {
+  const state = offsets.get(CLASSIC_IMPORT_SLOT.STATE);
+  if (state !== STATE_IMPORTING && state !== STATE_DONE) return undefined;
+  const at = (level: number): number => offsets.get(level) ?? 0;
+  const importer = at(CLASSIC_IMPORT_SLOT.IMPORTER);
+  return {
+    importer: importer > 0 ? `n${importer - 1}` : '',
+    start: at(CLASSIC_IMPORT_SLOT.START),
+    next: at(CLASSIC_IMPORT_SLOT.NEXT),
+    end: at(CLASSIC_IMPORT_SLOT.END),
+    records: at(CLASSIC_IMPORT_SLOT.RECORDS),
+    skipped: at(CLASSIC_IMPORT_SLOT.SKIPPED),
+    done: state === STATE_DONE,
+  };
+}
+
 function parse(entry: LogEntry): Record<string, unknown> {
   let v: unknown;
   try {
@@ -77,6 +155,31 @@ function pairs(v: unknown, entry: LogEntry): Array<[number, number]> {
     }
     return [p[0] as number, p[1] as number];
   });
+}
+
+function offsetField(o: Record<string, unknown>, k: string, entry: LogEntry): number {
+  const v = o[k];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new MetadataDecodeError(`metadata entry ${entry.index}: field ${k} is not an offset`);
+  return v;
+}
+
+function classicImportProgress(o: Record<string, unknown>, entry: LogEntry): ClassicImportProgress {
+  const importer = o.importer;
+  if (typeof importer !== 'string' || (importer !== '' && !IMPORTER_ID.test(importer))) {
+    throw new MetadataDecodeError(`metadata entry ${entry.index}: importer ${JSON.stringify(importer)} is not a DLedger id n<digits>`);
+  }
+  if (typeof o.done !== 'boolean') throw new MetadataDecodeError(`metadata entry ${entry.index}: field done is not a boolean`);
+  const p: ClassicImportProgress = {
+    importer,
+    start: offsetField(o, 'start', entry),
+    next: offsetField(o, 'next', entry),
+    end: offsetField(o, 'end', entry),
+    records: offsetField(o, 'records', entry),
+    skipped: offsetField(o, 'skipped', entry),
+    done: o.done,
+  };
+  if (p.start > p.next || p.next > p.end) throw new MetadataDecodeError(`metadata entry ${entry.index}: classic offsets ${p.start} <= ${p.next} <= ${p.end} do not hold`);
+  return p;
 }
 
 /** The IndexStore's view of one metadata entry (LogIndexer's MetadataDecoder). Unknown magics apply nothing. */
@@ -113,6 +216,8 @@ export function decodeBrokerMetadata(entry: LogEntry): DispatchRequest[] {
       const o = parse(entry);
       return [{ ...base, kind: 'delayOffsets', offsets: pairs(o.offsets, entry).map(([level, offset]) => ({ level, offset })) }];
     }
+    case MetadataMagic.CLASSIC_IMPORT:
+      return [{ ...base, kind: 'delayOffsets', offsets: classicImportSlots(classicImportProgress(parse(entry), entry)) }];
     default:
       return [];
   }

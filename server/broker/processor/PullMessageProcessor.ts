@@ -2,6 +2,7 @@
 // consume queue's hash codes, the status table of spec §4.2, long polling through the hold
 // service, and the pull body made of the stored records as they are in the log.
 import type { RemotingConnection } from '../../../client/RemotingConnection.js';
+import type { ConsumeQueueEntry } from '../../../storage/index/IndexStore.js';
 import { Perm } from '../../../protocol/body/TopicConfig.js';
 import { PullMessageRequestHeader, PullMessageResponseHeader } from '../../../protocol/header/broker.js';
 import { matchesTagsCode, parseTagSubscription, type TagSubscription } from '../../../protocol/message/index.js';
@@ -20,9 +21,6 @@ export const PullSysFlag = {
   LITE_PULL: 0x10,
 } as const;
 
-/** Java's in-memory transfer caps: at most this many messages / bytes per answer. */
-export const MAX_PULL_MESSAGES = 32;
-export const MAX_PULL_BYTES = 256 * 1024;
 /** consume-queue entries scanned per pull when the filter drops messages */
 export const MAX_SCANNED_ENTRIES = 800;
 
@@ -34,8 +32,13 @@ interface PullOutcome {
   nextBeginOffset: number;
   minOffset: number;
   maxOffset: number;
-  body?: Buffer;
+  body: Buffer | undefined;
   count: number;
+}
+
+/** One shape for every outcome (object spreads here cost more than the rest of a pull's bookkeeping). */
+function outcome(code: number, remark: string, nextBeginOffset: number, minOffset: number, maxOffset: number, body?: Buffer, count = 0): PullOutcome {
+  return { code, remark, nextBeginOffset, minOffset, maxOffset, body, count };
 }
 
 export function registerPullProcessor(server: RemotingServer, ctx: BrokerContext): PullMessageProcessor {
@@ -153,26 +156,27 @@ export class PullMessageProcessor {
     const min = log.minOffset(h.topic, h.queueId);
     const max = log.maxOffset(h.topic, h.queueId);
     const off = h.queueOffset;
-    const base = { minOffset: min, maxOffset: max, count: 0 };
     if (max === 0) {
       return off === 0
-        ? { ...base, code: ResponseCode.PULL_NOT_FOUND, remark: 'NO_MESSAGE_IN_QUEUE', nextBeginOffset: 0 }
-        : { ...base, code: ResponseCode.PULL_OFFSET_MOVED, remark: 'NO_MESSAGE_IN_QUEUE', nextBeginOffset: 0 };
+        ? outcome(ResponseCode.PULL_NOT_FOUND, 'NO_MESSAGE_IN_QUEUE', 0, min, max)
+        : outcome(ResponseCode.PULL_OFFSET_MOVED, 'NO_MESSAGE_IN_QUEUE', 0, min, max);
     }
-    if (off < min) return { ...base, code: ResponseCode.PULL_OFFSET_MOVED, remark: 'OFFSET_TOO_SMALL', nextBeginOffset: min };
-    if (off === max) return { ...base, code: ResponseCode.PULL_NOT_FOUND, remark: 'OFFSET_OVERFLOW_ONE', nextBeginOffset: off };
-    if (off > max) return { ...base, code: ResponseCode.PULL_OFFSET_MOVED, remark: 'OFFSET_OVERFLOW_BADLY', nextBeginOffset: max };
+    if (off < min) return outcome(ResponseCode.PULL_OFFSET_MOVED, 'OFFSET_TOO_SMALL', min, min, max);
+    if (off === max) return outcome(ResponseCode.PULL_NOT_FOUND, 'OFFSET_OVERFLOW_ONE', off, min, max);
+    if (off > max) return outcome(ResponseCode.PULL_OFFSET_MOVED, 'OFFSET_OVERFLOW_BADLY', max, min, max);
 
-    const maxMsgs = Math.max(1, Math.min(h.maxMsgNums, MAX_PULL_MESSAGES));
-    const maxBytes = Math.min(h.maxMsgBytes !== undefined && h.maxMsgBytes > 0 ? h.maxMsgBytes : MAX_PULL_BYTES, MAX_PULL_BYTES);
+    const cfg = this.ctx.config;
+    const maxMsgs = Math.max(1, Math.min(h.maxMsgNums, cfg.maxTransferCountOnMessageInMemory));
+    const maxBytes = Math.min(h.maxMsgBytes !== undefined && h.maxMsgBytes > 0 ? h.maxMsgBytes : cfg.maxTransferBytesOnMessageInMemory, cfg.maxTransferBytesOnMessageInMemory);
+    // Pick the entries from the consume queue alone (size and tag hash are there), then read
+    // their records from the log in one go.
     const begun = performance.now();
-    const parts: Buffer[] = [];
+    const picked: ConsumeQueueEntry[] = [];
     let bytes = 0;
     let next = off;
     let scanned = 0;
-    let missing = false;
     outer: while (scanned < MAX_SCANNED_ENTRIES && next < max) {
-      const want = Math.min(MAX_SCANNED_ENTRIES - scanned, filter.all ? maxMsgs - parts.length : 64);
+      const want = Math.min(MAX_SCANNED_ENTRIES - scanned, filter.all ? maxMsgs - picked.length : 64);
       const entries = await log.readConsumeQueue(h.topic, h.queueId, next, want);
       if (entries.length === 0) break;
       for (const e of entries) {
@@ -182,33 +186,22 @@ export class PullMessageProcessor {
         }
         scanned++;
         if (matchesTagsCode(filter, e.tagsCode)) {
-          if (parts.length > 0 && bytes + e.size > maxBytes) break outer;
-          const rec = log.readMessage(e.physicalOffset, e.size);
-          if (!rec) {
-            missing = true;
-            next = e.queueOffset + 1;
-            continue;
-          }
-          parts.push(rec);
-          bytes += rec.length;
+          if (picked.length > 0 && bytes + e.size > maxBytes) break outer;
+          picked.push(e);
+          bytes += e.size;
         }
         next = e.queueOffset + 1;
-        if (parts.length >= maxMsgs) break outer;
+        if (picked.length >= maxMsgs) break outer;
       }
     }
+    const read = picked.length > 0 ? log.readMessages(picked) : undefined;
     this.ctx.stats.traffic.readLatencyMs.observe(performance.now() - begun);
-    if (parts.length > 0) {
-      return {
-        ...base,
-        code: ResponseCode.SUCCESS,
-        remark: 'FOUND',
-        nextBeginOffset: next,
-        body: parts.length === 1 ? parts[0] : Buffer.concat(parts, bytes),
-        count: parts.length,
-      };
+    if (read !== undefined && read.count > 0) {
+      return outcome(ResponseCode.SUCCESS, 'FOUND', next, min, max, read.body, read.count);
     }
-    if (missing) return { ...base, code: ResponseCode.PULL_RETRY_IMMEDIATELY, remark: 'MESSAGE_WAS_REMOVING', nextBeginOffset: next };
-    if (next > off) return { ...base, code: ResponseCode.PULL_RETRY_IMMEDIATELY, remark: 'NO_MATCHED_MESSAGE', nextBeginOffset: next };
-    return { ...base, code: ResponseCode.PULL_NOT_FOUND, remark: 'OFFSET_FOUND_NULL', nextBeginOffset: off };
+    const missing = read !== undefined;
+    if (missing) return outcome(ResponseCode.PULL_RETRY_IMMEDIATELY, 'MESSAGE_WAS_REMOVING', next, min, max);
+    if (next > off) return outcome(ResponseCode.PULL_RETRY_IMMEDIATELY, 'NO_MATCHED_MESSAGE', next, min, max);
+    return outcome(ResponseCode.PULL_NOT_FOUND, 'OFFSET_FOUND_NULL', off, min, max);
   }
 }

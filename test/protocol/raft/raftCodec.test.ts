@@ -43,9 +43,14 @@ const all: RaftWireMessage[] = [
   { type: 'heartbeatResponse', from: 'n1', to: 'n0', term: 7, lastIndex: 2 ** 45 },
   { type: 'vote', from: 'n1', to: 'n2', term: 8, pre: false, lastIndex: 12, lastTerm: 7, transfer: true },
   { type: 'timeoutNow', from: 'n0', to: 'n1', term: 7 },
+  { type: 'copyChunk', from: 'n0', to: 'n1', term: 7, copy: 2 ** 50, seq: 0, part: 0, offset: 0, data: Buffer.alloc(0), manifest: '{"firstIndex":5}' },
+  { type: 'copyChunk', from: 'n0', to: 'n1', term: 7, copy: 3, seq: 9, part: 1, offset: 2 ** 40, data: Buffer.alloc(5000, 7), manifest: '' },
+  { type: 'copyAck', from: 'n1', to: 'n0', term: 7, copy: 3, seq: 9, ok: true, reason: '' },
+  { type: 'copyAck', from: 'n1', to: 'n0', term: 7, copy: 3, seq: 0, ok: false, reason: 'not a follower of n0' },
 ];
 
 function plain(m: RaftWireMessage): unknown {
+  if (m.type === 'copyChunk') return { ...m, data: Buffer.from(m.data).toString('hex') };
   if (m.type !== 'append') return m;
   return { ...m, entries: m.entries.map((e) => ({ ...e, body: Buffer.from(e.body).toString('hex') })) };
 }
@@ -111,4 +116,10 @@ t.test('the frame decoder refuses a length over its limit and an empty frame', a
   big.writeUInt32BE(1025, 0);
   t.throws(() => d.push(big), RaftDecodeError);
   t.throws(() => new RaftFrameDecoder().push(Buffer.alloc(4)), RaftDecodeError);
+});
+
+t.test('a copy chunk with an unknown part or a negative offset is refused', async (t) => {
+  const ok = { type: 'copyChunk', from: 'n0', to: 'n1', term: 1, copy: 1, seq: 1, part: 1, offset: 0, data: Buffer.alloc(1), manifest: '' } as const;
+  t.throws(() => decodeRaftFrame(encodeRaftMessage({ ...ok, part: 7 as 1 })), RaftDecodeError);
+  t.throws(() => decodeRaftFrame(encodeRaftMessage({ ...ok, offset: -5 })), RaftDecodeError);
 });

@@ -58,6 +58,56 @@ t.test('the status table of spec §4.2', async (t) => {
   t.same(bodies.get('tag filter keeps B'), ['B']);
 });
 
+t.test('transfer caps: Java\'s defaults and keys; records picked from a log shared by several queues', async (t) => {
+  const sendAll = async (t: Test, w: Wire): Promise<string[][]> => {
+    await createTopic(w, 'Big');
+    const sent: string[][] = [[], []];
+    for (let i = 0; i < 100; i++) {
+      const queueId = i % 2;
+      const text = `m${String(i).padStart(3, '0')}-${'x'.repeat(480)}`;
+      expectCode(t, await send(w, 'Big', text, { queueId, tags: i % 4 < 2 ? 'A' : 'B' }), RC.SUCCESS, `send ${i}`);
+      sent[queueId]!.push(text);
+    }
+    return sent;
+  };
+  const decoded = (r: RemotingCommand) => decodeStoredMessages(r.body ?? Buffer.alloc(0));
+
+  await t.test('defaults: 32 messages and 256 KiB per answer, whatever the client asks', async (t) => {
+    const wb = await startWireBroker(t);
+    const w = await Wire.open(t, wb.port);
+    const sent = await sendAll(t, w);
+    await queueReaches(wb.broker, 'Big', 1, 50);
+    const r = await pull(w, 'Big', { queueId: 1, offset: 3, maxMsgNums: 64 });
+    expectCode(t, r, RC.SUCCESS, 'a pull of 64');
+    header(t, r, 'a pull of 64', { next: 35, min: 0, max: 50 });
+    const ms = decoded(r);
+    t.same(ms.map((m) => m.queueOffset), Array.from({ length: 32 }, (_, k) => 3 + k), 'maxTransferCountOnMessageInMemory 32');
+    t.same(ms.map((m) => m.body.toString()), sent[1]!.slice(3, 35), 'the records of this queue only, in order');
+    const tagged = decoded(await pull(w, 'Big', { queueId: 0, offset: 0, subscription: 'B' }));
+    t.same(tagged.map((m) => m.body.toString()), sent[0]!.filter((_, k) => (2 * k) % 4 >= 2).slice(0, 32), 'tag B of queue 0');
+  });
+
+  await t.test('maxTransferCountOnMessageInMemory raises the count', async (t) => {
+    const wb = await startWireBroker(t, { maxTransferCountOnMessageInMemory: '48' });
+    const w = await Wire.open(t, wb.port);
+    await sendAll(t, w);
+    await queueReaches(wb.broker, 'Big', 0, 50);
+    const ms = decoded(await pull(w, 'Big', { queueId: 0, maxMsgNums: 64 }));
+    t.same(ms.map((m) => m.queueOffset), Array.from({ length: 48 }, (_, k) => k), '48 of the 64 asked');
+  });
+
+  await t.test('maxTransferBytesOnMessageInMemory lowers the bytes', async (t) => {
+    const wb = await startWireBroker(t, { maxTransferBytesOnMessageInMemory: '6000' });
+    const w = await Wire.open(t, wb.port);
+    await sendAll(t, w);
+    await queueReaches(wb.broker, 'Big', 0, 50);
+    const ms = decoded(await pull(w, 'Big', { queueId: 0, maxMsgNums: 32 }));
+    const size = ms[0]!.storeSize;
+    t.ok(ms.every((m) => m.storeSize === size), `records of ${size} bytes`);
+    t.equal(ms.length, Math.floor(6000 / size), 'as many as fit in 6000 bytes');
+  });
+});
+
 t.test('checks before the read, each with its code; the connection keeps serving', async (t) => {
   const wb = await startWireBroker(t);
   const w = await Wire.open(t, wb.port);

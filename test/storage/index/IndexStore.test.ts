@@ -16,6 +16,7 @@ import {
   type DispatchRequest,
   type MessageDispatch,
 } from '../../../storage/index/DispatchRequest.js';
+import { READ_AHEAD_ENTRIES } from '../../../storage/index/ConsumeQueueReadAhead.js';
 import { IndexStore, MAX_DISPATCHES_PER_APPLY, type ConsumeQueueEntry } from '../../../storage/index/IndexStore.js';
 import { projectRoot } from '../../helpers/fixtures.js';
 import { tempDir } from '../../helpers/processes.js';
@@ -441,6 +442,42 @@ t.test('truncateFrom removes everything at or past a log position', async (t) =>
   const replacement = records.slice(37).map((r) => ({ ...r, storeTimestamp: r.storeTimestamp + 1 }));
   await applyInBatches(store, replacement, 7);
   t.strictSame((await dumpQueues(store))['B:1']?.entries, records.filter((r) => r.topic === 'B' && r.queueId === 1).map((r) => entryOf(r.index > 37 ? { ...r, storeTimestamp: r.storeTimestamp + 1 } : r)));
+});
+
+t.test('read-ahead: a backlog read page by page, windows past the page, and cuts that invalidate them', async (t) => {
+  const dir = path.join(tempDir(t), 'index-db');
+  const store = await open(t, dir, { tailEntries: 0 });
+  // two queues interleaved, runs of 37 per queue: windows start and end inside runs
+  const records = messages(2 * (READ_AHEAD_ENTRIES + 500), { queues: 2 });
+  await applyInBatches(store, records, 74);
+  const q0 = records.filter((r) => r.queueId === 0);
+  const got: ConsumeQueueEntry[] = [];
+  for (let o = 0; o < q0.length; ) {
+    const page = await store.readConsumeQueue('TopicA', 0, o, 32);
+    if (page.length === 0) break;
+    got.push(...page);
+    o = page[page.length - 1]!.queueOffset + 1;
+  }
+  t.strictSame(got, q0.map(entryOf), 'pages of 32 across two windows give every entry once, in order');
+  t.strictSame(await store.readConsumeQueue('TopicA', 0, 100, 40), q0.slice(100, 140).map(entryOf), 'a read back inside a window');
+  t.strictSame(await store.readConsumeQueue('TopicA', 0, 1000, 100), q0.slice(1000, 1100).map(entryOf), 'a read across the end of a window');
+  t.strictSame(await store.getConsumeQueueEntry('TopicA', 0, 7), entryOf(q0[7]!), 'a point read');
+
+  // The queue grows: a read that starts in a window continues past it.
+  const more = messages(2 * (READ_AHEAD_ENTRIES + 600), { queues: 2 }).slice(records.length);
+  await applyInBatches(store, more, 50);
+  const q0all = [...q0, ...more.filter((r) => r.queueId === 0)];
+  t.strictSame(await store.readConsumeQueue('TopicA', 0, q0.length - 10, 32), q0all.slice(q0.length - 10, q0.length + 22).map(entryOf), 'past the window into what was applied after it');
+
+  // Cut the tail and apply other entries at the same offsets: no window may serve the old ones.
+  const cutFrom = q0all[q0.length - 300]!;
+  await store.readConsumeQueue('TopicA', 0, cutFrom.queueOffset - 5, 32); // a window over the cut
+  await store.truncateFrom(cutFrom.pos, { index: cutFrom.index - 1, pos: cutFrom.pos - 200 });
+  const all = [...records, ...more];
+  const replaced = all.filter((r) => r.index >= cutFrom.index).map((r) => ({ ...r, size: 151, physicalOffset: r.physicalOffset + 1 }));
+  await applyInBatches(store, replaced, 64);
+  const want = all.filter((r) => r.queueId === 0).map((r) => (r.index >= cutFrom.index ? { ...r, size: 151, physicalOffset: r.physicalOffset + 1 } : r));
+  t.strictSame(await store.readConsumeQueue('TopicA', 0, cutFrom.queueOffset - 5, 32), want.slice(cutFrom.queueOffset - 5, cutFrom.queueOffset + 27).map(entryOf), 'the entries applied after the cut');
 });
 
 t.test('dropBefore (retention) raises min offsets and removes old index entries', async (t) => {

@@ -1,0 +1,24 @@
+// bench/consumer against an in-process broker: with pulls asked ahead (--pipeline) every
+// message of a backlog is counted exactly once, answers that start elsewhere are dropped, and
+// --drain stops at the backlog's end.
+import t from 'tap';
+import { parseConsumerArgs, runConsumer } from '../../bench/consumer.js';
+import { parseProducerArgs, runProducer } from '../../bench/producer.js';
+import { startWireBroker } from '../server/broker/wire.js';
+
+t.test('a drained backlog counts each message once, however many pulls are in flight', async (t) => {
+  const wb = await startWireBroker(t);
+  const ns = `127.0.0.1:${wb.namesrv.port}`;
+  // batches of 10 over 3 queues: each queue ends on a short pull, which drops what was asked ahead
+  const sent = await runProducer(parseProducerArgs(['-n', ns, '-t', 'PipeTopic', '--create', '3', '--cluster', 'DefaultCluster', '-s', '64', '-w', '4', '-b', '10', '--count', '770', '--duration', '60', '-q']));
+  t.equal(sent.sent, 770);
+  for (const pipeline of ['1', '4']) {
+    const s = await runConsumer(parseConsumerArgs(['-n', ns, '-t', 'PipeTopic', '-g', `G${pipeline}`, '--duration', '2', '--pipeline', pipeline, '-q']));
+    t.equal(s.received, 770, `--pipeline ${pipeline}: every message once`);
+    t.same(s.errors, {}, `--pipeline ${pipeline}: no errors`);
+    if (pipeline === '4') t.ok(s.dropped > 0, `answers asked ahead of a short batch were dropped (${s.dropped})`);
+  }
+  const drained = await runConsumer(parseConsumerArgs(['-n', ns, '-t', 'PipeTopic', '-g', 'GD', '--duration', '60', '--drain', '-q']));
+  t.equal(drained.received, 770, '--drain reads the backlog');
+  t.ok(drained.seconds < 30, `and stops there (${drained.seconds.toFixed(1)} s of the 60 allowed)`);
+});

@@ -1,0 +1,97 @@
+// EntryReader.copyMessageBodies, the pull path's read: bodies copied back to back, one pread
+// per run of nearby entries in one data file, each header checked against what the caller
+// says is there, and a short count when a data file is gone.
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { EntryReader } from '../../../storage/log/EntryReader.js';
+import { EntryMagic } from '../../../storage/log/entryCodec.js';
+import { LogCorruptionError } from '../../../storage/log/LogCorruptionError.js';
+import type { LogEntry, SegmentedLog } from '../../../storage/log/SegmentedLog.js';
+import { ReadFiles, SegmentPaths } from '../../../storage/log/segmentFiles.js';
+import { tempDir } from '../../helpers/processes.js';
+import { SMALL, bodyFor, dataFile, fill, openSmall } from './logTestKit.js';
+
+/** ReadFiles that counts its preads. */
+class CountingFiles extends ReadFiles {
+  reads = 0;
+  override readInto(file: string, out: Buffer, outOffset: number, length: number, position: number): number {
+    this.reads++;
+    return super.readInto(file, out, outOffset, length, position);
+  }
+}
+
+function readerOf(log: SegmentedLog, files: ReadFiles): EntryReader {
+  return new EntryReader({
+    files,
+    dataPaths: new SegmentPaths(log.dataDir),
+    indexPaths: new SegmentPaths(log.indexDir),
+    dataSegmentSize: log.dataSegmentSize,
+    indexSegmentSize: log.indexSegmentSize,
+    maxEntrySize: log.maxEntrySize,
+    crcCheckedFrom: log.crcCheckedFrom,
+  });
+}
+
+/** Copies the bodies of `entries` with `maxGap`; returns the bytes, the count and the preads. */
+function copy(log: SegmentedLog, entries: LogEntry[], maxGap: number, sizes = entries.map((e) => e.body.length)): { out: Buffer; n: number; reads: number } {
+  const files = new CountingFiles();
+  const out = Buffer.alloc(sizes.reduce((a, b) => a + b, 0) + 3);
+  const n = readerOf(log, files).copyMessageBodies(entries.map((e) => e.pos), sizes, entries.length, out, 3, maxGap);
+  files.closeAll();
+  return { out: out.subarray(3), n, reads: files.reads };
+}
+
+const filesOf = (entries: LogEntry[]): number => new Set(entries.map((e) => e.pos - (e.pos % SMALL.dataSegmentSize))).size;
+
+t.test('bodies back to back, one pread per run of neighbours in one data file', async (t) => {
+  const { log } = await openSmall(tempDir(t));
+  t.teardown(() => log.close());
+  await fill(log, 40, { batch: 6 });
+  const all = log.readRange(0, 40, 1 << 30);
+  t.equal(all.length, 40);
+
+  const whole = copy(log, all, 0);
+  t.equal(whole.n, 40);
+  t.same(whole.out, Buffer.concat(all.map((e) => e.body)), 'every body, in order, at the offset asked');
+  t.equal(whole.reads, filesOf(all), `adjacent entries: one pread per data file (${filesOf(all)})`);
+
+  const everyOther = all.filter((_, i) => i % 2 === 0);
+  const apart = copy(log, everyOther, 0);
+  t.same(apart.out, Buffer.concat(everyOther.map((e) => e.body)));
+  t.equal(apart.reads, everyOther.length, 'gaps larger than maxGap: one pread each');
+  const through = copy(log, everyOther, 16 * 1024);
+  t.same(through.out, apart.out, 'reading through the gaps gives the same bytes');
+  t.equal(through.reads, filesOf(everyOther), 'gaps within maxGap are read through: one pread per data file');
+});
+
+t.test('a header that disagrees with the caller is corruption, named by file and offset', async (t) => {
+  const dir = tempDir(t);
+  const { log } = await openSmall(dir);
+  t.teardown(() => log.close());
+  await fill(log, 10);
+  const noop = log.append([{ magic: EntryMagic.NOOP, term: 1, body: bodyFor(99) }]);
+  await log.whenWritten(noop.endPosition);
+  const all = log.readRange(0, 11, 1 << 30);
+  const sizes = all.map((e) => e.body.length);
+  sizes[3] = sizes[3]! + 1;
+  t.throws(() => copy(log, all.slice(0, 5), 0, sizes.slice(0, 5)), LogCorruptionError, 'a body length other than the header says');
+  t.throws(() => copy(log, all.slice(10), 0), LogCorruptionError, 'an entry that is not a message');
+  const shifted = [{ ...all[2]!, pos: all[2]!.pos + 1 }];
+  t.throws(() => copy(log, shifted, 0), /log corruption in .*data.* at byte \d+/, 'a position inside an entry');
+});
+
+t.test('a data file gone under the reader: the entries before it are copied, the count says how many', async (t) => {
+  const dir = tempDir(t);
+  const { log } = await openSmall(dir);
+  t.teardown(() => log.close());
+  await fill(log, 40, { batch: 6 });
+  const all = log.readRange(0, 40, 1 << 30);
+  const second = all.findIndex((e) => e.pos >= SMALL.dataSegmentSize);
+  const secondFile = dataFile(dir, SMALL.dataSegmentSize);
+  fs.renameSync(secondFile, path.join(dir, 'moved'));
+  const r = copy(log, all, 16 * 1024);
+  t.equal(r.n, second, `copied the ${second} entries of the first file`);
+  t.same(r.out.subarray(0, all.slice(0, second).reduce((a, e) => a + e.body.length, 0)), Buffer.concat(all.slice(0, second).map((e) => e.body)));
+  fs.renameSync(path.join(dir, 'moved'), secondFile);
+});
