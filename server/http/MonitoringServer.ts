@@ -1,11 +1,16 @@
 // One HTTP server per process (fastify), started when metricsExporterType=PROM on
-// metricsPromExporterHost:metricsPromExporterPort: /metrics (Node's process metrics plus what
-// the process registers, MetricRegistry), /health, and whatever routes the broker or name
-// server adds (/ready, /api/*, the status page at /).
+// metricsPromExporterHost:metricsPromExporterPort: /metrics (what the process registers, in
+// MetricRegistry, then Node's default process metrics from prom-client), /health, and whatever
+// routes the broker or name server adds (/ready, /api/*, the status page at /).
+//
+// Why two registries: prom-client's text formatting of the broker's many labelled series was
+// half of a scrape's cost (docs/monitoring.md, "Scrape cost"); MetricRegistry formats them from
+// label text built once. Node's process metrics are few, and prom-client's own.
+import { performance } from 'node:perf_hooks';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../log.js';
+import promClient from 'prom-client';
 import { MetricRegistry } from './MetricRegistry.js';
-import { registerProcessMetrics } from './processMetrics.js';
 
 export interface MonitoringServerOptions {
   /** '' listens on every address */
@@ -21,7 +26,8 @@ export interface MonitoringServerOptions {
 export class MonitoringServer {
   readonly registry: MetricRegistry;
   readonly app: FastifyInstance;
-  private readonly stopProcessMetrics: (() => void) | undefined;
+  /** prom-client's default process metrics (process_*, nodejs_*), with the same default labels */
+  private readonly processRegistry: promClient.Registry | undefined;
   private listening = false;
   /** /metrics requests begun: collectors that share work within one scrape key it by this */
   scrapes = 0;
@@ -30,11 +36,20 @@ export class MonitoringServer {
 
   constructor(private readonly opts: MonitoringServerOptions) {
     this.registry = new MetricRegistry(Object.fromEntries(Object.entries(opts.labels).filter(([, v]) => v !== '')));
-    if (opts.processMetrics !== false) this.stopProcessMetrics = registerProcessMetrics(this.registry);
+    if (opts.processMetrics !== false) {
+      this.processRegistry = new promClient.Registry();
+      this.processRegistry.setDefaultLabels(Object.fromEntries(Object.entries(opts.labels).filter(([, v]) => v !== '')));
+      promClient.collectDefaultMetrics({ register: this.processRegistry });
+    }
     this.app = Fastify({ logger: false });
     this.app.get('/metrics', async (_req, reply) => {
       this.scrapes++;
-      const text = await this.registry.metrics();
+      let text = await this.registry.metrics();
+      if (this.processRegistry) {
+        const t0 = performance.now();
+        text += await this.processRegistry.metrics();
+        this.registry.busyMs += performance.now() - t0;
+      }
       this.scrapesDone++;
       return reply.type(this.registry.contentType).send(text);
     });
@@ -60,7 +75,7 @@ export class MonitoringServer {
   }
 
   async close(): Promise<void> {
-    this.stopProcessMetrics?.();
+    this.processRegistry?.clear();
     if (!this.listening) return;
     this.listening = false;
     await this.app.close();
