@@ -14,7 +14,7 @@
 // Usage: node dist/bench/scrapeCost.js [--pairs 12] [--seconds 5] [--inflight 64] [--size 1024]
 //        [--rate 0] [--interval 1000] [--requests 200] [--second-pairs 90] [--burst 1] [--json]
 //        [--keep] [--profile DIR] [--dump DIR]
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -28,10 +28,9 @@ import { intOption, isMain } from './args.js';
 import { parseConsumerArgs, runConsumer } from './consumer.js';
 import { percentile } from './load/machine.js';
 import { freePort } from './raft/NodeCluster.js';
+import { startBootingProcess, stopProcesses, waitForMaster } from './load/processes.js';
 import { parseProducerArgs, runProducer } from './producer.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const dist = path.resolve(here, '..');
 const self = fileURLToPath(import.meta.url);
 const CLUSTER = 'ScrapeCluster';
 const BROKER_NAME = 'ScrapeGroup00';
@@ -105,28 +104,8 @@ class Group {
   private async spawn(name: string, script: string, conf: string, httpPort: number): Promise<void> {
     const file = path.join(this.dir, `${name}.conf`);
     fs.writeFileSync(file, conf);
-    const env = { ...process.env };
-    delete env['NODE_OPTIONS'];
-    const child = spawn(process.execPath, [...this.nodeArgs, path.join(dist, script), '-c', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = await startBootingProcess(script, ['-c', file], path.join(this.dir, `${name}.log`), this.nodeArgs);
     this.procs.push({ name, child, httpPort });
-    const log = fs.createWriteStream(path.join(this.dir, `${name}.log`));
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
-    let text = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s; see ${this.dir}/${name}.log`)), 60_000);
-      child.stdout!.on('data', (d: Buffer) => {
-        text += d.toString();
-        if (/boot success/.test(text)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`${name} exited with ${code}; see ${this.dir}/${name}.log`));
-      });
-    });
   }
 
   async start(): Promise<void> {
@@ -159,17 +138,7 @@ class Group {
         await this.spawn(`broker-${id}`, 'server/cli/brokerMain.js', `${conf}\n${p}`, http);
       }),
     );
-    const admin = new AdminApi(this.namesrv);
-    try {
-      for (let i = 0; ; i++) {
-        const master = await admin.getClusterInfo().then((c) => c.brokerAddrTable.get(BROKER_NAME)?.brokerAddrs.get(0), () => undefined);
-        if (master) break;
-        if (i >= 600) throw new Error(`${BROKER_NAME} has no master after 60 s`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    } finally {
-      admin.close();
-    }
+    await waitForMaster(this.namesrv, BROKER_NAME);
   }
 
   /** Commits half of every queue for `group`, so that its lag gauges have uncommitted messages to look at. */
@@ -194,21 +163,9 @@ class Group {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(
-      this.procs.map(
-        ({ child }) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-            child.once('exit', () => {
-              clearTimeout(kill);
-              resolve();
-            });
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await stopProcesses(this.procs.map((p) => p.child));
   }
+
 }
 
 /** user + system CPU seconds of a process so far (Linux /proc); NaN elsewhere */

@@ -3,20 +3,17 @@
 // scenario with bench/producer and bench/consumer from this process, and prints one table with
 // the machine's loopback round trip and fsync rate measured in the same run.
 // Usage: node dist/bench/suite.js [--seconds 10] [--flush ASYNC_FLUSH|SYNC_FLUSH|both] [--json] [--keep]
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { AdminApi } from '../client/AdminApi.js';
 import { intOption, isMain } from './args.js';
 import { parseConsumerArgs, runConsumer } from './consumer.js';
 import { fsyncRate, loopbackRtt } from './load/machine.js';
 import { freePort } from './raft/NodeCluster.js';
+import { startBootingProcess, stopProcesses, waitForMaster } from './load/processes.js';
 import { parseProducerArgs, runProducer } from './producer.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const dist = path.resolve(here, '..');
 
 interface Row {
   target: 'group' | 'single';
@@ -31,62 +28,11 @@ interface Row {
 class Processes {
   private readonly children: ChildProcess[] = [];
   async start(script: string, args: string[], log: string): Promise<void> {
-    const env = { ...process.env };
-    delete env['NODE_OPTIONS'];
-    const child = spawn(process.execPath, [path.join(dist, script), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.children.push(child);
-    const out = fs.createWriteStream(log);
-    child.stdout!.pipe(out);
-    child.stderr!.pipe(out);
-    let text = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${script} did not start within 60 s; see ${log}`)), 60_000);
-      child.stdout!.on('data', (d: Buffer) => {
-        text += d.toString();
-        if (/boot success/.test(text)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`${script} exited with ${code}; see ${log}`));
-      });
-    });
+    this.children.push(await startBootingProcess(script, args, log));
   }
   async stopAll(): Promise<void> {
-    await Promise.all(
-      this.children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve();
-            const kill = setTimeout(() => c.kill('SIGKILL'), 10_000);
-            c.once('exit', () => {
-              clearTimeout(kill);
-              resolve();
-            });
-            c.kill('SIGTERM');
-          }),
-      ),
-    );
+    await stopProcesses(this.children);
     this.children.length = 0;
-  }
-}
-
-async function waitForMaster(ns: string, brokerName: string): Promise<void> {
-  const admin = new AdminApi(ns);
-  try {
-    for (let i = 0; i < 600; i++) {
-      try {
-        if ((await admin.getClusterInfo()).brokerAddrTable.get(brokerName)?.brokerAddrs.get(0)) return;
-      } catch {
-        // not yet
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`${brokerName} has no master after 60 s`);
-  } finally {
-    admin.close();
   }
 }
 
