@@ -150,25 +150,5 @@ export class MetricRegistry {
   }
 }
 
-/** A histogram kept as plain numbers: observe() is a short loop and two additions. */
-export class PlainHistogram {
-  readonly counts: Float64Array;
-  sum = 0;
-  constructor(readonly bounds: readonly number[]) {
-    this.counts = new Float64Array(bounds.length + 1);
-  }
-
-  observe(v: number): void {
-    const b = this.bounds;
-    let i = 0;
-    while (i < b.length && v > b[i]!) i++;
-    this.counts[i]!++;
-    this.sum += v;
-  }
-
-  get count(): number {
-    let n = 0;
-    for (const c of this.counts) n += c;
-    return n;
-  }
-}
+/** A histogram kept as plain numbers (raft/node's Buckets): observe() is a short loop and two additions. */
+export { Buckets as PlainHistogram } from '../../raft/node/NodeMetrics.js';

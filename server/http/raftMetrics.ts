@@ -2,7 +2,7 @@
 // remote_id) where DLedger had them, and the state DLedger never exported (term, role, commit
 // and applied index, each peer's match index and lag, the peer links) under raftmq_raft_*.
 import type { RaftNode } from '../../raft/node/RaftNode.js';
-import { LabelSet, type Labels, type MetricRegistry, type MetricType, type PlainHistogram, type SampleSink } from './MetricRegistry.js';
+import { LabelSet, type HistogramSample, type Labels, type MetricRegistry, type MetricType, type PlainHistogram, type SampleSink } from './MetricRegistry.js';
 
 export const RAFT_ROLES = ['leader', 'follower', 'candidate'] as const;
 
@@ -40,6 +40,11 @@ class RaftLabels {
   }
 }
 
+/** A histogram family's sample from plain buckets. */
+function histogramSample(labels: Labels | LabelSet, h: PlainHistogram): HistogramSample {
+  return { labels, bounds: h.bounds, counts: h.counts, sum: h.sum };
+}
+
 export function registerRaftMetrics(registry: MetricRegistry, src: RaftMetricsSource): void {
   let labels: RaftLabels | undefined;
   const reg = (name: string, help: string, type: MetricType, collect: (n: RaftNode, base: LabelSet, out: SampleSink, l: RaftLabels) => void): void =>
@@ -60,36 +65,36 @@ export function registerRaftMetrics(registry: MetricRegistry, src: RaftMetricsSo
   });
   reg('dledger_append_entry_latency', 'Leader: message appends from the commit log call until committed by a quorum (ms).', 'histogram', (_n, base, out) => {
     const h = src.appendLatencyMs();
-    if (h) out.push({ labels: base, bounds: h.bounds, counts: h.counts, sum: h.sum });
+    if (h) out.push(histogramSample(base, h));
   });
   reg('dledger_append_entry_batch_count', 'Leader: entries per proposal (one send, one batch send, one metadata write), counted once committed.', 'histogram', (n, base, out) => {
     const h = n.metrics.appendBatchEntries;
-    out.push({ labels: base, bounds: h.bounds, counts: h.counts, sum: h.sum });
+    out.push(histogramSample(base, h));
   });
   reg('dledger_append_entry_batch_bytes', 'Leader: entry body bytes per proposal, counted once committed.', 'histogram', (n, base, out) => {
     const h = n.metrics.appendBatchBytes;
-    out.push({ labels: base, bounds: h.bounds, counts: h.counts, sum: h.sum });
+    out.push(histogramSample(base, h));
   });
   reg('dledger_replicate_entry_latency', 'Leader: AppendEntries sent to a follower until it acknowledged the last entry (ms).', 'histogram', (n, _base, out, l) => {
-    for (const [peer, p] of n.replication.byPeer) out.push({ labels: l.of(peer), bounds: p.latencyMs.bounds, counts: p.latencyMs.counts, sum: p.latencyMs.sum });
+    for (const [peer, p] of n.replication.byPeer) out.push(histogramSample(l.of(peer), p.latencyMs));
   });
   reg('dledger_replicate_entry_batch_count', 'Leader: entries per AppendEntries a follower acknowledged.', 'histogram', (n, _base, out, l) => {
-    for (const [peer, p] of n.replication.byPeer) out.push({ labels: l.of(peer), bounds: p.batchEntries.bounds, counts: p.batchEntries.counts, sum: p.batchEntries.sum });
+    for (const [peer, p] of n.replication.byPeer) out.push(histogramSample(l.of(peer), p.batchEntries));
   });
   reg('dledger_replicate_entry_batch_bytes', 'Leader: bytes (48-byte entry headers included) per AppendEntries a follower acknowledged.', 'histogram', (n, _base, out, l) => {
-    for (const [peer, p] of n.replication.byPeer) out.push({ labels: l.of(peer), bounds: p.batchBytes.bounds, counts: p.batchBytes.counts, sum: p.batchBytes.sum });
+    for (const [peer, p] of n.replication.byPeer) out.push(histogramSample(l.of(peer), p.batchBytes));
   });
   reg('dledger_apply_task_latency', 'One apply task (committed entries handed to the state machine: consume queues and indexes written) from start to end (ms).', 'histogram', (n, base, out) => {
     const h = n.metrics.applyLatencyMs;
-    out.push({ labels: base, bounds: h.bounds, counts: h.counts, sum: h.sum });
+    out.push(histogramSample(base, h));
   });
   reg('dledger_apply_task_batch_count', 'Committed entries per apply task.', 'histogram', (n, base, out) => {
     const h = n.metrics.applyBatchEntries;
-    out.push({ labels: base, bounds: h.bounds, counts: h.counts, sum: h.sum });
+    out.push(histogramSample(base, h));
   });
   reg('dledger_read_latency', 'Pulls that reached the store: consume-queue and log reads of one pull (ms); read_mode unsafe_read: the local applied state, no quorum round.', 'histogram', (_n, _base, out, l) => {
     const h = src.readLatencyMs();
-    if (h) out.push({ labels: l.read, bounds: h.bounds, counts: h.counts, sum: h.sum });
+    if (h) out.push(histogramSample(l.read, h));
   });
   reg('dledger_apply_entries_total', 'Committed entries applied to the state machine on this node.', 'counter', (n, base, out) => {
     out.push({ labels: base, value: n.counters.entriesApplied });
