@@ -2,7 +2,8 @@
 // per queue), mqadmin clusterList rows, the committed consumer offsets of a group, and a
 // continuous producer that follows the route (bench/failover's RouteFollowingProducer).
 import type { Test } from 'tap';
-import type { AdminApi } from '../../client/AdminApi.js';
+import type { AdminApi, SendResponse } from '../../client/AdminApi.js';
+import { serializeProperties } from '../../protocol/message/index.js';
 import * as H from '../../protocol/header/broker.js';
 import { RequestCode } from '../../protocol/remoting/RequestCode.js';
 import { ResponseCode } from '../../protocol/remoting/ResponseCode.js';
@@ -12,6 +13,29 @@ import { eventually, type Group, type GroupNode } from '../dledger/groupKit.js';
 
 export const BROKER_NAME = 'RaftNode00';
 export const addr = (n: GroupNode): string => `127.0.0.1:${n.port}`;
+
+/** One send straight to `to` with KEYS = `key`; the body is "<key> body" unless given. */
+export function sendKeyed(admin: AdminApi, to: GroupNode, topic: string, key: string, queueId: number, body: Buffer = Buffer.from(`${key} body`)): Promise<SendResponse> {
+  return admin.sendMessage(addr(to), {
+    producerGroup: 'DLedgerE2EPG',
+    topic,
+    queueId,
+    body,
+    properties: serializeProperties([['KEYS', key]]),
+    bornTimestamp: Date.now(),
+  });
+}
+
+/** `n` sends one at a time, keys `<prefix>-<i>` round robin over `queues` queues; the keys answered SEND_OK. */
+export async function sendKeyedSeries(admin: AdminApi, to: GroupNode, topic: string, queues: number, prefix: string, n: number, bodyOf?: (key: string) => Buffer): Promise<string[]> {
+  const acked: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const key = `${prefix}-${i}`;
+    const r = await sendKeyed(admin, to, topic, key, i % queues, bodyOf?.(key));
+    if (r.sendStatus === 'SEND_OK') acked.push(key);
+  }
+  return acked;
+}
 
 export async function maxOffsets(admin: AdminApi, node: GroupNode, topic: string, queues: number): Promise<number[]> {
   const out: number[] = [];

@@ -12,21 +12,12 @@ import { ResponseCode } from '../../protocol/remoting/ResponseCode.js';
 import { createTopic } from '../helpers/broker.js';
 import { startNamesrv } from '../helpers/namesrv.js';
 import { eventually, startGroup, type GroupNode } from '../dledger/groupKit.js';
-import { BROKER_NAME, addr, expectIdenticalReplicas, waitRegistered } from './kit.js';
+import { BROKER_NAME, addr, expectIdenticalReplicas, sendKeyed, waitRegistered } from './kit.js';
 
 const TOPIC = 'DLedgerPaused';
 const QUEUES = 4;
 
-function send(admin: AdminApi, to: GroupNode, key: string, queueId: number): Promise<SendResponse> {
-  return admin.sendMessage(addr(to), {
-    producerGroup: 'PausedPG',
-    topic: TOPIC,
-    queueId,
-    body: Buffer.from(`${key} body`),
-    properties: serializeProperties([['KEYS', key]]),
-    bornTimestamp: Date.now(),
-  });
-}
+const send = (admin: AdminApi, to: GroupNode, key: string, queueId: number): Promise<SendResponse> => sendKeyed(admin, to, TOPIC, key, queueId);
 
 /** "SEND_OK" or the failure, as text */
 const outcome = (p: Promise<SendResponse>): Promise<string> =>

@@ -4,31 +4,15 @@
 // up, and no acknowledged message disappears.
 import t from 'tap';
 import type { AdminApi } from '../../client/AdminApi.js';
-import { serializeProperties } from '../../protocol/message/index.js';
 import { createTopic } from '../helpers/broker.js';
 import { startNamesrv } from '../helpers/namesrv.js';
 import { eventually, startGroup, type GroupNode } from '../dledger/groupKit.js';
-import { addr, expectIdenticalReplicas, maxOffsets, waitRegistered } from './kit.js';
+import { addr, expectIdenticalReplicas, maxOffsets, sendKeyedSeries, waitRegistered } from './kit.js';
 
 const TOPIC = 'DLedgerRestart';
 const QUEUES = 4;
 
-async function sendAll(admin: AdminApi, to: GroupNode, prefix: string, n: number): Promise<string[]> {
-  const acked: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const key = `${prefix}-${i}`;
-    const r = await admin.sendMessage(addr(to), {
-      producerGroup: 'RestartPG',
-      topic: TOPIC,
-      queueId: i % QUEUES,
-      body: Buffer.from(`${key} body`),
-      properties: serializeProperties([['KEYS', key]]),
-      bornTimestamp: Date.now(),
-    });
-    if (r.sendStatus === 'SEND_OK') acked.push(key);
-  }
-  return acked;
-}
+const sendAll = (admin: AdminApi, to: GroupNode, prefix: string, n: number): Promise<string[]> => sendKeyedSeries(admin, to, TOPIC, QUEUES, prefix, n);
 
 t.test('all three restart with one log behind: an up-to-date node leads, nothing acknowledged is lost', async (t) => {
   const ns = await startNamesrv();

@@ -6,13 +6,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AdminApi } from '../../client/AdminApi.js';
 import * as H from '../../protocol/header/broker.js';
-import { serializeProperties } from '../../protocol/message/index.js';
 import { RequestCode } from '../../protocol/remoting/RequestCode.js';
 import { ResponseCode } from '../../protocol/remoting/ResponseCode.js';
 import { createTopic } from '../helpers/broker.js';
 import { startNamesrv } from '../helpers/namesrv.js';
 import { eventually, startGroup, type GroupNode } from '../dledger/groupKit.js';
-import { BROKER_NAME, addr, waitRegistered } from './kit.js';
+import { BROKER_NAME, addr, sendKeyedSeries, waitRegistered } from './kit.js';
 
 const TOPIC = 'CopyTopic';
 const LATE_TOPIC = 'CopyLateTopic';
@@ -20,21 +19,9 @@ const GROUP = 'CopyCG';
 const QUEUES = 4;
 const SEGMENT = 64 * 1024;
 
+/** `n` sends of 1000-byte bodies; how many were acknowledged. */
 async function sendAll(admin: AdminApi, to: GroupNode, prefix: string, n: number): Promise<number> {
-  let ok = 0;
-  for (let i = 0; i < n; i++) {
-    const key = `${prefix}-${i}`;
-    const r = await admin.sendMessage(addr(to), {
-      producerGroup: 'CopyPG',
-      topic: TOPIC,
-      queueId: i % QUEUES,
-      body: Buffer.alloc(1000, key),
-      properties: serializeProperties([['KEYS', key]]),
-      bornTimestamp: Date.now(),
-    });
-    if (r.sendStatus === 'SEND_OK') ok++;
-  }
-  return ok;
+  return (await sendKeyedSeries(admin, to, TOPIC, QUEUES, prefix, n, (key) => Buffer.alloc(1000, key))).length;
 }
 
 async function minMax(admin: AdminApi, n: GroupNode, queueId: number): Promise<[number, number]> {
