@@ -914,11 +914,11 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       this.writeHooks.clear();
       await this.log.close();
       await finishPendingCopy(this.dir, this.logLine);
-      const opened = await RaftNode.openState({ ...this.o, onInstall: undefined }, this.peers, this.dir, -1);
+      // nothing of the old state counts as applied: the application takes the snapshot (onInstall) before the new core starts
+      const opened = await RaftNode.openState(this.o, this.peers, this.dir, -1);
       this.log = opened.log;
       this.view = opened.view;
       this.core = opened.core;
-      if (this.o.onInstall) await this.o.onInstall(await readInstalledCopy(this.dir, this.log.firstIndex, this.log.entryAt(this.log.firstIndex).pos));
       this._applied = this.core.appliedIndex;
       this.lastCheckpoint = '';
       this.copyStats.installed++;

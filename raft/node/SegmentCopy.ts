@@ -21,7 +21,7 @@ import { CopyPart, type WireCopyAck, type WireCopyChunk } from '../../protocol/r
 import { ENTRY_HEADER_SIZE } from '../../storage/log/entryCodec.js';
 import type { SegmentedLog } from '../../storage/log/SegmentedLog.js';
 import { CRC_MARKER_FILE } from '../../storage/log/SegmentedLog.js';
-import { segmentName, segmentStartOf, syncDir } from '../../storage/log/segmentFiles.js';
+import { segmentName, segmentStartOf, syncDir, syncFile } from '../../storage/log/segmentFiles.js';
 import { CHECKPOINT_FILE, writeFileAtomic } from '../../storage/log/termFiles.js';
 
 /** Bytes per chunk. */
@@ -341,7 +341,7 @@ export class CopyReceiver {
           this.snapshotFh = null;
         }
         await fsp.writeFile(path.join(tmp, SNAPSHOT_MANIFEST_FILE), JSON.stringify(this.manifest));
-        await syncFile(path.join(tmp, SNAPSHOT_MANIFEST_FILE));
+        syncFile(path.join(tmp, SNAPSHOT_MANIFEST_FILE));
         syncDir(path.join(tmp, 'data'));
         syncDir(tmp);
         const ready = path.join(this.dir, READY);
@@ -377,15 +377,6 @@ async function writeAll(fh: fsp.FileHandle, data: Uint8Array, at: number): Promi
   for (let done = 0; done < data.length; ) {
     const { bytesWritten } = await fh.write(data, done, data.length - done, at + done);
     done += bytesWritten;
-  }
-}
-
-async function syncFile(p: string): Promise<void> {
-  const fh = await fsp.open(p, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 
