@@ -11,6 +11,8 @@ export class Progress {
   probeSent = false;
   /** heard from since the last check-quorum round */
   recentActive = false;
+  /** recentActive as it stood when the last check-quorum round closed */
+  activeLastRound = false;
   /** heard from since the last preferred-leader check */
   heardSinceCheck = false;
   /** match advanced since the last heartbeat (a stalled pipeline did not) */
@@ -19,6 +21,14 @@ export class Progress {
   private readonly inflightLast: number[] = [];
   private readonly inflightSize: number[] = [];
   inflightBytes = 0;
+
+  /**
+   * Heard from in the current or the last closed check-quorum round. recentActive alone is
+   * false right after each round closes, until the next reply: not a view to show or act on.
+   */
+  get inTouch(): boolean {
+    return this.recentActive || this.activeLastRound;
+  }
 
   constructor(
     next: number,

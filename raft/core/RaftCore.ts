@@ -750,6 +750,7 @@ export class RaftCore {
     for (const p of this.others) {
       const pr = this.progress.get(p)!;
       if (pr.recentActive) active++;
+      pr.activeLastRound = pr.recentActive;
       pr.recentActive = false;
     }
     return active >= this.quorum;

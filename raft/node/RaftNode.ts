@@ -124,7 +124,7 @@ export interface PeerProgress {
   /** entries the member is behind this leader's last index */
   lag: number;
   state: 'probe' | 'replicate';
-  /** heard from within the current check-quorum round */
+  /** heard from within the current or the last closed check-quorum round (one to two election timeouts) */
   recentActive: boolean;
 }
 
@@ -385,7 +385,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       if (id === this.selfId) continue;
       const p = this.core.progressOf(id);
       if (!p) continue;
-      out.push({ id, matchIndex: p.match, nextIndex: p.next, lag: Math.max(0, last - p.match), state: p.state, recentActive: p.recentActive });
+      out.push({ id, matchIndex: p.match, nextIndex: p.next, lag: Math.max(0, last - p.match), state: p.state, recentActive: p.inTouch });
     }
     return out;
   }

@@ -106,6 +106,30 @@ t.test('check-quorum: a leader cut off from the quorum steps down within two ele
   t.same(leader.core.propose([{ magic: 1, body: body('x') }]), { ok: false, reason: 'NOT_LEADER', leaderId: null });
 });
 
+t.test('a follower that answers every heartbeat stays in touch across check-quorum rounds; a silent one drops out within two', async (t) => {
+  const c = new TestCluster(IDS);
+  const leader = c.elect('n0');
+  const rounds = 3 * leader.core.limits.electionTicks;
+  // Each round closes by clearing recentActive; the view the status page and retention read must
+  // not flicker to "out of touch" between the close and the next heartbeat reply.
+  for (let i = 0; i < rounds; i++) {
+    leader.core.tick();
+    t.ok(leader.core.progressOf('n1')!.inTouch, `tick ${i}: n1 in touch (immediately after the tick)`);
+    c.settle();
+  }
+  c.isolate(['n0', 'n1'], ['n2']);
+  let ticks = 0;
+  while (leader.core.progressOf('n2')!.inTouch && ticks < 100) {
+    leader.core.tick();
+    c.settle();
+    ticks++;
+  }
+  t.ok(!leader.core.progressOf('n2')!.inTouch, 'the cut-off n2 is out of touch');
+  t.ok(ticks <= 2 * leader.core.limits.electionTicks, `after ${ticks} ticks`);
+  t.ok(leader.core.progressOf('n1')!.inTouch, 'n1 still in touch');
+  t.equal(leader.core.role, 'leader');
+});
+
 t.test('a stale leader steps down when a node at a higher term answers it', async (t) => {
   const c = new TestCluster(IDS);
   const old = c.elect('n0');
