@@ -22,10 +22,30 @@ export function encodeOffsetMsgId(storeHost: HostInput, commitLogOffset: number)
   if (host.length !== 8 && host.length !== 20) {
     throw new MessageFormatError('BAD_ADDRESS', `store host must be 8 or 20 encoded bytes, got ${host.length}`);
   }
-  return (
-    Buffer.from(host.buffer, host.byteOffset, host.length).toString('hex').toUpperCase() +
-    commitLogOffset.toString(16).toUpperCase().padStart(16, '0')
-  );
+  const hi = Math.floor(commitLogOffset / 4294967296);
+  return hostHex(host) + hex32(hi) + hex32(commitLogOffset - hi * 4294967296);
+}
+
+// A broker names every record with the same store host: its hex is kept, and offsets are hexed
+// a byte at a time from a table (one id per stored message).
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).toUpperCase().padStart(2, '0'));
+let lastHost: Uint8Array = new Uint8Array(0);
+let lastHostHex = '';
+
+function hostHex(host: Uint8Array): string {
+  let same = host.length === lastHost.length;
+  for (let i = 0; same && i < host.length; i++) same = host[i] === lastHost[i];
+  if (!same) {
+    let s = '';
+    for (let i = 0; i < host.length; i++) s += HEX_BYTE[host[i]!];
+    lastHost = Uint8Array.from(host);
+    lastHostHex = s;
+  }
+  return lastHostHex;
+}
+
+function hex32(v: number): string {
+  return HEX_BYTE[(v >>> 24) & 0xff]! + HEX_BYTE[(v >>> 16) & 0xff]! + HEX_BYTE[(v >>> 8) & 0xff]! + HEX_BYTE[v & 0xff]!;
 }
 
 const HEX = /^[0-9a-fA-F]*$/;
@@ -143,10 +163,6 @@ export class UniqKeyGenerator {
     const monthMillis = (nowMs - this.month.start) >>> 0;
     const counter = this.counter;
     this.counter = (counter + 1) & 0xffff;
-    return (
-      this.prefix +
-      monthMillis.toString(16).toUpperCase().padStart(8, '0') +
-      counter.toString(16).toUpperCase().padStart(4, '0')
-    );
+    return this.prefix + hex32(monthMillis) + HEX_BYTE[counter >>> 8]! + HEX_BYTE[counter & 0xff]!;
   }
 }

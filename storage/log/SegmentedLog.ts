@@ -22,17 +22,17 @@
 // the end of what Java DLedger wrote. Entries below it may have both CRCs 0; none after it may.
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import {
   BLANK_MARKER_SIZE,
   ENTRY_HEADER_SIZE,
   EntryMagic,
   INDEX_ENTRY_SIZE,
-  bodyCrcOf,
   bodyLengthOf,
   decodeEntryHeader,
   encodeBlankMarker,
-  encodeEntryHeaderInto,
-  encodeIndexEntryInto,
+  putEntryHeader,
+  putIndexEntry,
   headerProblem,
   isEntryMagic,
 } from './entryCodec.js';
@@ -302,12 +302,17 @@ export class SegmentedLog {
       }
     }
 
-    const headers = Buffer.allocUnsafe(n * ENTRY_HEADER_SIZE);
+    // One buffer holds every entry of the group, header and body, back to back per file: one
+    // iovec per file for the writer instead of two per entry (the body copy costs less than the
+    // slice objects and iovecs it replaces).
+    const data = Buffer.allocUnsafe(bytes);
     const index32 = Buffer.allocUnsafe(n * INDEX_ENTRY_SIZE);
     const chains = new Array<number>(n);
     const ops: WriteOp[] = [];
     const newFiles: DataSegment[] = [];
     let op: WriteOp | undefined;
+    let opFrom = 0;
+    let d = 0;
     let chain = this.lastChainCrc;
     let cursor = this._endPosition;
     const lastFileStart = this.dataFiles.at(-1)?.start ?? -1;
@@ -319,38 +324,32 @@ export class SegmentedLog {
         // rolled: fill the rest of the old file with the blank marker
         const oldStart = segmentStartOf(cursor, Z);
         const blank = encodeBlankMarker(oldStart + Z - cursor);
-        if (op && op.file === this.dataPaths.of(oldStart)) op.buffers.push(blank);
-        else ops.push({ file: this.dataPaths.of(oldStart), filePosition: cursor - oldStart, buffers: [blank] });
+        if (op && op.file === this.dataPaths.of(oldStart)) {
+          if (d > opFrom) op.buffers.push(data.subarray(opFrom, d));
+          op.buffers.push(blank);
+        } else ops.push({ file: this.dataPaths.of(oldStart), filePosition: cursor - oldStart, buffers: [blank] });
         op = undefined;
       }
       if (!op) {
         op = { file: this.dataPaths.of(fileStart), filePosition: at - fileStart, buffers: [] };
+        opFrom = d;
         ops.push(op);
         if (fileStart > lastFileStart && !newFiles.some((f) => f.start === fileStart)) {
           newFiles.push({ start: fileStart, path: op.file, firstIndex: first + i });
         }
       }
-      const bodyCrc = bodyCrcOf(e.body);
-      const h = headers.subarray(i * ENTRY_HEADER_SIZE, (i + 1) * ENTRY_HEADER_SIZE);
-      chain = encodeEntryHeaderInto(headers, i * ENTRY_HEADER_SIZE, {
-        magic: e.magic,
-        index: first + i,
-        term: e.term,
-        pos: at,
-        bodyLength: sizes[i]! - ENTRY_HEADER_SIZE,
-        bodyCrc,
-        prevChainCrc: chain,
-      });
+      const bodyAt = d + ENTRY_HEADER_SIZE;
+      let bodyEnd = bodyAt;
+      if (Buffer.isBuffer(e.body)) bodyEnd += e.body.copy(data, bodyAt);
+      else for (const part of e.body) bodyEnd += part.copy(data, bodyEnd);
+      const bodyCrc = zlib.crc32(data.subarray(bodyAt, bodyEnd)) | 0;
+      chain = putEntryHeader(data, d, e.magic, first + i, e.term, at, bodyEnd - bodyAt, bodyCrc, chain);
       chains[i] = chain;
-      encodeIndexEntryInto(index32, i * INDEX_ENTRY_SIZE, { magic: e.magic, pos: at, size: sizes[i]!, index: first + i, term: e.term });
-      op.buffers.push(h);
-      if (Buffer.isBuffer(e.body)) {
-        if (e.body.length > 0) op.buffers.push(e.body);
-      } else {
-        for (const part of e.body) if (part.length > 0) op.buffers.push(part);
-      }
+      putIndexEntry(index32, i * INDEX_ENTRY_SIZE, e.magic, at, sizes[i]!, first + i, e.term);
+      d = bodyEnd;
       cursor = at + sizes[i]!;
     }
+    if (op && d > opFrom) op.buffers.push(data.subarray(opFrom, d));
     ops.push(...indexOps(this.indexPaths, this.indexSegmentSize, first, index32));
     this.writer.submit({ ops, endPosition: cursor, sync: opts.sync ?? false });
 
