@@ -110,7 +110,7 @@ export class LocalCommitLog extends CommitLogReads implements CommitLog {
     // ASYNC_FLUSH writes on this thread (the thread hop cost more than the write; the background
     // fsync runs in the thread pool); SYNC_FLUSH keeps its fsyncs off the event loop in the writer thread
     const mainThread = !opts.writer && (opts.logWriter ?? (flushDiskType === 'ASYNC_FLUSH' ? 'main' : 'worker')) === 'main';
-    const writer = opts.writer ?? (mainThread ? new SyncLogWriter() : new WorkerLogWriter({ flushDiskType, flushIntervalCommitLog: opts.flushIntervalCommitLog }));
+    const writer = opts.writer ?? (mainThread ? new SyncLogWriter({ coalesce: true }) : new WorkerLogWriter({ flushDiskType, flushIntervalCommitLog: opts.flushIntervalCommitLog }));
     // SegmentedLog.open closes the writer when it fails
     const log = await SegmentedLog.open({
       dir: opts.logDir,

@@ -54,3 +54,51 @@ t.test('a failed write is reported once and stops progress', async (t) => {
   await t.rejects(w.flush(), /ENOENT/);
   await w.close();
 });
+
+t.test('coalesce: groups of one turn are written together, one writev per file run, after the turn', async (t) => {
+  const dir = tempDir(t);
+  const data = path.join(dir, 'data');
+  const index = path.join(dir, 'index');
+  const w = new SyncLogWriter({ coalesce: true });
+  const seen: WriterProgress[] = [];
+  w.onProgress((p) => seen.push(p));
+  const calls: string[] = [];
+  const real = fs.writevSync;
+  fs.writevSync = ((fd: number, bufs: NodeJS.ArrayBufferView[], pos?: number) => {
+    calls.push(`${fs.readlinkSync(`/proc/self/fd/${fd}`) === data ? 'data' : 'index'}@${pos}x${bufs.length}`);
+    return real(fd, bufs, pos);
+  }) as typeof fs.writevSync;
+  t.teardown(() => {
+    fs.writevSync = real;
+  });
+  // three appends as SegmentedLog makes them: a data op and an index op each, alternating files
+  for (let i = 0; i < 3; i++) {
+    w.submit({
+      ops: [
+        { file: data, filePosition: i * 3, buffers: [Buffer.from(`d${i}`), Buffer.from('.')] },
+        { file: index, filePosition: i * 2, buffers: [Buffer.from(`i${i}`)] },
+      ],
+      endPosition: (i + 1) * 3,
+      sync: i === 1,
+    });
+  }
+  t.same(calls, [], 'nothing is written inside submit');
+  t.notOk(fs.existsSync(data));
+  await new Promise((resolve) => setImmediate(resolve));
+  await Promise.resolve();
+  t.same(calls.sort(), ['data@0x6', 'index@0x3'], 'one writev per file');
+  t.equal(fs.readFileSync(data, 'utf8'), 'd0.d1.d2.');
+  t.equal(fs.readFileSync(index, 'utf8'), 'i0i1i2');
+  t.same(seen, [{ written: 9, durable: 9 }], 'one progress report; a sync group makes the whole batch durable');
+
+  // a gap (a suffix truncation rewrote from an earlier position) starts a new writev
+  calls.length = 0;
+  w.submit({ ops: [{ file: data, filePosition: 9, buffers: [Buffer.from('x')] }], endPosition: 10, sync: false });
+  w.submit({ ops: [{ file: data, filePosition: 4, buffers: [Buffer.from('Y')] }], endPosition: 5, sync: false });
+  t.equal(await w.flush(), 5, 'flush writes what is queued first, then fsyncs');
+  t.same(calls, ['data@9x1', 'data@4x1'], 'in submission order');
+  t.equal(fs.readFileSync(data, 'utf8'), 'd0.dY.d2.x');
+  w.submit({ ops: [{ file: index, filePosition: 6, buffers: [Buffer.from('z')] }], endPosition: 11, sync: false });
+  await w.close();
+  t.equal(fs.readFileSync(index, 'utf8'), 'i0i1i2z', 'close writes what is queued');
+});
