@@ -1,7 +1,9 @@
 // bench/suite: the standard scenarios of the benchmark issue in one command. Starts a fresh name
 // server, a 3-node DLedger group and a single node (processes, temporary folders), runs each
 // scenario with bench/producer and bench/consumer from this process, and prints one table with
-// the machine's loopback round trip and fsync rate measured in the same run.
+// the machine's loopback round trip and fsync rate measured in the same run. Each row also gives
+// the CPU time spent per message by the brokers (all of them, from /proc/<pid>/stat) and by the
+// client (this process): on a shared machine they move far less than the rates do.
 // Usage: node dist/bench/suite.js [--seconds 10] [--flush ASYNC_FLUSH|SYNC_FLUSH|both] [--json] [--keep]
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,12 +25,42 @@ interface Row {
   p50ms: number;
   p99ms: number;
   goal: string;
+  /** CPU microseconds per message: all brokers together, and the client; NaN where /proc is missing */
+  brokerCpuUs: number;
+  clientCpuUs: number;
+}
+
+/** utime + stime of a process in microseconds (Linux /proc; clock ticks of 10 ms), NaN elsewhere. */
+function processCpuMicros(pid: number | undefined): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name may hold spaces: the fields after it follow its closing parenthesis
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU per message while `run` goes: the brokers' (summed) and this process's. */
+async function cpuPerMessage<T>(brokers: readonly ChildProcess[], run: () => Promise<T>, count: (r: T) => number): Promise<{ result: T; broker: number; client: number }> {
+  const before = brokers.map((c) => processCpuMicros(c.pid));
+  const c0 = process.cpuUsage();
+  const result = await run();
+  const c1 = process.cpuUsage(c0);
+  const n = Math.max(1, count(result));
+  let broker = 0;
+  brokers.forEach((c, i) => (broker += processCpuMicros(c.pid) - before[i]!));
+  return { result, broker: broker / n, client: (c1.user + c1.system) / n };
 }
 
 class Processes {
   private readonly children: ChildProcess[] = [];
-  async start(script: string, args: string[], log: string): Promise<void> {
-    this.children.push(await startBootingProcess(script, args, log));
+  readonly brokers: ChildProcess[] = [];
+  async start(script: string, args: string[], log: string, broker = false): Promise<void> {
+    const child = await startBootingProcess(script, args, log);
+    this.children.push(child);
+    if (broker) this.brokers.push(child);
   }
   async stopAll(): Promise<void> {
     await stopProcesses(this.children);
@@ -64,13 +96,14 @@ async function runTarget(target: 'group' | 'single', flush: string, seconds: num
         ].join('\n');
         const file = path.join(dir, `broker-${id}.conf`);
         fs.writeFileSync(file, conf + '\n');
-        await procs.start('server/cli/brokerMain.js', ['-c', file], path.join(dir, `broker-${id}.log`));
+        await procs.start('server/cli/brokerMain.js', ['-c', file], path.join(dir, `broker-${id}.log`), true);
       }),
     );
     await waitForMaster(ns, brokerName);
     const produce = async (scenario: string, goal: string, args: string[]): Promise<number> => {
-      const s = await runProducer(parseProducerArgs(['-n', ns, '--duration', String(seconds), '-q', ...args]));
-      rows.push({ target, flush, scenario, tps: s.medianTps, p50ms: s.latencyUs.p50 / 1000, p99ms: s.latencyUs.p99 / 1000, goal });
+      const m = await cpuPerMessage(procs.brokers, () => runProducer(parseProducerArgs(['-n', ns, '--duration', String(seconds), '-q', ...args])), (r) => r.sent);
+      const s = m.result;
+      rows.push({ target, flush, scenario, tps: s.medianTps, p50ms: s.latencyUs.p50 / 1000, p99ms: s.latencyUs.p99 / 1000, goal, brokerCpuUs: m.broker, clientCpuUs: m.client });
       return s.medianTps;
     };
     const topic = 'SuiteTopic';
@@ -81,8 +114,8 @@ async function runTarget(target: 'group' | 'single', flush: string, seconds: num
       const top = await produce('256 in flight', '>= 45,000/s', ['-t', topic, '-w', '256']);
       await produce('batches of 32, 16 in flight', '>= 150,000/s', ['-t', topic, '-w', '16', '-b', '32']);
       await produce('at half the top rate', 'p99 <= 5 ms', ['-t', topic, '-w', '256', '--rate', String(Math.max(1, Math.floor(top / 2)))]);
-      const c = await runConsumer(parseConsumerArgs(['-n', ns, '-t', topic, '--duration', String(seconds), '--drain', '-q']));
-      rows.push({ target, flush, scenario: 'consume from the backlog', tps: c.medianTps, p50ms: NaN, p99ms: NaN, goal: '>= 150,000/s' });
+      const m = await cpuPerMessage(procs.brokers, () => runConsumer(parseConsumerArgs(['-n', ns, '-t', topic, '--duration', String(seconds), '--drain', '-q'])), (r) => r.received);
+      rows.push({ target, flush, scenario: 'consume from the backlog', tps: m.result.medianTps, p50ms: NaN, p99ms: NaN, goal: '>= 150,000/s', brokerCpuUs: m.broker, clientCpuUs: m.client });
     } else {
       await produce('64 in flight', '>= 60,000/s', ['-t', topic, '-w', '64']);
     }
@@ -130,8 +163,10 @@ async function main(): Promise<void> {
   process.stdout.write(
     `machine: ${machine.cpus} CPUs, load ${machine.loadAverage.map((x) => x.toFixed(1)).join(' ')}, loopback RTT p50 ${f(rtt.p50, 0)} us p99 ${f(rtt.p99, 0)} us, fdatasync ${machine.fsyncPerSecond}/s; ${seconds} s per scenario, medians of per-second rates\n`,
   );
-  process.stdout.write(`| target | flush | scenario | msg/s | p50 ms | p99 ms | goal |\n|---|---|---|---|---|---|---|\n`);
-  for (const r of rows) process.stdout.write(`| ${r.target} | ${r.flush} | ${r.scenario} | ${Math.round(r.tps)} | ${f(r.p50ms)} | ${f(r.p99ms)} | ${r.goal} |\n`);
+  process.stdout.write(`| target | flush | scenario | msg/s | p50 ms | p99 ms | goal | brokers' CPU us/msg | client CPU us/msg |\n|---|---|---|---|---|---|---|---|---|\n`);
+  for (const r of rows) {
+    process.stdout.write(`| ${r.target} | ${r.flush} | ${r.scenario} | ${Math.round(r.tps)} | ${f(r.p50ms)} | ${f(r.p99ms)} | ${r.goal} | ${f(r.brokerCpuUs, 0)} | ${f(r.clientCpuUs, 0)} |\n`);
+  }
 }
 
 if (isMain(import.meta.url)) {
