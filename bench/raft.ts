@@ -5,6 +5,8 @@
 //   - election time: kill -9 the leader, time until a survivor reports itself leader (both
 //     clocks are this machine's wall clock), then until the new leader commits; the killed node
 //     is restarted and caught up before the next trial
+//   - CPU time of the three processes per committed entry (from /proc), steadier than the rates
+//     on a shared machine
 //   - the loopback TCP round trip between two processes and the disk's fdatasync rate, measured
 //     in the same run, to read the figures against
 // Figures are medians over runs. Usage:
@@ -17,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { fsyncRate, loopbackRtt } from './load/machine.js';
 import { intOption } from './args.js';
 import { NodeCluster } from './raft/NodeCluster.js';
+import { processCpuMicros } from './load/processes.js';
 
 interface Args {
   runs: number;
@@ -67,13 +70,18 @@ interface LoadResult {
   perSec: number;
   p50us: number;
   p99us: number;
+  /** CPU time of the three node processes together per committed entry (NaN without /proc) */
+  cpuUs: number;
 }
 
 async function load(c: NodeCluster, entries: number, inflight: number, batch: number): Promise<LoadResult> {
   const leader = await c.leader();
+  const cpu = (): number => [...c.procs.values()].reduce((sum, p) => sum + processCpuMicros(p.child.pid), 0);
+  const cpu0 = cpu();
   const r = await leader.control.load(entries, inflight, 1024, batch);
+  const cpuUs = (cpu() - cpu0) / Math.max(1, Number(r[2]));
   if (r[0] !== 'load' || Number(r[6]) > 0) throw new Error(`load failed: ${r.join(' ')}`);
-  return { perSec: Number(r[2]) / (Number(r[3]) / 1e6), p50us: Number(r[4]), p99us: Number(r[5]) };
+  return { perSec: Number(r[2]) / (Number(r[3]) / 1e6), p50us: Number(r[4]), p99us: Number(r[5]), cpuUs };
 }
 
 async function main(): Promise<void> {
@@ -105,12 +113,17 @@ async function main(): Promise<void> {
       await c.stop();
     }
   }
-  const table: Record<string, { entriesPerSec: number; p50us: number; p99us: number }> = {};
-  log('\ncommits (medians of runs)           entries/s   p50 us   p99 us');
+  const table: Record<string, { entriesPerSec: number; p50us: number; p99us: number; cpuUsPerEntry: number }> = {};
+  log('\ncommits (medians of runs)           entries/s   p50 us   p99 us   CPU us/entry (3 nodes)');
   for (const [name, rs] of Object.entries(rows)) {
-    const m = { entriesPerSec: Math.round(median(rs.map((r) => r.perSec))), p50us: median(rs.map((r) => r.p50us)), p99us: median(rs.map((r) => r.p99us)) };
+    const m = {
+      entriesPerSec: Math.round(median(rs.map((r) => r.perSec))),
+      p50us: median(rs.map((r) => r.p50us)),
+      p99us: median(rs.map((r) => r.p99us)),
+      cpuUsPerEntry: median(rs.map((r) => r.cpuUs)),
+    };
     table[name] = m;
-    log(`  ${name.padEnd(32)} ${String(m.entriesPerSec).padStart(9)} ${String(Math.round(m.p50us)).padStart(8)} ${String(Math.round(m.p99us)).padStart(8)}`);
+    log(`  ${name.padEnd(32)} ${String(m.entriesPerSec).padStart(9)} ${String(Math.round(m.p50us)).padStart(8)} ${String(Math.round(m.p99us)).padStart(8)} ${(Number.isFinite(m.cpuUsPerEntry) ? m.cpuUsPerEntry.toFixed(1) : '-').padStart(10)}`);
   }
   out['commits'] = table;
 

@@ -13,7 +13,7 @@ import { intOption, isMain } from './args.js';
 import { parseConsumerArgs, runConsumer } from './consumer.js';
 import { fsyncRate, loopbackRtt } from './load/machine.js';
 import { freePort } from './raft/NodeCluster.js';
-import { startBootingProcess, stopProcesses, waitForMaster } from './load/processes.js';
+import { processCpuMicros, startBootingProcess, stopProcesses, waitForMaster } from './load/processes.js';
 import { parseProducerArgs, runProducer } from './producer.js';
 
 
@@ -28,18 +28,6 @@ interface Row {
   /** CPU microseconds per message: all brokers together, and the client; NaN where /proc is missing */
   brokerCpuUs: number;
   clientCpuUs: number;
-}
-
-/** utime + stime of a process in microseconds (Linux /proc; clock ticks of 10 ms), NaN elsewhere. */
-function processCpuMicros(pid: number | undefined): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // the command name may hold spaces: the fields after it follow its closing parenthesis
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return NaN;
-  }
 }
 
 /** CPU per message while `run` goes: the brokers' (summed) and this process's. */

@@ -73,3 +73,15 @@ export async function waitForMaster(ns: string, brokerName: string): Promise<voi
     admin.close();
   }
 }
+
+/** utime + stime of a process in microseconds (Linux /proc; clock ticks of 10 ms), NaN elsewhere. */
+export function processCpuMicros(pid: number | undefined): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name may hold spaces: the fields after it follow its closing parenthesis
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return NaN;
+  }
+}

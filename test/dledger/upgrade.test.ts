@@ -43,11 +43,18 @@ t.test('a Java DLedger store joins two empty nodes: it is elected and its log, t
   }, 20_000);
 
   for (const n of g.nodes) {
-    const got = new Map<string, string>();
-    for (const q of perQueue.keys()) {
-      const r = await admin.pullMessage(addr(n), { consumerGroup: 'UpgradeCheck', mq: { topic: 'FxTopic', brokerName: 'RaftNode00', queueId: q }, offset: 0, maxNums: 32 });
-      for (const m of r.messages) got.set(m.offsetMsgId.slice(-16), m.properties.get('UNIQ_KEY') ?? '');
-    }
+    // A follower indexes the Java messages (the log's prefix) before the topic config the new
+    // master appends after its election reaches it; until then a pull answers TOPIC_NOT_EXIST.
+    let got = new Map<string, string>();
+    await eventually(`${n.id} serves FxTopic`, async () => {
+      const m = new Map<string, string>();
+      for (const q of perQueue.keys()) {
+        const r = await admin.pullMessage(addr(n), { consumerGroup: 'UpgradeCheck', mq: { topic: 'FxTopic', brokerName: 'RaftNode00', queueId: q }, offset: 0, maxNums: 32 });
+        for (const x of r.messages) m.set(x.offsetMsgId.slice(-16), x.properties.get('UNIQ_KEY') ?? '');
+      }
+      got = m;
+      return true;
+    }, 20_000);
     t.same(
       [...got.entries()].sort(),
       fx.map((m) => [m.offsetMsgId.slice(-16), m.properties.UNIQ_KEY ?? '']).sort(),
