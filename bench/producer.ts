@@ -153,10 +153,16 @@ export async function runProducer(o: Options): Promise<ProducerSummary> {
     second.reset();
   }, 1000);
 
-  // --rate: send i may start no earlier than start + i / rate
+  // --rate: message k may leave no earlier than start + k / rate. A send takes its slots before it
+  // waits: the in-flight loops then leave one after another. (Computing the due time from the
+  // messages already sent let every waiting loop wake for the same slot, in bursts of up to
+  // --inflight sends, which measured the bursts' queueing instead of the latency at that rate.)
+  let paced = 0;
   const pace = async (): Promise<void> => {
     if (o.rate <= 0) return;
-    const due = start + (seq / o.rate) * 1000;
+    const slot = paced;
+    paced += o.batch;
+    const due = start + (slot / o.rate) * 1000;
     const wait = due - Date.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
   };
