@@ -2,6 +2,7 @@
 // remote_id) where DLedger had them, and the state DLedger never exported (term, role, commit
 // and applied index, each peer's match index and lag, the peer links) under raftmq_raft_*.
 import type { RaftNode } from '../../raft/node/RaftNode.js';
+import type { PeerReplication } from '../../raft/node/ReplicationLatency.js';
 import { LabelSet, type HistogramSample, type Labels, type MetricRegistry, type MetricType, type PlainHistogram, type SampleSink } from './MetricRegistry.js';
 
 export const RAFT_ROLES = ['leader', 'follower', 'candidate'] as const;
@@ -54,6 +55,14 @@ export function registerRaftMetrics(registry: MetricRegistry, src: RaftMetricsSo
       if (labels?.node !== n) labels = new RaftLabels(n);
       collect(n, labels.own, out, labels);
     });
+  /** One histogram of this node, under its own labels. */
+  const nodeHistogram = (name: string, help: string, pick: (n: RaftNode) => PlainHistogram): void =>
+    reg(name, help, 'histogram', (n, base, out) => out.push(histogramSample(base, pick(n))));
+  /** One histogram per follower this leader replicates to, labelled with its remote_id. */
+  const peerHistogram = (name: string, help: string, pick: (p: PeerReplication) => PlainHistogram): void =>
+    reg(name, help, 'histogram', (n, _base, out, l) => {
+      for (const [peer, p] of n.replication.byPeer) out.push(histogramSample(l.of(peer), pick(p)));
+    });
 
   reg('dledger_entries_count', 'Entries in the Raft log (last index - first index + 1).', 'gauge', (n, base, out) => {
     const s = n.storage;
@@ -67,31 +76,13 @@ export function registerRaftMetrics(registry: MetricRegistry, src: RaftMetricsSo
     const h = src.appendLatencyMs();
     if (h) out.push(histogramSample(base, h));
   });
-  reg('dledger_append_entry_batch_count', 'Leader: entries per proposal (one send, one batch send, one metadata write), counted once committed.', 'histogram', (n, base, out) => {
-    const h = n.metrics.appendBatchEntries;
-    out.push(histogramSample(base, h));
-  });
-  reg('dledger_append_entry_batch_bytes', 'Leader: entry body bytes per proposal, counted once committed.', 'histogram', (n, base, out) => {
-    const h = n.metrics.appendBatchBytes;
-    out.push(histogramSample(base, h));
-  });
-  reg('dledger_replicate_entry_latency', 'Leader: AppendEntries sent to a follower until it acknowledged the last entry (ms).', 'histogram', (n, _base, out, l) => {
-    for (const [peer, p] of n.replication.byPeer) out.push(histogramSample(l.of(peer), p.latencyMs));
-  });
-  reg('dledger_replicate_entry_batch_count', 'Leader: entries per AppendEntries a follower acknowledged.', 'histogram', (n, _base, out, l) => {
-    for (const [peer, p] of n.replication.byPeer) out.push(histogramSample(l.of(peer), p.batchEntries));
-  });
-  reg('dledger_replicate_entry_batch_bytes', 'Leader: bytes (48-byte entry headers included) per AppendEntries a follower acknowledged.', 'histogram', (n, _base, out, l) => {
-    for (const [peer, p] of n.replication.byPeer) out.push(histogramSample(l.of(peer), p.batchBytes));
-  });
-  reg('dledger_apply_task_latency', 'One apply task (committed entries handed to the state machine: consume queues and indexes written) from start to end (ms).', 'histogram', (n, base, out) => {
-    const h = n.metrics.applyLatencyMs;
-    out.push(histogramSample(base, h));
-  });
-  reg('dledger_apply_task_batch_count', 'Committed entries per apply task.', 'histogram', (n, base, out) => {
-    const h = n.metrics.applyBatchEntries;
-    out.push(histogramSample(base, h));
-  });
+  nodeHistogram('dledger_append_entry_batch_count', 'Leader: entries per proposal (one send, one batch send, one metadata write), counted once committed.', (n) => n.metrics.appendBatchEntries);
+  nodeHistogram('dledger_append_entry_batch_bytes', 'Leader: entry body bytes per proposal, counted once committed.', (n) => n.metrics.appendBatchBytes);
+  peerHistogram('dledger_replicate_entry_latency', 'Leader: AppendEntries sent to a follower until it acknowledged the last entry (ms).', (p) => p.latencyMs);
+  peerHistogram('dledger_replicate_entry_batch_count', 'Leader: entries per AppendEntries a follower acknowledged.', (p) => p.batchEntries);
+  peerHistogram('dledger_replicate_entry_batch_bytes', 'Leader: bytes (48-byte entry headers included) per AppendEntries a follower acknowledged.', (p) => p.batchBytes);
+  nodeHistogram('dledger_apply_task_latency', 'One apply task (committed entries handed to the state machine: consume queues and indexes written) from start to end (ms).', (n) => n.metrics.applyLatencyMs);
+  nodeHistogram('dledger_apply_task_batch_count', 'Committed entries per apply task.', (n) => n.metrics.applyBatchEntries);
   reg('dledger_read_latency', 'Pulls that reached the store: consume-queue and log reads of one pull (ms); read_mode unsafe_read: the local applied state, no quorum round.', 'histogram', (_n, _base, out, l) => {
     const h = src.readLatencyMs();
     if (h) out.push(histogramSample(l.read, h));
