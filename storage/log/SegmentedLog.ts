@@ -155,16 +155,21 @@ export class SegmentedLog {
     this._lastTerm = state.lastTerm;
     this._endPosition = state.endPosition;
     this.lastChainCrc = state.lastChainCrc;
-    this.reader = new EntryReader({
+    this.reader = this.readerOver(files);
+    this.marks = new WriteWatermarks(o.writer, state.endPosition, (written) => this.unwritten.release(written));
+  }
+
+  /** A reader of this log's files through `files` (handles of the caller's own, apart from the log's). */
+  readerOver(files: ReadFiles): EntryReader {
+    return new EntryReader({
       files,
       dataPaths: this.dataPaths,
       indexPaths: this.indexPaths,
-      dataSegmentSize: o.dataSegmentSize,
-      indexSegmentSize: o.indexSegmentSize,
-      maxEntrySize: o.maxEntrySize,
-      crcCheckedFrom,
+      dataSegmentSize: this.dataSegmentSize,
+      indexSegmentSize: this.indexSegmentSize,
+      maxEntrySize: this.maxEntrySize,
+      crcCheckedFrom: this.crcCheckedFrom,
     });
-    this.marks = new WriteWatermarks(o.writer, state.endPosition, (written) => this.unwritten.release(written));
   }
 
   /** Opens (creating if needed) and recovers the log in `dir`. The log owns the writer from here on, also when open fails. */

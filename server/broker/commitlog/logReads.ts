@@ -2,9 +2,9 @@
 // offset (pos + 48), and consume-queue bounds and entries out of the IndexStore.
 import type { ConsumeQueueEntry, IndexStore } from '../../../storage/index/IndexStore.js';
 import { ENTRY_HEADER_SIZE, EntryMagic } from '../../../storage/log/entryCodec.js';
-import { EntryReader } from '../../../storage/log/EntryReader.js';
+import type { EntryReader } from '../../../storage/log/EntryReader.js';
 import type { SegmentedLog } from '../../../storage/log/SegmentedLog.js';
-import { ReadFiles, SegmentPaths } from '../../../storage/log/segmentFiles.js';
+import { ReadFiles } from '../../../storage/log/segmentFiles.js';
 
 /** Bytes between two wanted entries that readMessages reads through rather than start another pread. */
 export const READ_THROUGH_GAP_BYTES = 16 * 1024;
@@ -145,15 +145,7 @@ export abstract class CommitLogReads {
     if (this.reader === null || this.readerLog !== log) {
       this.readerFiles?.closeAll();
       this.readerFiles = new ReadFiles(4);
-      this.reader = new EntryReader({
-        files: this.readerFiles,
-        dataPaths: new SegmentPaths(log.dataDir),
-        indexPaths: new SegmentPaths(log.indexDir),
-        dataSegmentSize: log.dataSegmentSize,
-        indexSegmentSize: log.indexSegmentSize,
-        maxEntrySize: log.maxEntrySize,
-        crcCheckedFrom: log.crcCheckedFrom,
-      });
+      this.reader = log.readerOver(this.readerFiles);
       this.readerLog = log;
       this.readerStart = log.startPosition;
     } else if (this.readerStart !== log.startPosition) {

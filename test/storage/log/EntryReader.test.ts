@@ -4,11 +4,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { EntryReader } from '../../../storage/log/EntryReader.js';
 import { EntryMagic } from '../../../storage/log/entryCodec.js';
 import { LogCorruptionError } from '../../../storage/log/LogCorruptionError.js';
 import type { LogEntry, SegmentedLog } from '../../../storage/log/SegmentedLog.js';
-import { ReadFiles, SegmentPaths } from '../../../storage/log/segmentFiles.js';
+import { ReadFiles } from '../../../storage/log/segmentFiles.js';
 import { tempDir } from '../../helpers/processes.js';
 import { SMALL, bodyFor, dataFile, fill, openSmall } from './logTestKit.js';
 
@@ -21,23 +20,12 @@ class CountingFiles extends ReadFiles {
   }
 }
 
-function readerOf(log: SegmentedLog, files: ReadFiles): EntryReader {
-  return new EntryReader({
-    files,
-    dataPaths: new SegmentPaths(log.dataDir),
-    indexPaths: new SegmentPaths(log.indexDir),
-    dataSegmentSize: log.dataSegmentSize,
-    indexSegmentSize: log.indexSegmentSize,
-    maxEntrySize: log.maxEntrySize,
-    crcCheckedFrom: log.crcCheckedFrom,
-  });
-}
 
 /** Copies the bodies of `entries` with `maxGap`; returns the bytes, the count and the preads. */
 function copy(log: SegmentedLog, entries: LogEntry[], maxGap: number, sizes = entries.map((e) => e.body.length)): { out: Buffer; n: number; reads: number } {
   const files = new CountingFiles();
   const out = Buffer.alloc(sizes.reduce((a, b) => a + b, 0) + 3);
-  const n = readerOf(log, files).copyMessageBodies(entries.map((e) => e.pos), sizes, entries.length, out, 3, maxGap);
+  const n = log.readerOver(files).copyMessageBodies(entries.map((e) => e.pos), sizes, entries.length, out, 3, maxGap);
   files.closeAll();
   return { out: out.subarray(3), n, reads: files.reads };
 }
