@@ -3,17 +3,15 @@
 // its commit log becomes the first messages of the group's log, every replica serves them at
 // their Java queue offsets, the Java consumers' offsets are served, new messages continue the
 // queues, and a restart of the whole group imports nothing twice.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import * as H from '../../protocol/header/broker.js';
 import { RequestCode } from '../../protocol/remoting/RequestCode.js';
 import { ResponseCode } from '../../protocol/remoting/ResponseCode.js';
-import { fixturePath } from '../helpers/fixtures.js';
 import { startNamesrv } from '../helpers/namesrv.js';
 import { tempDir } from '../helpers/processes.js';
-import { manifestStore } from '../helpers/storeManifest.js';
+import { extractStore, manifestStore } from '../helpers/storeManifest.js';
 import { eventually, startGroup, type GroupNode } from './groupKit.js';
 
 const store = manifestStore('classic');
@@ -30,7 +28,7 @@ for (const m of store.messages) javaMax.set(`${m.topic}:${m.queueId}`, Math.max(
 
 t.test('a classic store on one node of three becomes the prefix of the group log', async (t) => {
   const root = tempDir(t, 'raftmq-classic-upgrade-');
-  execFileSync('tar', ['-xzf', fixturePath('store', store.tarball), '-C', root]);
+  extractStore(store, root);
   const n0Store = path.join(root, store.root);
   const ns = await startNamesrv();
   t.teardown(() => ns.stop());
@@ -110,7 +108,7 @@ t.test('a classic store on one node of three becomes the prefix of the group log
 
 t.test('a classic node that starts after the empty ones were elected asks for leadership and imports first', async (t) => {
   const root = tempDir(t, 'raftmq-classic-late-');
-  execFileSync('tar', ['-xzf', fixturePath('store', store.tarball), '-C', root]);
+  extractStore(store, root);
   const ns = await startNamesrv();
   t.teardown(() => ns.stop());
   const g = await startGroup(t, `127.0.0.1:${ns.port}`, { mappedFileSizeCommitLog: String(store.broker.mappedFileSizeCommitLog) }, { n0: path.join(root, store.root) }, ['n0']);

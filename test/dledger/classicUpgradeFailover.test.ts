@@ -2,16 +2,14 @@
 // the kill lands mid-way): the node that takes over has no classic files, so it refuses sends
 // naming n0 and keeps the group out of the routes; once n0 is back, leadership goes to it, the
 // import resumes where the group's log says, and every record ends up in the log exactly once.
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import t from 'tap';
 import * as H from '../../protocol/header/broker.js';
 import { RequestCode } from '../../protocol/remoting/RequestCode.js';
 import { ResponseCode } from '../../protocol/remoting/ResponseCode.js';
-import { fixturePath } from '../helpers/fixtures.js';
 import { startNamesrv } from '../helpers/namesrv.js';
 import { tempDir } from '../helpers/processes.js';
-import { manifestStore } from '../helpers/storeManifest.js';
+import { extractStore, manifestStore } from '../helpers/storeManifest.js';
 import { eventually, startGroup, type GroupNode } from './groupKit.js';
 
 const store = manifestStore('classic');
@@ -24,7 +22,7 @@ process.env.RAFTMQ_CLASSIC_IMPORT_PAUSE_MS = '300';
 
 t.test('the importer is killed mid-import; the group waits for it and the import resumes without repeats', async (t) => {
   const root = tempDir(t, 'raftmq-classic-failover-');
-  execFileSync('tar', ['-xzf', fixturePath('store', store.tarball), '-C', root]);
+  extractStore(store, root);
   const ns = await startNamesrv();
   t.teardown(() => ns.stop());
   const g = await startGroup(t, `127.0.0.1:${ns.port}`, { mappedFileSizeCommitLog: String(store.broker.mappedFileSizeCommitLog) }, { n0: path.join(root, store.root) });

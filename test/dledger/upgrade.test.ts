@@ -3,23 +3,21 @@
 // dialect) next to two empty nodes. The group elects the node with the data, the empty nodes
 // receive its log, every replica serves the old messages, and the Java topics, groups and
 // consumer offsets are ours.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import * as H from '../../protocol/header/broker.js';
 import { RequestCode } from '../../protocol/remoting/RequestCode.js';
 import { ResponseCode } from '../../protocol/remoting/ResponseCode.js';
-import { fixturePath } from '../helpers/fixtures.js';
 import { startNamesrv } from '../helpers/namesrv.js';
 import { tempDir } from '../helpers/processes.js';
-import { manifestStore } from '../helpers/storeManifest.js';
+import { extractStore, manifestStore } from '../helpers/storeManifest.js';
 import { eventually, startGroup, type GroupNode } from './groupKit.js';
 
 t.test('a Java DLedger store joins two empty nodes: it is elected and its log, topics and offsets spread', async (t) => {
   const store = manifestStore('dledger-node2');
   const root = tempDir(t, 'raftmq-upgrade-');
-  execFileSync('tar', ['-xzf', fixturePath('store', store.tarball), '-C', root]);
+  extractStore(store, root);
   const node2 = path.join(root, 'node2');
   const ns = await startNamesrv();
   t.teardown(() => ns.stop());

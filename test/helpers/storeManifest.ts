@@ -1,5 +1,6 @@
 // test/fixtures/store/manifest.json: every message record of the Java 4.9.8 store fixtures,
 // decoded, with what the Java client saw (see test/fixtures/store/README.md).
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { fixturePath } from './fixtures.js';
 
@@ -51,4 +52,9 @@ export function manifestStore(name: string): ManifestStore<ManifestMessage> {
   const store = manifest.stores.find((s) => s.name === name);
   if (!store) throw new Error(`manifest.json has no store named ${name}`);
   return store;
+}
+
+/** Unpacks a store fixture's tarball into `dir`; its files are then under `dir/<store.root>`. */
+export function extractStore(store: ManifestStore<ManifestMessage>, dir: string): void {
+  execFileSync('tar', ['-xzf', fixturePath('store', store.tarball), '-C', dir]);
 }

@@ -1,7 +1,6 @@
 // The indexes are rebuilt from the log: the Java DLedger store's consume queues come out as the
 // Java broker wrote them, a deleted index folder comes back identical, and an index that is ahead
 // of a cut log is trimmed.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
@@ -12,8 +11,8 @@ import { SegmentedLog } from '../../storage/log/SegmentedLog.js';
 import { SyncLogWriter } from '../../storage/log/SyncLogWriter.js';
 import { setPhysicalOffset } from '../../protocol/message/index.js';
 import { storedRecord } from '../helpers/storedRecord.js';
-import { fixturePath } from '../helpers/fixtures.js';
 import { tempDir } from '../helpers/processes.js';
+import { extractStore, manifestStore } from '../helpers/storeManifest.js';
 
 async function allQueues(index: IndexStore): Promise<Record<string, ConsumeQueueEntry[]>> {
   const out: Record<string, ConsumeQueueEntry[]> = {};
@@ -46,7 +45,7 @@ function javaConsumeQueues(root: string): Record<string, Array<{ physicalOffset:
 
 t.test('the Java DLedger store: our consume queues equal the Java broker\'s, and a rebuild gives the same', async (t) => {
   const root = tempDir(t);
-  execFileSync('tar', ['-xzf', fixturePath('store', 'store-dledger-node2.tar.gz'), '-C', root]);
+  extractStore(manifestStore('dledger-node2'), root);
   const storeRoot = path.join(root, 'node2');
   const log = await SegmentedLog.open({ dir: path.join(storeRoot, 'dledger-n2'), writer: new SyncLogWriter(), dataSegmentSize: 1024 * 1024 });
   t.teardown(() => log.close());

@@ -1,7 +1,6 @@
 // The classic import's pieces without a broker: the progress record and how the index keeps it,
 // and the planner that cuts the Java 4.9.8 classic commit log (test/fixtures/store) into
 // bounded batches, skips records the group holds already and leaves transaction halves out.
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { TransactionType, decodeStoredMessage, setPhysicalOffset } from '../../../protocol/message/index.js';
@@ -18,9 +17,8 @@ import {
 } from '../../../server/broker/metadata/BrokerMetadata.js';
 import { ClassicCommitLog, type ClassicRecord } from '../../../storage/classic/ClassicCommitLog.js';
 import type { DelayOffsetsDispatch } from '../../../storage/index/DispatchRequest.js';
-import { fixturePath } from '../../helpers/fixtures.js';
 import { tempDir } from '../../helpers/processes.js';
-import { manifestStore } from '../../helpers/storeManifest.js';
+import { extractStore, manifestStore } from '../../helpers/storeManifest.js';
 import { storedRecord } from '../../helpers/storedRecord.js';
 
 const store = manifestStore('classic');
@@ -29,7 +27,7 @@ const END = 3435;
 
 async function openFixture(t: Test): Promise<ClassicCommitLog> {
   const dir = tempDir(t, 'raftmq-classic-plan-');
-  execFileSync('tar', ['-xzf', fixturePath('store', store.tarball), '-C', dir]);
+  extractStore(store, dir);
   return ClassicCommitLog.open(path.join(dir, store.root, 'commitlog'), { segmentSize: SEGMENT });
 }
 

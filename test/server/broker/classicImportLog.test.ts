@@ -3,7 +3,6 @@
 // and bytes; ordinary writes wait while it runs; an import stopped between batches and a batch
 // cut short both resume without losing or repeating a record; a group that took writes first is
 // not imported into; a leader without the files refuses writes and hands leadership back.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
@@ -15,9 +14,8 @@ import { LocalCommitLog } from '../../../server/broker/commitlog/LocalCommitLog.
 import { classicImportRecord, decodeBrokerMetadata, type ClassicImportProgress } from '../../../server/broker/metadata/BrokerMetadata.js';
 import { SyncLogWriter } from '../../../storage/log/SyncLogWriter.js';
 import type { DiskGuard } from '../../../storage/retention/RetentionPolicy.js';
-import { fixturePath } from '../../helpers/fixtures.js';
 import { tempDir } from '../../helpers/processes.js';
-import { manifestStore, type ManifestMessage } from '../../helpers/storeManifest.js';
+import { extractStore, manifestStore, type ManifestMessage } from '../../helpers/storeManifest.js';
 import { storedRecord } from '../../helpers/storedRecord.js';
 
 const store = manifestStore('classic');
@@ -33,7 +31,7 @@ interface Node {
 /** A store folder holding the classic fixture's commitlog/ (and config/, unused here). */
 function classicStore(t: Test): string {
   const dir = tempDir(t, 'raftmq-classic-log-');
-  execFileSync('tar', ['-xzf', fixturePath('store', store.tarball), '-C', dir]);
+  extractStore(store, dir);
   return path.join(dir, store.root);
 }
 

@@ -3,7 +3,6 @@
 // Java consumers stopped, the delayed message Java delivered is not delivered again, and a
 // restart imports nothing twice. A store whose files do not fit mappedFileSizeCommitLog is
 // refused at start rather than silently left behind.
-import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,10 +14,9 @@ import { ResponseCode } from '../../../protocol/remoting/ResponseCode.js';
 import type { BrokerController } from '../../../server/broker/BrokerController.js';
 import { CLASSIC_IMPORTED_MARKER } from '../../../server/broker/ClassicImport.js';
 import { startBrokerInProcess } from '../../helpers/broker.js';
-import { fixturePath } from '../../helpers/fixtures.js';
 import { startNamesrv } from '../../helpers/namesrv.js';
 import { tempDir } from '../../helpers/processes.js';
-import { manifestStore } from '../../helpers/storeManifest.js';
+import { extractStore, manifestStore } from '../../helpers/storeManifest.js';
 
 const store = manifestStore('classic');
 const CONF = { mappedFileSizeCommitLog: String(store.broker.mappedFileSizeCommitLog) };
@@ -31,7 +29,7 @@ const JAVA_OFFSETS: Array<[string, string, Record<number, number>]> = [
 
 function classicStore(t: Test): string {
   const dir = tempDir(t, 'raftmq-classic-broker-');
-  execFileSync('tar', ['-xzf', fixturePath('store', store.tarball), '-C', dir]);
+  extractStore(store, dir);
   return path.join(dir, store.root);
 }
 

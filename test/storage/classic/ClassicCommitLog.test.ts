@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -20,9 +19,8 @@ import {
   readClassicConfig,
   type ClassicRecord,
 } from '../../../storage/classic/ClassicCommitLog.js';
-import { fixturePath } from '../../helpers/fixtures.js';
 import { tempDir } from '../../helpers/processes.js';
-import { manifestStore, type ManifestMessage } from '../../helpers/storeManifest.js';
+import { extractStore, manifestStore, type ManifestMessage } from '../../helpers/storeManifest.js';
 
 const classic = manifestStore('classic');
 const SEGMENT = classic.broker.mappedFileSizeCommitLog;
@@ -32,7 +30,7 @@ const FIRST_FILE = '00000000000000000000';
 /** Extracts the classic store into a fresh temp folder; returns its root (…/classic). */
 function extractClassic(t: Test): string {
   const dir = tempDir(t, 'raftmq-classic-');
-  execFileSync('tar', ['-xzf', fixturePath('store', classic.tarball), '-C', dir]);
+  extractStore(classic, dir);
   return path.join(dir, classic.root);
 }
 

@@ -7,9 +7,8 @@ import path from 'node:path';
 import { decodeStoredMessage } from '../../../protocol/message/index.js';
 import { EntryMagic } from '../../../storage/log/entryCodec.js';
 import { readCheckpoint, readCurrTerm } from '../../../storage/log/termFiles.js';
-import { fixturePath } from '../../helpers/fixtures.js';
 import { tempDir } from '../../helpers/processes.js';
-import { manifestStore } from '../../helpers/storeManifest.js';
+import { extractStore, manifestStore } from '../../helpers/storeManifest.js';
 import { SegmentedLog } from '../../../storage/log/SegmentedLog.js';
 import { SyncLogWriter } from '../../../storage/log/SyncLogWriter.js';
 
@@ -21,7 +20,7 @@ let extracted: string | undefined;
 function extract(test: Test): string {
   if (!extracted) {
     const root = tempDir(t); // the root test: removed when the file ends
-    execFileSync('tar', ['-xzf', fixturePath('store', store.tarball), '-C', root]);
+    extractStore(store, root);
     extracted = path.join(root, 'node2', 'dledger-n2');
   }
   const copy = path.join(tempDir(test), 'dledger-n2');
