@@ -59,7 +59,10 @@ t.test('the status table of spec §4.2', async (t) => {
 });
 
 t.test('transfer caps: Java\'s defaults and keys; records picked from a log shared by several queues', async (t) => {
-  const sendAll = async (t: Test, w: Wire): Promise<string[][]> => {
+  /** A broker with `conf`, 50 records sent to each of Big's queues 0 and 1 and indexed. */
+  const loaded = async (t: Test, conf?: Record<string, string>): Promise<{ w: Wire; sent: string[][] }> => {
+    const wb = await startWireBroker(t, conf);
+    const w = await Wire.open(t, wb.port);
     await createTopic(w, 'Big');
     const sent: string[][] = [[], []];
     for (let i = 0; i < 100; i++) {
@@ -68,15 +71,14 @@ t.test('transfer caps: Java\'s defaults and keys; records picked from a log shar
       expectCode(t, await send(w, 'Big', text, { queueId, tags: i % 4 < 2 ? 'A' : 'B' }), RC.SUCCESS, `send ${i}`);
       sent[queueId]!.push(text);
     }
-    return sent;
+    await queueReaches(wb.broker, 'Big', 0, 50);
+    await queueReaches(wb.broker, 'Big', 1, 50);
+    return { w, sent };
   };
   const decoded = (r: RemotingCommand) => decodeStoredMessages(r.body ?? Buffer.alloc(0));
 
   await t.test('defaults: 32 messages and 256 KiB per answer, whatever the client asks', async (t) => {
-    const wb = await startWireBroker(t);
-    const w = await Wire.open(t, wb.port);
-    const sent = await sendAll(t, w);
-    await queueReaches(wb.broker, 'Big', 1, 50);
+    const { w, sent } = await loaded(t);
     const r = await pull(w, 'Big', { queueId: 1, offset: 3, maxMsgNums: 64 });
     expectCode(t, r, RC.SUCCESS, 'a pull of 64');
     header(t, r, 'a pull of 64', { next: 35, min: 0, max: 50 });
@@ -88,19 +90,13 @@ t.test('transfer caps: Java\'s defaults and keys; records picked from a log shar
   });
 
   await t.test('maxTransferCountOnMessageInMemory raises the count', async (t) => {
-    const wb = await startWireBroker(t, { maxTransferCountOnMessageInMemory: '48' });
-    const w = await Wire.open(t, wb.port);
-    await sendAll(t, w);
-    await queueReaches(wb.broker, 'Big', 0, 50);
+    const { w } = await loaded(t, { maxTransferCountOnMessageInMemory: '48' });
     const ms = decoded(await pull(w, 'Big', { queueId: 0, maxMsgNums: 64 }));
     t.same(ms.map((m) => m.queueOffset), Array.from({ length: 48 }, (_, k) => k), '48 of the 64 asked');
   });
 
   await t.test('maxTransferBytesOnMessageInMemory lowers the bytes', async (t) => {
-    const wb = await startWireBroker(t, { maxTransferBytesOnMessageInMemory: '6000' });
-    const w = await Wire.open(t, wb.port);
-    await sendAll(t, w);
-    await queueReaches(wb.broker, 'Big', 0, 50);
+    const { w } = await loaded(t, { maxTransferBytesOnMessageInMemory: '6000' });
     const ms = decoded(await pull(w, 'Big', { queueId: 0, maxMsgNums: 32 }));
     const size = ms[0]!.storeSize;
     t.ok(ms.every((m) => m.storeSize === size), `records of ${size} bytes`);
