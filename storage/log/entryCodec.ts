@@ -63,11 +63,6 @@ export function readInt64(buf: Buffer, at: number): number {
   return buf.readInt32BE(at) * TWO_POW_32 + buf.readUInt32BE(at + 4);
 }
 
-export function writeInt64(buf: Buffer, at: number, value: number): void {
-  if (!Number.isSafeInteger(value)) throw new RangeError(`i64 field must be a safe integer, got ${value}`);
-  putInt64(buf, at, value);
-}
-
 // Byte stores instead of Buffer's write methods: the append path writes 9 fields per entry, and
 // a Buffer method call per field showed up in profiles (a megamorphic property load each).
 function putInt32(buf: Uint8Array, at: number, v: number): void {
