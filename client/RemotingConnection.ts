@@ -138,9 +138,13 @@ export class RemotingConnection {
     this.write(request);
   }
 
-  /** Write a response (or any command) as is. */
+  /** Write a response (or any command) as is. `cmd.onWritten` is called when the socket is done with the frame. */
   write(cmd: RemotingCommand): void {
-    if (this.closed) return;
+    const written = cmd.onWritten;
+    if (this.closed) {
+      written?.();
+      return;
+    }
     const parts = encodeCommandParts(cmd);
     // Responses finished in the same tick leave in one write (one syscall) instead of one each.
     if (!this.corked) {
@@ -148,7 +152,11 @@ export class RemotingConnection {
       this.socket.cork();
       process.nextTick(this.uncork);
     }
-    for (const part of parts) this.socket.write(part);
+    const last = parts.length - 1;
+    for (let i = 0; i < last; i++) this.socket.write(parts[i]!);
+    // the callback comes after the write completed or failed (a destroyed socket errors what it still held)
+    if (written === undefined) this.socket.write(parts[last]!);
+    else this.socket.write(parts[last]!, () => written());
     this.updateFlow();
   }
 

@@ -25,6 +25,11 @@ export interface RemotingCommand {
   extFields?: ExtFields | undefined;
   serializeType: SerializeType;
   body?: Buffer | undefined;
+  /**
+   * Called once the connection is done with `body` (the socket took the frame, or the
+   * connection was closed): the body's memory may be reused from then on. Not part of the frame.
+   */
+  onWritten?: (() => void) | undefined;
 }
 
 export function isResponse(cmd: RemotingCommand): boolean {
@@ -61,7 +66,7 @@ export function createRequest(req: NewRequest): RemotingCommand {
 export function createResponse(
   request: RemotingCommand,
   code: number,
-  opts: { remark?: string | undefined; extFields?: ExtFields | undefined; body?: Buffer | undefined } = {},
+  opts: { remark?: string | undefined; extFields?: ExtFields | undefined; body?: Buffer | undefined; onWritten?: (() => void) | undefined } = {},
 ): RemotingCommand {
   return {
     code,
@@ -73,6 +78,7 @@ export function createResponse(
     extFields: opts.extFields,
     serializeType: request.serializeType,
     body: opts.body,
+    onWritten: opts.onWritten,
   };
 }
 

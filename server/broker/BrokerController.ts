@@ -32,7 +32,7 @@ import { legacyImportRecords, markImported, readLegacyConfig, type LegacyConfig 
 import { registerAdminProcessor } from './processor/AdminProcessor.js';
 import { registerClientProcessor } from './processor/ClientProcessor.js';
 import { registerOffsetProcessor } from './processor/OffsetProcessor.js';
-import { registerPullProcessor } from './processor/PullMessageProcessor.js';
+import { registerPullProcessor, type PullMessageProcessor } from './processor/PullMessageProcessor.js';
 import { registerRaftAdminProcessor } from './processor/RaftAdminProcessor.js';
 import { registerSendBackProcessor } from './processor/SendBackProcessor.js';
 import { registerSendProcessor } from './processor/SendMessageProcessor.js';
@@ -94,6 +94,8 @@ export class BrokerController {
   private stopping: Promise<void> | undefined;
   /** the metrics/admin HTTP server, when metricsExporterType=PROM */
   http: BrokerHttp | undefined;
+  /** PULL_MESSAGE's processor (its body pool's figures are read by tests) */
+  pulls: PullMessageProcessor | undefined;
 
   constructor(private readonly opts: BrokerControllerOptions) {
     this.config = opts.config;
@@ -243,7 +245,7 @@ export class BrokerController {
     const writer = new MessageWriter(this.ctx);
     const locks = new RebalanceLockManager(this.now);
     registerSendProcessor(this.server, this.ctx, writer);
-    registerPullProcessor(this.server, this.ctx);
+    this.pulls = registerPullProcessor(this.server, this.ctx);
     registerClientProcessor(this.server, this.ctx, locks);
     registerOffsetProcessor(this.server, this.ctx);
     registerSendBackProcessor(this.server, this.ctx, writer);

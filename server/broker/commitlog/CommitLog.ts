@@ -124,8 +124,8 @@ export interface CommitLog {
 
   /** The stored record at a commit-log offset; undefined when that part of the log is gone (retention) or not there. */
   readMessage(physicalOffset: number, size: number): Buffer | undefined;
-  /** The records of consume-queue entries back to back (a PULL body), those retention removed left out; `count` says how many it holds. */
-  readMessages(places: readonly Pick<ConsumeQueueEntry, 'physicalOffset' | 'size'>[]): { body: Buffer; count: number };
+  /** The records of consume-queue entries back to back (a PULL body), those retention removed left out; `count` says how many it holds. The body is the start of the buffer `alloc` gave, when given. */
+  readMessages(places: readonly Pick<ConsumeQueueEntry, 'physicalOffset' | 'size'>[], alloc?: (bytes: number) => Buffer): { body: Buffer; count: number };
   /** The stored record whose commit-log offset a client gave (message ids, send-back); undefined when no message starts there. */
   readMessageAt(physicalOffset: number): Buffer | undefined;
   /** smallest consume-queue offset still held (0 for an unknown queue) */

@@ -52,14 +52,15 @@ export abstract class CommitLogReads {
    * PULL answer carries. What the log's files hold is read with one pread per run of nearby
    * entries (EntryReader.copyMessageBodies); entries not yet written come from the log's memory.
    * Entries retention removed are left out. Throws when the log holds something else where an
-   * entry points.
+   * entry points. `alloc` gives the buffer to fill (at least the bytes asked for; the body is
+   * its first part), for a caller that reuses buffers.
    */
-  readMessages(places: readonly RecordPlace[]): ReadMessagesResult {
+  readMessages(places: readonly RecordPlace[], alloc: (bytes: number) => Buffer = Buffer.allocUnsafe): ReadMessagesResult {
     const log = this.storage;
     const n = places.length;
     let bytes = 0;
     for (let i = 0; i < n; i++) bytes += places[i]!.size;
-    const body = Buffer.allocUnsafe(bytes);
+    const body = alloc(bytes);
     const start = log.startPosition;
     const written = log.writtenPosition;
     let at = 0;
@@ -106,7 +107,7 @@ export abstract class CommitLogReads {
         }
       }
     }
-    return { body: at === bytes ? body : body.subarray(0, at), count };
+    return { body: at === body.length ? body : body.subarray(0, at), count };
   }
 
   /** The record at an offset a client gave (message id, send-back); undefined when no message starts there. */

@@ -12,6 +12,7 @@ import { RequestCode } from '../../../protocol/remoting/RequestCode.js';
 import { ResponseCode } from '../../../protocol/remoting/ResponseCode.js';
 import type { RemotingServer } from '../../remoting/RemotingServer.js';
 import type { BrokerContext } from '../BrokerContext.js';
+import { BodyPool, type PooledBuffer } from '../commitlog/BodyPool.js';
 
 export const PullSysFlag = {
   COMMIT_OFFSET: 0x1,
@@ -34,11 +35,22 @@ interface PullOutcome {
   maxOffset: number;
   body: Buffer | undefined;
   count: number;
+  /** gives the body's buffer back to the pool once the response is written */
+  release: (() => void) | undefined;
 }
 
 /** One shape for every outcome (object spreads here cost more than the rest of a pull's bookkeeping). */
-function outcome(code: number, remark: string, nextBeginOffset: number, minOffset: number, maxOffset: number, body?: Buffer, count = 0): PullOutcome {
-  return { code, remark, nextBeginOffset, minOffset, maxOffset, body, count };
+function outcome(
+  code: number,
+  remark: string,
+  nextBeginOffset: number,
+  minOffset: number,
+  maxOffset: number,
+  body?: Buffer,
+  count = 0,
+  release?: () => void,
+): PullOutcome {
+  return { code, remark, nextBeginOffset, minOffset, maxOffset, body, count, release };
 }
 
 export function registerPullProcessor(server: RemotingServer, ctx: BrokerContext): PullMessageProcessor {
@@ -53,6 +65,14 @@ function fail(code: number, message: string): never {
 }
 
 export class PullMessageProcessor {
+  /** the buffers of pull bodies, reused once their response is written */
+  readonly bodies = new BodyPool();
+  private lease: PooledBuffer | undefined;
+  private readonly takeBody = (bytes: number): Buffer => {
+    this.lease = this.bodies.take(bytes);
+    return this.lease.buffer;
+  };
+
   constructor(private readonly ctx: BrokerContext) {}
 
   async process(req: RemotingCommand, conn: RemotingConnection): Promise<RemotingCommand | null> {
@@ -111,6 +131,7 @@ export class PullMessageProcessor {
         maxOffset: o.maxOffset,
       }),
       body: o.body,
+      onWritten: o.release,
     });
   }
 
@@ -194,11 +215,15 @@ export class PullMessageProcessor {
         if (picked.length >= maxMsgs) break outer;
       }
     }
-    const read = picked.length > 0 ? log.readMessages(picked) : undefined;
+    this.lease = undefined;
+    const read = picked.length > 0 ? log.readMessages(picked, this.takeBody) : undefined;
+    const lease = this.lease as PooledBuffer | undefined;
+    this.lease = undefined;
     this.ctx.stats.traffic.readLatencyMs.observe(performance.now() - begun);
     if (read !== undefined && read.count > 0) {
-      return outcome(ResponseCode.SUCCESS, 'FOUND', next, min, max, read.body, read.count);
+      return outcome(ResponseCode.SUCCESS, 'FOUND', next, min, max, read.body, read.count, lease?.release);
     }
+    lease?.release();
     const missing = read !== undefined;
     if (missing) return outcome(ResponseCode.PULL_RETRY_IMMEDIATELY, 'MESSAGE_WAS_REMOVING', next, min, max);
     if (next > off) return outcome(ResponseCode.PULL_RETRY_IMMEDIATELY, 'NO_MATCHED_MESSAGE', next, min, max);

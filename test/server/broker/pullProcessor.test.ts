@@ -7,7 +7,7 @@ import { decodeStoredMessages } from '../../../protocol/message/index.js';
 import type { RemotingCommand } from '../../../protocol/remoting/RemotingCommand.js';
 import { RequestCode } from '../../../protocol/remoting/RequestCode.js';
 import { ResponseCode as RC } from '../../../protocol/remoting/ResponseCode.js';
-import { createTopic, expectCode, heartbeat, pull, pullHeader, queueReaches, send, startWireBroker, subscription, Wire, type PullOptions } from './wire.js';
+import { createTopic, expectCode, heartbeat, pull, pullHeader, queueReaches, send, startWireBroker, subscription, Wire, type PullOptions, type WireBroker } from './wire.js';
 
 const BOUNDS = ['maxOffset', 'minOffset', 'nextBeginOffset', 'suggestWhichBrokerId'];
 
@@ -60,7 +60,7 @@ t.test('the status table of spec §4.2', async (t) => {
 
 t.test('transfer caps: Java\'s defaults and keys; records picked from a log shared by several queues', async (t) => {
   /** A broker with `conf`, 50 records sent to each of Big's queues 0 and 1 and indexed. */
-  const loaded = async (t: Test, conf?: Record<string, string>): Promise<{ w: Wire; sent: string[][] }> => {
+  const loaded = async (t: Test, conf?: Record<string, string>): Promise<{ w: Wire; sent: string[][]; wb: WireBroker }> => {
     const wb = await startWireBroker(t, conf);
     const w = await Wire.open(t, wb.port);
     await createTopic(w, 'Big');
@@ -73,7 +73,7 @@ t.test('transfer caps: Java\'s defaults and keys; records picked from a log shar
     }
     await queueReaches(wb.broker, 'Big', 0, 50);
     await queueReaches(wb.broker, 'Big', 1, 50);
-    return { w, sent };
+    return { w, sent, wb };
   };
   const decoded = (r: RemotingCommand) => decodeStoredMessages(r.body ?? Buffer.alloc(0));
 
@@ -87,6 +87,22 @@ t.test('transfer caps: Java\'s defaults and keys; records picked from a log shar
     t.same(ms.map((m) => m.body.toString()), sent[1]!.slice(3, 35), 'the records of this queue only, in order');
     const tagged = decoded(await pull(w, 'Big', { queueId: 0, offset: 0, subscription: 'B' }));
     t.same(tagged.map((m) => m.body.toString()), sent[0]!.filter((_, k) => (2 * k) % 4 >= 2).slice(0, 32), 'tag B of queue 0');
+  });
+
+  await t.test('body buffers are reused once their answer is written; each answer holds its own records', async (t) => {
+    const { w, sent, wb } = await loaded(t);
+    const pool = wb.broker.pulls!.bodies;
+    const before = pool.stats;
+    // pulls of different lengths from both queues: a reused buffer holds a longer body's bytes past the new one's end
+    const asks: Array<[number, number, number]> = [[0, 0, 32], [1, 10, 3], [0, 5, 20], [1, 0, 1], [0, 40, 10], [1, 17, 32]];
+    for (const [queueId, offset, maxMsgNums] of asks) {
+      const r = await pull(w, 'Big', { queueId, offset, maxMsgNums });
+      const want = sent[queueId]!.slice(offset, offset + maxMsgNums);
+      t.same(decoded(r).map((m) => m.body.toString()), want, `queue ${queueId} from ${offset}, ${want.length} records`);
+    }
+    const after = pool.stats;
+    t.equal(after.taken - before.taken, asks.length, 'one buffer per answer with records');
+    t.ok(after.reused - before.reused >= asks.length - 2, `buffers reused (${after.reused - before.reused} of ${asks.length})`);
   });
 
   await t.test('maxTransferCountOnMessageInMemory raises the count', async (t) => {

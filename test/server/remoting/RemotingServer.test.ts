@@ -501,3 +501,37 @@ t.test('a response that cannot be encoded does not take the server down', async 
   if (child.exitCode === null) child.kill();
   await exited;
 });
+
+t.test('onWritten: called once after the socket took the response, and when the connection closed first', async (t) => {
+  const WRITTEN = 510;
+  const HELD = 511;
+  const calls: string[] = [];
+  let releaseHeld: (() => void) | undefined;
+  const h = await startServer(t, {}, (s) => {
+    s.register(WRITTEN, (r) =>
+      createResponse(r, ResponseCode.SUCCESS, { body: Buffer.from(`body ${r.opaque}`), onWritten: () => calls.push(`written ${r.opaque}`) }),
+    );
+    s.register(
+      HELD,
+      (r) =>
+        new Promise<RemotingCommand>((resolve) => {
+          releaseHeld = () => resolve(createResponse(r, ResponseCode.SUCCESS, { body: Buffer.from('late'), onWritten: () => calls.push('held') }));
+        }),
+    );
+  });
+  const c = await openRaw(t, h.server.port);
+  const r = await c.command(req(WRITTEN, 7));
+  t.equal(r.body?.toString(), 'body 7', 'the body went out whole');
+  await until(() => calls.length > 0, 'the write callback');
+  await turns(5);
+  t.same(calls, ['written 7'], 'called once, for that response');
+
+  c.send(encodeCommand(req(HELD, 8)));
+  await until(() => releaseHeld !== undefined, 'the held request to reach its processor');
+  c.end();
+  await until(() => h.conns[0]!.isClosed, 'the server to see the close');
+  releaseHeld!();
+  await until(() => calls.length > 1, 'the callback of a response to a closed connection');
+  await turns(5);
+  t.same(calls, ['written 7', 'held'], 'a response the connection cannot write is released too, once');
+});
