@@ -21,34 +21,50 @@ export class FrameDecoder {
    */
   push(chunk: Buffer): Buffer[] {
     const frames: Buffer[] = [];
-    if (this.buffered === 0) {
-      // Fast path: frames that sit wholly inside this chunk are views into it.
-      let p = 0;
-      while (chunk.length - p >= 4) {
-        const total = this.checkedLength(chunk.readUInt32BE(p));
-        if (chunk.length - p - 4 < total) break;
-        frames.push(chunk.subarray(p + 4, p + 4 + total));
-        p += 4 + total;
-      }
-      if (p < chunk.length) {
-        this.chunks.push(p === 0 ? chunk : chunk.subarray(p));
-        this.buffered = chunk.length - p;
-      }
-      return frames;
-    }
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    for (;;) {
-      if (this.buffered < 4) break;
+    let p = 0;
+    if (this.buffered > 0) {
+      // A frame started in earlier chunks: copy out exactly its bytes once it is whole; the
+      // rest of this chunk is read below, its whole frames as views into it.
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+      if (this.buffered < 4) return frames;
       const total = this.checkedLength(this.peekLength());
-      if (this.buffered < 4 + total) break;
-      const all = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.buffered);
-      frames.push(all.subarray(4, 4 + total));
-      const rest = all.subarray(4 + total);
-      this.chunks = rest.length > 0 ? [rest] : [];
-      this.buffered = rest.length;
+      if (this.buffered < 4 + total) return frames;
+      const before = this.buffered - chunk.length;
+      frames.push(this.copyOut(4, total));
+      p = 4 + total - before;
+      this.chunks = [];
+      this.buffered = 0;
+    }
+    while (chunk.length - p >= 4) {
+      const total = this.checkedLength(chunk.readUInt32BE(p));
+      if (chunk.length - p - 4 < total) break;
+      frames.push(chunk.subarray(p + 4, p + 4 + total));
+      p += 4 + total;
+    }
+    if (p < chunk.length) {
+      this.chunks.push(p === 0 ? chunk : chunk.subarray(p));
+      this.buffered = chunk.length - p;
     }
     return frames;
+  }
+
+  /** `length` bytes of the buffered chunks from `skip` on, in a buffer of their own. */
+  private copyOut(skip: number, length: number): Buffer {
+    const out = Buffer.allocUnsafe(length);
+    let at = 0;
+    for (const c of this.chunks) {
+      if (skip >= c.length) {
+        skip -= c.length;
+        continue;
+      }
+      const n = Math.min(c.length - skip, length - at);
+      c.copy(out, at, skip, skip + n);
+      at += n;
+      skip = 0;
+      if (at === length) break;
+    }
+    return out;
   }
 
   private peekLength(): number {

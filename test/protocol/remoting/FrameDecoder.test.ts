@@ -26,6 +26,35 @@ t.test('a frame split at every byte boundary is reassembled', async (t) => {
   }
 });
 
+t.test('a stream cut into chunks at random places: every frame, in order; the bytes around a spanning frame are not copied', async (t) => {
+  let seed = 7;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const payloads = Array.from({ length: 300 }, (_, i) => `${i}:${'p'.repeat(4 + rand(900))}`);
+  const all = Buffer.concat(payloads.map(frame));
+  const d = new FrameDecoder();
+  const out: string[] = [];
+  let viewsAfterSpan = 0;
+  for (let at = 0; at < all.length; ) {
+    const chunk = Buffer.from(all.subarray(at, at + 1 + rand(3000))); // a buffer of its own, as a socket gives
+    const spanning = d.pendingBytes > 0;
+    const frames = d.push(chunk);
+    for (const [k, f] of frames.entries()) {
+      out.push(f.toString());
+      if (spanning && k > 0) {
+        t.equal(f.buffer, chunk.buffer, `frame ${out.length - 1}, after a spanning one, is a view into its chunk`);
+        viewsAfterSpan++;
+      }
+    }
+    at += chunk.length;
+  }
+  t.same(out, payloads, 'all 300 frames, in order');
+  t.equal(d.pendingBytes, 0, 'nothing left over');
+  t.ok(viewsAfterSpan > 20, `frames after a spanning one checked (${viewsAfterSpan})`);
+});
+
 t.test('one byte at a time', async (t) => {
   const all = Buffer.concat([frame('xxxxABC'), frame('yyyyDEFG')]);
   const d = new FrameDecoder();
