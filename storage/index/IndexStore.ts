@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import RocksDB from 'rocksdb-native';
 import type { DispatchRequest, MessageDispatch } from './DispatchRequest.js';
-import { ConsumeQueueReadAhead, READ_AHEAD_CAPACITY, READ_AHEAD_ENTRIES, READ_AHEAD_RUNS, ReadAheadWindow } from './ConsumeQueueReadAhead.js';
+import { ConsumeQueueReadAhead, consumeQueueEntry, READ_AHEAD_CAPACITY, READ_AHEAD_ENTRIES, READ_AHEAD_RUNS, ReadAheadWindow } from './ConsumeQueueReadAhead.js';
 import { IndexStoreError } from './IndexStoreError.js';
 import {
   ByteReader,
@@ -401,7 +401,7 @@ export class IndexStore {
       const stop = Math.min(end, from + maxCount);
       for (let o = from; o < stop; o++) {
         const s = (o % cap) * 4;
-        out.push({ queueOffset: o, physicalOffset: tail[s] as number, size: tail[s + 1] as number, tagsCode: tail[s + 2] as number, storeTimestamp: tail[s + 3] as number });
+        out.push(consumeQueueEntry(o, tail[s]!, tail[s + 1]!, tail[s + 2]!, tail[s + 3]!));
       }
       return out;
     }

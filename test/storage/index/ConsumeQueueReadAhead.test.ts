@@ -1,5 +1,7 @@
 // The read-ahead windows alone: entries by offset across runs and gaps, the epoch, the
 // per-queue limit and the byte budget with the least recently used window dropped first.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { ConsumeQueueReadAhead, ReadAheadWindow } from '../../../storage/index/ConsumeQueueReadAhead.js';
 import type { ConsumeQueueEntry } from '../../../storage/index/IndexStore.js';
@@ -69,4 +71,29 @@ t.test('find: the queue, the offset and the epoch must match; budgets drop the l
   t.equal(many.stats.windows, 4, 'at most 4 windows per queue');
   t.equal(many.find(qa, 5, 1), undefined, 'the oldest went first');
   t.ok(many.find(qa, 55, 1));
+});
+
+t.test('entries read from RocksDB and from the in-memory tail (a Float64Array) share one hidden class', async (t) => {
+  // With `size` a double from the tail and a small integer from RocksDB, V8 deprecated the map of
+  // every entry made before and migrated each one read after: the pull path stayed unoptimized.
+  // Maps are only visible to V8's natives syntax, so this runs in a child process.
+  const module = fileURLToPath(new URL('../../../storage/index/ConsumeQueueReadAhead.js', import.meta.url));
+  const script = `
+    const m = await import(${JSON.stringify(module)});
+    const value = Buffer.alloc(28);
+    value.writeInt32BE(4096, 4); // physical offset
+    value.writeInt32BE(100, 8); // size
+    value.writeInt32BE(7, 16); // tags code
+    value.writeInt32BE(396, 20); // store timestamp, high word
+    const tail = new Float64Array([123456, 100, 7, 1700000000000]);
+    const fromDb = m.decodeEntry(value, 0, 0);
+    const fromTail = m.consumeQueueEntry(1, tail[0], tail[1], tail[2], tail[3]);
+    const fromDbAfter = m.decodeEntry(value, 0, 2);
+    process.stdout.write(JSON.stringify([%HaveSameMap(fromDb, fromTail), %HaveSameMap(fromDb, fromDbAfter), %HaveSameMap(fromTail, fromDbAfter)]));
+  `;
+  const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script], {
+    env: { ...process.env, NODE_OPTIONS: '' },
+    encoding: 'utf8',
+  });
+  t.same(JSON.parse(out), [true, true, true], 'one map: from RocksDB, from the tail, and from RocksDB after the tail');
 });
