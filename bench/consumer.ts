@@ -4,9 +4,10 @@
 // next ones ask for the offsets a full batch would end at, and are dropped and asked again
 // when an answer ends elsewhere (a short batch, a gap, the end of the queue). --drain stops each
 // queue at the max offset it had at the start: the rate of draining a backlog, without idle
-// seconds after it.
+// seconds after it; with --repeat a drained queue starts again from its first offset until
+// --duration is over: the steady rate of reading a backlog, however small the backlog is.
 // Usage: node dist/bench/consumer.js -n 127.0.0.1:9876 -t BenchTopic [-g group] [--from first|last]
-//        [--duration 10 | --count N] [--drain] [--batch 32] [--pipeline 2] [--json]
+//        [--duration 10 | --count N] [--drain [--repeat]] [--batch 32] [--pipeline 2] [--json]
 import { Command } from 'commander';
 import { RemotingClient } from '../client/RemotingClient.js';
 import * as H from '../protocol/header/broker.js';
@@ -26,6 +27,7 @@ interface Options {
   batch: number;
   pipeline: number;
   drain: boolean;
+  repeat: boolean;
   json: boolean;
   quiet: boolean;
 }
@@ -42,6 +44,8 @@ export interface ConsumerSummary {
   pulls: number;
   /** answers dropped because an earlier answer of the same queue ended elsewhere */
   dropped: number;
+  /** queues drained to their end (with --repeat, each pass counts) */
+  passes: number;
   errors: Record<string, number>;
 }
 
@@ -56,6 +60,7 @@ export function parseConsumerArgs(argv: string[]): Options {
     .option('--batch <n>', 'messages per pull (maxMsgNums)', '32')
     .option('--pipeline <n>', 'pulls in flight per queue', '2')
     .option('--drain', 'stop each queue at the max offset it had at the start', false)
+    .option('--repeat', 'with --drain: read a drained queue again from its first offset until --duration is over', false)
     .option('--json', 'print the summary as JSON', false)
     .option('-q, --quiet', 'no per-second lines', false)
     .exitOverride();
@@ -63,6 +68,7 @@ export function parseConsumerArgs(argv: string[]): Options {
   const o = cmd.opts<Record<string, string | boolean>>();
   const from = String(o.from);
   if (from !== 'first' && from !== 'last') throw new Error('--from must be first or last');
+  if (o.repeat === true && (o.drain !== true || from !== 'first')) throw new Error('--repeat needs --drain and --from first');
   return {
     namesrv: String(o.namesrv),
     topic: String(o.topic),
@@ -73,6 +79,7 @@ export function parseConsumerArgs(argv: string[]): Options {
     batch: intOption(String(o.batch), 1, 1024, '--batch'),
     pipeline: intOption(String(o.pipeline), 1, 64, '--pipeline'),
     drain: o.drain === true,
+    repeat: o.repeat === true,
     json: o.json === true,
     quiet: o.quiet === true,
   };
@@ -99,6 +106,7 @@ export async function runConsumer(o: Options): Promise<ConsumerSummary> {
   let bytes = 0;
   let pulls = 0;
   let dropped = 0;
+  let passes = 0;
   let secondReceived = 0;
   let secondBytes = 0;
   const perSecond: number[] = [];
@@ -154,7 +162,17 @@ export async function runConsumer(o: Options): Promise<ConsumerSummary> {
     const inFlight: Array<{ at: number; answer: Promise<RemotingCommand> }> = [];
     // full batches in a row decide how far ahead to ask: one short answer falls back to one pull
     let depth = 1;
-    while (!done() && offset < end) {
+    for (;;) {
+      if (done()) break;
+      if (offset >= end) {
+        passes++;
+        if (!o.repeat || end === 0) break;
+        // asks still out are for offsets before the end: let them come back uncounted, start over
+        await Promise.allSettled(inFlight.splice(0).map((p) => p.answer));
+        offset = 0;
+        depth = 1;
+        continue;
+      }
       let ask = inFlight.length > 0 ? inFlight[inFlight.length - 1]!.at + o.batch : offset;
       while (inFlight.length < depth && ask < end) {
         const answer = pull(addr, queueId, ask);
@@ -213,6 +231,7 @@ export async function runConsumer(o: Options): Promise<ConsumerSummary> {
     medianTps: sorted.length >= 3 ? sorted[Math.floor(sorted.length / 2)]! : received / seconds,
     pulls,
     dropped,
+    passes,
     errors,
   };
 }

@@ -102,7 +102,7 @@ async function runTarget(target: 'group' | 'single', flush: string, seconds: num
       const top = await produce('256 in flight', '>= 45,000/s', ['-t', topic, '-w', '256']);
       await produce('batches of 32, 16 in flight', '>= 150,000/s', ['-t', topic, '-w', '16', '-b', '32']);
       await produce('at half the top rate', 'p99 <= 5 ms', ['-t', topic, '-w', '256', '--rate', String(Math.max(1, Math.floor(top / 2)))]);
-      const m = await cpuPerMessage(procs.brokers, () => runConsumer(parseConsumerArgs(['-n', ns, '-t', topic, '--duration', String(seconds), '--drain', '-q'])), (r) => r.received);
+      const m = await cpuPerMessage(procs.brokers, () => runConsumer(parseConsumerArgs(['-n', ns, '-t', topic, '--duration', String(seconds), '--drain', '--repeat', '-q'])), (r) => r.received);
       rows.push({ target, flush, scenario: 'consume from the backlog', tps: m.result.medianTps, p50ms: NaN, p99ms: NaN, goal: '>= 150,000/s', brokerCpuUs: m.broker, clientCpuUs: m.client });
     } else {
       await produce('64 in flight', '>= 60,000/s', ['-t', topic, '-w', '64']);

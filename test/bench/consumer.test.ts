@@ -1,6 +1,6 @@
 // bench/consumer against an in-process broker: with pulls asked ahead (--pipeline) every
 // message of a backlog is counted exactly once, answers that start elsewhere are dropped, and
-// --drain stops at the backlog's end.
+// --drain stops at the backlog's end; --repeat reads it again until the duration is over.
 import t from 'tap';
 import { parseConsumerArgs, runConsumer } from '../../bench/consumer.js';
 import { parseProducerArgs, runProducer } from '../../bench/producer.js';
@@ -21,4 +21,13 @@ t.test('a drained backlog counts each message once, however many pulls are in fl
   const drained = await runConsumer(parseConsumerArgs(['-n', ns, '-t', 'PipeTopic', '-g', 'GD', '--duration', '60', '--drain', '-q']));
   t.equal(drained.received, 770, '--drain reads the backlog');
   t.ok(drained.seconds < 30, `and stops there (${drained.seconds.toFixed(1)} s of the 60 allowed)`);
+  t.equal(drained.passes, 3, 'one pass per queue');
+
+  const repeated = await runConsumer(parseConsumerArgs(['-n', ns, '-t', 'PipeTopic', '-g', 'GR', '--duration', '2', '--drain', '--repeat', '-q']));
+  t.ok(repeated.seconds >= 2, `--repeat runs the whole duration (${repeated.seconds.toFixed(1)} s)`);
+  t.ok(repeated.passes > 3, `reading each queue again from its start (${repeated.passes} passes over 3 queues)`);
+  t.ok(repeated.received > 770, `more messages than the backlog holds (${repeated.received})`);
+  t.same(repeated.errors, {}, 'no errors');
+  t.throws(() => parseConsumerArgs(['-n', ns, '--repeat']), /--repeat needs --drain/, '--repeat without --drain is refused');
+  t.throws(() => parseConsumerArgs(['-n', ns, '--drain', '--repeat', '--from', 'last']), /--from first/, 'and from the last offset');
 });
