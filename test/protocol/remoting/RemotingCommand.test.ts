@@ -4,7 +4,9 @@ import {
   createResponse,
   decodeCommand,
   encodeCommand,
+  encodeCommandParts,
   isOneway,
+  jsonHeaderText,
   isResponse,
   SerializeType,
   type RemotingCommand,
@@ -129,4 +131,46 @@ t.test('every captured frame decodes, and decode -> encode -> decode is stable',
   }
   t.ok(count > 700, `decoded ${count} captured frames`);
   t.same(problems, [], 'every frame decodes to the captured fields and survives both encodings');
+});
+
+t.test('JSON headers written byte by byte are the bytes of jsonHeaderText, escapes and non-ASCII included', async (t) => {
+  let seed = 3;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return (seed >>> 12) % n;
+  };
+  // plain characters mostly; now and then one that needs escaping or is not ASCII (the text path)
+  const pieces = ['a', 'Z', '0', ' ', '-', '_', '~', '{', ':', ',', '\u0001', '\u0002', '"', '\\', '\u00e9', '\u4e2d', '\u{1f600}', '\n'];
+  const text = (max: number): string => {
+    let s = '';
+    const n = rand(max);
+    for (let i = 0; i < n; i++) s += pieces[rand(40) < 36 ? rand(10) : 10 + rand(pieces.length - 10)];
+    return s;
+  };
+  const ints = [0, 1, -1, 9, 10, 409, -409, 2147483647, -2147483648, 123456789];
+  let plain = 0;
+  for (let i = 0; i < 2000; i++) {
+    const extFields: Record<string, string> = {};
+    const fields = rand(6);
+    for (let f = 0; f < fields; f++) extFields[text(6) || `k${f}`] = text(30);
+    const cmd: RemotingCommand = {
+      code: ints[rand(ints.length)]!,
+      language: rand(10) === 0 ? text(6) : 'JAVA',
+      version: ints[rand(ints.length)]!,
+      opaque: ints[rand(ints.length)]!,
+      flag: rand(4),
+      remark: rand(3) === 0 ? text(20) : undefined,
+      extFields: rand(5) === 0 ? undefined : extFields,
+      serializeType: SerializeType.JSON,
+    };
+    const head = encodeCommandParts(cmd)[0]!;
+    const want = Buffer.from(jsonHeaderText(cmd), 'utf8');
+    if (!head.subarray(8).equals(want) || (head.readUInt32BE(4) & 0xffffff) !== want.length) {
+      t.fail(`command ${i}: ${head.subarray(8).toString()} (length field ${head.readUInt32BE(4) & 0xffffff}) is not ${want.toString()}`);
+      break;
+    }
+    const strings = [cmd.language, cmd.remark ?? '', ...Object.entries(cmd.extFields ?? {}).flat()];
+    if (strings.every((x) => /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/.test(x))) plain++;
+  }
+  t.ok(plain > 500 && plain < 1950, `2000 headers equal, both paths taken (${plain} plain)`);
 });
