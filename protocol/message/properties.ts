@@ -90,13 +90,30 @@ export function parseProperties(text: string): Map<string, string> {
   return map;
 }
 
-/** One property without building a map (the broker reads TAGS/UNIQ_KEY/DELAY per send). */
+/**
+ * One property without building a map (the broker reads TAGS/UNIQ_KEY/DELAY per send): what
+ * parseProperties(text).get(name) gives, found by comparing names in place, so that only the
+ * value found is cut out of the text (the last occurrence wins, as in parseProperties).
+ */
 export function getProperty(text: string, name: string): string | undefined {
-  let found: string | undefined;
-  scanProperties(text, (n, v) => {
-    if (n === name) found = v; // no early exit: the last occurrence wins, as in parseProperties
-  });
-  return found;
+  const n = name.length;
+  // a name parseProperties can give has a char and no separator
+  if (n === 0 || name.includes(NAME_VALUE_SEPARATOR) || name.includes(PROPERTY_SEPARATOR)) return undefined;
+  const len = text.length;
+  let valueStart = -1;
+  let valueEnd = -1;
+  let start = 0;
+  while (start < len) {
+    let end = text.indexOf(PROPERTY_SEPARATOR, start);
+    if (end < 0) end = len;
+    // the item's first 0x01 right after the name, and a value of at least one char
+    if (start + n + 1 < end && text.charCodeAt(start + n) === 1 && text.startsWith(name, start)) {
+      valueStart = start + n + 1;
+      valueEnd = end;
+    }
+    start = end + 1;
+  }
+  return valueStart < 0 ? undefined : text.slice(valueStart, valueEnd);
 }
 
 /** Names and values the text format can carry and a parser gives back unchanged. */

@@ -34,6 +34,31 @@ t.test('getProperty agrees with parse', async (t) => {
   t.equal(getProperty(text, 'C'), undefined);
 });
 
+t.test('getProperty agrees with parse on random texts: separators anywhere, names that prefix others, duplicates', async (t) => {
+  let seed = 5;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return (seed >>> 12) % n;
+  };
+  const alphabet = ['A', 'AB', 'B', S, S, P, P, 'x', 'é'];
+  const names = ['A', 'AB', 'B', 'ABx', 'x', 'é', '', `A${S}`, `A${P}`];
+  let found = 0;
+  for (let i = 0; i < 5000; i++) {
+    let text = '';
+    for (let k = rand(14); k > 0; k--) text += alphabet[rand(alphabet.length)];
+    const map = parseProperties(text);
+    for (const name of names) {
+      const got = getProperty(text, name);
+      if (got !== map.get(name)) {
+        t.fail(`${JSON.stringify(text)} ${JSON.stringify(name)}: ${JSON.stringify(got)}, parse gives ${JSON.stringify(map.get(name))}`);
+        return;
+      }
+      if (got !== undefined) found++;
+    }
+  }
+  t.ok(found > 500, `45,000 lookups agree (${found} found a value)`);
+});
+
 t.test('serialize, append and round trip', async (t) => {
   const props = new Map([['TAGS', 'TagA'], ['greeting', 'héllo 🚀']]);
   const text = serializeProperties(props);
