@@ -93,7 +93,8 @@ export class SendMessageProcessor {
       fail(ResponseCode.NO_PERMISSION, `the broker[${ctx.config.brokerIP1}] sending transaction message is forbidden (transactions are not supported)`);
     }
 
-    let topicConfig = await this.findOrCreateTopic(h, req);
+    // an existing topic without a promise (most sends); creating one is async
+    let topicConfig = this.existingTopic(h) ?? (await this.findOrCreateTopic(h, req));
     let topic = h.topic;
     let queueId = h.queueId;
     let reconsumeTimes = h.reconsumeTimes ?? 0;
@@ -189,13 +190,16 @@ export class SendMessageProcessor {
     });
   }
 
+  private existingTopic(h: SendMessageHeader): TopicConfig | undefined {
+    const existing = this.ctx.topics.get(h.topic);
+    if (existing && (existing.perm & Perm.WRITE) === 0) fail(ResponseCode.NO_PERMISSION, `the topic[${h.topic}] not allow send`);
+    return existing;
+  }
+
   private async findOrCreateTopic(h: SendMessageHeader, req: RemotingCommand): Promise<TopicConfig> {
     const ctx = this.ctx;
-    const existing = ctx.topics.get(h.topic);
-    if (existing) {
-      if ((existing.perm & Perm.WRITE) === 0) fail(ResponseCode.NO_PERMISSION, `the topic[${h.topic}] not allow send`);
-      return existing;
-    }
+    const existing = this.existingTopic(h);
+    if (existing) return existing;
     let created: Promise<TopicConfig> | undefined;
     if (h.topic.startsWith(RETRY_GROUP_TOPIC_PREFIX)) {
       const g = ctx.groups.get(h.topic.slice(RETRY_GROUP_TOPIC_PREFIX.length));
