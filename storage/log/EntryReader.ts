@@ -38,10 +38,16 @@ export interface EntryReaderOptions {
 
 /** Bytes one pread of copyMessageBodies covers at most (a single larger entry is read alone). */
 export const MAX_SPAN_BYTES = 1024 * 1024;
+/** What copyMessageBodies reads past twice the span it needs, when the file has it written. */
+export const READ_AHEAD_BYTES = 64 * 1024;
 
 export class EntryReader {
   /** reused by copyMessageBodies: the span read before its bodies are copied out */
   private scratch: Buffer = Buffer.alloc(0);
+  /** what `scratch` holds: bytes [cacheFrom, cacheTo) of data file `cacheFile` (null: nothing) */
+  private cacheFile: string | null = null;
+  private cacheFrom = 0;
+  private cacheTo = 0;
 
   constructor(private readonly o: EntryReaderOptions) {}
 
@@ -64,16 +70,28 @@ export class EntryReader {
   }
 
   /**
+   * Forgets the bytes copyMessageBodies kept: the caller's log was truncated (bytes at a kept
+   * position may be written again with other content) or lost files.
+   */
+  dropCache(): void {
+    this.cacheFile = null;
+  }
+
+  /**
    * Copies message bodies into `out`, back to back from `outOffset`: entry k starts at data
    * position `pos[k]` and has a body of `size[k]` bytes, positions ascending (the consume
    * queue's view). Neighbours in one data file at most `maxGap` bytes apart share one pread and
    * the bytes between are dropped: on this VM a pread costs about as much as copying 16 KiB.
+   * A pread also reads ahead, below `limit` (the log position written so far, bytes that do
+   * not change until a truncation, see dropCache), and the bytes are kept: the pulls of the
+   * other queues whose messages are interleaved with these, and this queue's next pull, are
+   * served from them without reading the file again.
    * Each header must say MESSAGE, this position and this body length. CRCs are not computed on
    * this path (Java's broker reads its commit log unchecked too; recovery checks the tail).
    * Returns the number of entries copied: fewer than `count` when a data file is missing or
    * short (retention removed it under the reader).
    */
-  copyMessageBodies(pos: ArrayLike<number>, size: ArrayLike<number>, count: number, out: Buffer, outOffset: number, maxGap: number): number {
+  copyMessageBodies(pos: ArrayLike<number>, size: ArrayLike<number>, count: number, out: Buffer, outOffset: number, maxGap: number, limit = 0): number {
     const Z = this.o.dataSegmentSize;
     let at = outOffset;
     let k = 0;
@@ -91,18 +109,42 @@ export class EntryReader {
       }
       const file = this.o.dataPaths.of(fileStart);
       const length = end - first;
-      const buf = length <= MAX_SPAN_BYTES ? this.scratchOf(length) : Buffer.allocUnsafe(length);
-      const got = this.o.files.readInto(file, buf, 0, length, first - fileStart);
+      const from = first - fileStart;
+      let buf: Buffer;
+      let base: number; // where `first` sits in buf
+      let avail: number; // bytes of buf that hold file bytes
+      if (this.cacheFile === file && from >= this.cacheFrom && from + length <= this.cacheTo) {
+        buf = this.scratch;
+        base = from - this.cacheFrom;
+        avail = this.cacheTo - this.cacheFrom;
+      } else if (length <= MAX_SPAN_BYTES) {
+        const written = Math.min(limit, fileStart + Z) - first;
+        const want = Math.max(length, Math.min(2 * length + READ_AHEAD_BYTES, MAX_SPAN_BYTES, written));
+        buf = this.scratchOf(want);
+        base = 0;
+        avail = this.o.files.readInto(file, buf, 0, want, from);
+        this.cacheFile = file;
+        this.cacheFrom = from;
+        this.cacheTo = from + avail;
+      } else {
+        buf = Buffer.allocUnsafe(length);
+        base = 0;
+        avail = this.o.files.readInto(file, buf, 0, length, from);
+      }
       for (let m = k; m <= j; m++) {
-        const off = pos[m]! - first;
+        const off = base + pos[m]! - first;
         const bodyLength = size[m]!;
-        if (off + ENTRY_HEADER_SIZE + bodyLength > got) return m;
+        if (off + ENTRY_HEADER_SIZE + bodyLength > avail) {
+          this.cacheFile = null; // a short file: read it again next time
+          return m;
+        }
         if (
           buf.readInt32BE(off) !== EntryMagic.MESSAGE ||
           buf.readInt32BE(off + 4) !== ENTRY_HEADER_SIZE + bodyLength ||
           readInt64(buf, off + 24) !== pos[m] ||
           buf.readInt32BE(off + 44) !== bodyLength
         ) {
+          this.cacheFile = null;
           throw new LogCorruptionError(file, pos[m]! - fileStart, `no message entry of ${bodyLength} bytes starts here (a consume-queue entry points at it)`);
         }
         at += buf.copy(out, at, off + ENTRY_HEADER_SIZE, off + ENTRY_HEADER_SIZE + bodyLength);

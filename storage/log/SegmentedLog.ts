@@ -127,6 +127,7 @@ export class SegmentedLog {
   private readonly unwritten = new UnwrittenEntries();
   private readonly reader: EntryReader;
   private truncating = false;
+  private _truncations = 0;
   private dropping = false;
   private closed = false;
 
@@ -248,6 +249,10 @@ export class SegmentedLog {
   /** where the next entry starts, unless it must roll to the next data file */
   get endPosition(): number {
     return this._endPosition;
+  }
+  /** changes whenever truncateSuffix starts or ends: readers that keep file bytes drop them then */
+  get truncations(): number {
+    return this._truncations;
   }
   get writtenPosition(): number {
     return this.marks.written;
@@ -466,6 +471,7 @@ export class SegmentedLog {
       prevChain = prev.chainCrc;
     }
     this.truncating = true;
+    this._truncations++;
     try {
       this._lastIndex = fromIndex - 1;
       this._lastTerm = prevTerm;
@@ -499,6 +505,7 @@ export class SegmentedLog {
       this.marks.truncated(target.pos);
     } finally {
       this.truncating = false;
+      this._truncations++; // readers that kept bytes while it ran drop them too
     }
   }
 

@@ -26,6 +26,7 @@ export abstract class CommitLogReads {
   private readerFiles: ReadFiles | null = null;
   private readerLog: SegmentedLog | null = null;
   private readerStart = -1;
+  private readerTruncations = -1;
   private closeTimer: NodeJS.Timeout | null = null;
   private posScratch: number[] = [];
   private sizeScratch: number[] = [];
@@ -95,7 +96,7 @@ export abstract class CommitLogReads {
         sizeList[k] = q.size;
         k++;
       }
-      const copied = this.diskReader(log).copyMessageBodies(posList, sizeList, k, body, at, READ_THROUGH_GAP_BYTES);
+      const copied = this.diskReader(log).copyMessageBodies(posList, sizeList, k, body, at, READ_THROUGH_GAP_BYTES, written);
       for (let m = 0; m < copied; m++) at += sizeList[m]!;
       count += copied;
       // a file went away under the reader: what is left of the run, one by one (gone ones read as undefined)
@@ -140,6 +141,7 @@ export abstract class CommitLogReads {
    * readMessages' reader, with read handles of its own (the log's are private to it). The
    * handles are closed when the log's start moves (retention deleted files) and one second
    * after they were opened, so none holds a deleted or replaced file, or a closed log's, for long.
+   * The bytes it keeps between reads are dropped when the log's start moves or it is truncated.
    * A reopened log (a follower installing a segment copy) is another object: a new reader.
    */
   private diskReader(log: SegmentedLog): EntryReader {
@@ -149,9 +151,16 @@ export abstract class CommitLogReads {
       this.reader = log.readerOver(this.readerFiles);
       this.readerLog = log;
       this.readerStart = log.startPosition;
+      this.readerTruncations = log.truncations;
     } else if (this.readerStart !== log.startPosition) {
       this.readerFiles!.closeAll();
+      this.reader.dropCache();
       this.readerStart = log.startPosition;
+    }
+    if (this.readerTruncations !== log.truncations) {
+      // bytes the reader kept may have been cut and written again
+      this.reader.dropCache();
+      this.readerTruncations = log.truncations;
     }
     if (this.closeTimer === null) {
       this.closeTimer = setTimeout(this.closeHandles, REOPEN_HANDLES_MS);

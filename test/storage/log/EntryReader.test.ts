@@ -53,6 +53,47 @@ t.test('bodies back to back, one pread per run of neighbours in one data file', 
   t.equal(through.reads, filesOf(everyOther), 'gaps within maxGap are read through: one pread per data file');
 });
 
+t.test('a pread reads ahead up to the written limit and keeps the bytes: interleaved queues share it until dropCache', async (t) => {
+  const { log } = await openSmall(tempDir(t));
+  t.teardown(() => log.close());
+  await fill(log, 40, { batch: 6 });
+  const first = log.dataSegments[0]!;
+  const inFirst = log.readRange(0, 40, 1 << 30).filter((e) => e.pos - (e.pos % SMALL.dataSegmentSize) === first.start);
+  t.ok(inFirst.length >= 6, `entries in the first data file (${inFirst.length})`);
+  const queueA = inFirst.filter((_, i) => i % 2 === 0);
+  const queueB = inFirst.filter((_, i) => i % 2 === 1);
+  const files = new CountingFiles();
+  t.teardown(() => files.closeAll());
+  const reader = log.readerOver(files);
+  const read = (entries: LogEntry[], limit: number): Buffer => {
+    const out = Buffer.alloc(entries.reduce((a, e) => a + e.body.length, 0));
+    t.equal(reader.copyMessageBodies(entries.map((e) => e.pos), entries.map((e) => e.body.length), entries.length, out, 0, 16 * 1024, limit), entries.length);
+    return out;
+  };
+  const limit = log.writtenPosition;
+  t.same(read(queueA, limit), Buffer.concat(queueA.map((e) => e.body)), 'queue A: its bodies');
+  t.equal(files.reads, 1, 'one pread');
+  t.same(read(queueB, limit), Buffer.concat(queueB.map((e) => e.body)), 'queue B, interleaved with A: its bodies');
+  t.equal(files.reads, 1, 'from the bytes read for A: no pread');
+  t.same(read(queueA.slice(1), limit), Buffer.concat(queueA.slice(1).map((e) => e.body)), 'A again, from its second entry');
+  t.equal(files.reads, 1, 'still none');
+  reader.dropCache();
+  t.same(read(queueB, limit), Buffer.concat(queueB.map((e) => e.body)), 'B after dropCache: the same bodies');
+  t.equal(files.reads, 2, 'read from the file again');
+
+  // without a limit nothing past the entries asked is read: B's last entry lies past A's last
+  const fresh = log.readerOver(files);
+  const before = files.reads;
+  const lastA = queueA.at(-1)!;
+  const lastB = queueB.at(-1)!;
+  const outA = Buffer.alloc(queueA.reduce((a, e) => a + e.body.length, 0));
+  fresh.copyMessageBodies(queueA.map((e) => e.pos), queueA.map((e) => e.body.length), queueA.length, outA, 0, 16 * 1024);
+  const outB = Buffer.alloc(queueB.reduce((a, e) => a + e.body.length, 0));
+  fresh.copyMessageBodies(queueB.map((e) => e.pos), queueB.map((e) => e.body.length), queueB.length, outB, 0, 16 * 1024);
+  t.same(outB, Buffer.concat(queueB.map((e) => e.body)));
+  t.equal(files.reads - before, lastB.pos > lastA.pos ? 2 : 1, 'no read-ahead without a limit');
+});
+
 t.test('a header that disagrees with the caller is corruption, named by file and offset', async (t) => {
   const dir = tempDir(t);
   const { log } = await openSmall(dir);

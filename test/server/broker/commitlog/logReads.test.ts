@@ -112,3 +112,23 @@ t.test('records from the files and from memory, back to back; removed ones left 
   t.same(after.body, Buffer.concat(kept.map((p) => p.body)));
   t.same(reads.readMessages(all.slice(0, 2)), { body: Buffer.alloc(0), count: 0 }, 'nothing left: an empty body');
 });
+
+t.test('after a truncation, records written again at the same places are read as they are now, not as kept', async (t) => {
+  const { log } = await openSmall(tempDir(t));
+  t.teardown(() => log.close());
+  const reads = new Reads(log);
+  const old = append(log, 0, 12, 1); // all messages, no no-op
+  await log.whenWritten(log.endPosition);
+  const queue = old.filter((_, i) => i % 2 === 0);
+  t.same(reads.readMessages(queue).body, Buffer.concat(queue.map((p) => p.body)), 'the first records');
+  // cut from the fifth entry and write other records of the same sizes in a later term
+  const cutAt = 4;
+  await log.truncateSuffix(cutAt);
+  const again = Array.from({ length: 12 - cutAt }, (_, k) => ({ magic: EntryMagic.MESSAGE, term: 2, body: bodyFor(5000 + k, old[cutAt + k]!.size) }));
+  const r = log.append(again);
+  await log.whenWritten(log.endPosition);
+  const now: Place[] = [...old.slice(0, cutAt), ...again.map((e, k) => ({ physicalOffset: r.positions[k]! + ENTRY_HEADER_SIZE, size: e.body.length, body: e.body }))];
+  t.same(now.map((p) => p.physicalOffset), old.map((p) => p.physicalOffset), 'the new records sit where the old ones did');
+  const read = reads.readMessages(now.filter((_, i) => i % 2 === 0));
+  t.same(read.body, Buffer.concat(now.filter((_, i) => i % 2 === 0).map((p) => p.body)), 'their bodies now, not the ones read before the truncation');
+});
