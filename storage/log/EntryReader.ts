@@ -40,14 +40,21 @@ export interface EntryReaderOptions {
 export const MAX_SPAN_BYTES = 1024 * 1024;
 /** What copyMessageBodies reads past twice the span it needs, when the file has it written. */
 export const READ_AHEAD_BYTES = 64 * 1024;
+/** Spans copyMessageBodies keeps (each up to MAX_SPAN_BYTES, 8 MiB in all): queues drained side by side drift apart in the log. */
+export const READ_WINDOWS = 8;
+
+interface ReadWindow {
+  /** the data file the bytes are from; null: the window holds nothing */
+  file: string | null;
+  /** bytes [from, to) of the file */
+  from: number;
+  to: number;
+  buf: Buffer;
+}
 
 export class EntryReader {
-  /** reused by copyMessageBodies: the span read before its bodies are copied out */
-  private scratch: Buffer = Buffer.alloc(0);
-  /** what `scratch` holds: bytes [cacheFrom, cacheTo) of data file `cacheFile` (null: nothing) */
-  private cacheFile: string | null = null;
-  private cacheFrom = 0;
-  private cacheTo = 0;
+  /** the spans copyMessageBodies read and kept, most recently used last */
+  private readonly windows: ReadWindow[] = [];
 
   constructor(private readonly o: EntryReaderOptions) {}
 
@@ -74,7 +81,7 @@ export class EntryReader {
    * position may be written again with other content) or lost files.
    */
   dropCache(): void {
-    this.cacheFile = null;
+    for (const w of this.windows) w.file = null;
   }
 
   /**
@@ -113,19 +120,21 @@ export class EntryReader {
       let buf: Buffer;
       let base: number; // where `first` sits in buf
       let avail: number; // bytes of buf that hold file bytes
-      if (this.cacheFile === file && from >= this.cacheFrom && from + length <= this.cacheTo) {
-        buf = this.scratch;
-        base = from - this.cacheFrom;
-        avail = this.cacheTo - this.cacheFrom;
+      let w = this.windowWith(file, from, from + length);
+      if (w !== undefined) {
+        buf = w.buf;
+        base = from - w.from;
+        avail = w.to - w.from;
       } else if (length <= MAX_SPAN_BYTES) {
         const written = Math.min(limit, fileStart + Z) - first;
         const want = Math.max(length, Math.min(2 * length + READ_AHEAD_BYTES, MAX_SPAN_BYTES, written));
-        buf = this.scratchOf(want);
+        w = this.reuseWindow(want);
+        buf = w.buf;
         base = 0;
         avail = this.o.files.readInto(file, buf, 0, want, from);
-        this.cacheFile = file;
-        this.cacheFrom = from;
-        this.cacheTo = from + avail;
+        w.file = file;
+        w.from = from;
+        w.to = from + avail;
       } else {
         buf = Buffer.allocUnsafe(length);
         base = 0;
@@ -135,7 +144,7 @@ export class EntryReader {
         const off = base + pos[m]! - first;
         const bodyLength = size[m]!;
         if (off + ENTRY_HEADER_SIZE + bodyLength > avail) {
-          this.cacheFile = null; // a short file: read it again next time
+          if (w !== undefined) w.file = null; // a short file: read it again next time
           return m;
         }
         if (
@@ -144,7 +153,7 @@ export class EntryReader {
           readInt64(buf, off + 24) !== pos[m] ||
           buf.readInt32BE(off + 44) !== bodyLength
         ) {
-          this.cacheFile = null;
+          if (w !== undefined) w.file = null;
           throw new LogCorruptionError(file, pos[m]! - fileStart, `no message entry of ${bodyLength} bytes starts here (a consume-queue entry points at it)`);
         }
         at += buf.copy(out, at, off + ENTRY_HEADER_SIZE, off + ENTRY_HEADER_SIZE + bodyLength);
@@ -154,9 +163,32 @@ export class EntryReader {
     return count;
   }
 
-  private scratchOf(length: number): Buffer {
-    if (this.scratch.length < length) this.scratch = Buffer.allocUnsafe(Math.min(MAX_SPAN_BYTES, Math.max(length, 2 * this.scratch.length, 64 * 1024)));
-    return this.scratch;
+  /** The kept window that holds [from, to) of `file`, made the most recently used. */
+  private windowWith(file: string, from: number, to: number): ReadWindow | undefined {
+    const ws = this.windows;
+    for (let i = ws.length - 1; i >= 0; i--) {
+      const w = ws[i]!;
+      if (w.file === file && from >= w.from && to <= w.to) {
+        if (i !== ws.length - 1) {
+          ws.splice(i, 1);
+          ws.push(w);
+        }
+        return w;
+      }
+    }
+    return undefined;
+  }
+
+  /** A window to read `length` bytes into: a new one while fewer than READ_WINDOWS, else the least recently used. */
+  private reuseWindow(length: number): ReadWindow {
+    const ws = this.windows;
+    let w: ReadWindow;
+    if (ws.length < READ_WINDOWS) w = { file: null, from: 0, to: 0, buf: Buffer.alloc(0) };
+    else w = ws.shift()!;
+    ws.push(w);
+    w.file = null;
+    if (w.buf.length < length) w.buf = Buffer.allocUnsafe(Math.min(MAX_SPAN_BYTES, Math.max(length, 2 * w.buf.length, 64 * 1024)));
+    return w;
   }
 
   /** The chain CRC stored in the header of the entry at `pos` (the log continues the chain from it). */

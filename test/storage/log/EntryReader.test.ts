@@ -77,9 +77,16 @@ t.test('a pread reads ahead up to the written limit and keeps the bytes: interle
   t.equal(files.reads, 1, 'from the bytes read for A: no pread');
   t.same(read(queueA.slice(1), limit), Buffer.concat(queueA.slice(1).map((e) => e.body)), 'A again, from its second entry');
   t.equal(files.reads, 1, 'still none');
+  // several windows are kept: a read elsewhere in the log does not push out the first
+  const second = log.dataSegments[1]!;
+  const inSecond = log.readRange(0, 40, 1 << 30).filter((e) => e.pos - (e.pos % SMALL.dataSegmentSize) === second.start);
+  t.same(read(inSecond, limit), Buffer.concat(inSecond.map((e) => e.body)), 'entries of the second data file');
+  t.equal(files.reads, 2, 'one pread there');
+  t.same(read(queueB, limit), Buffer.concat(queueB.map((e) => e.body)), 'B again');
+  t.equal(files.reads, 2, 'still from the first window');
   reader.dropCache();
   t.same(read(queueB, limit), Buffer.concat(queueB.map((e) => e.body)), 'B after dropCache: the same bodies');
-  t.equal(files.reads, 2, 'read from the file again');
+  t.equal(files.reads, 3, 'read from the file again');
 
   // without a limit nothing past the entries asked is read: B's last entry lies past A's last
   const fresh = log.readerOver(files);
