@@ -356,48 +356,29 @@ export class RaftFrameDecoder {
 
   push(chunk: Buffer): Buffer[] {
     const out: Buffer[] = [];
-    let p = 0;
-    if (this.buffered > 0) {
+    let buf: Buffer;
+    if (this.buffered === 0) buf = chunk;
+    else {
       this.chunks.push(chunk);
       this.buffered += chunk.length;
-      // wait until the whole frame is here, then copy out exactly its bytes; the rest of this
-      // chunk is read below, its whole frames as views into it
+      // wait until the whole frame is here before joining the pieces
       if (this.buffered < FRAME_HEADER_SIZE) return out;
       const need = FRAME_HEADER_SIZE + this.checked(this.peekLength());
       if (this.buffered < need) return out;
-      const before = this.buffered - chunk.length;
-      out.push(this.copyOut(FRAME_HEADER_SIZE, need - FRAME_HEADER_SIZE));
-      p = need - before;
+      buf = Buffer.concat(this.chunks, this.buffered);
       this.chunks = [];
       this.buffered = 0;
     }
-    while (chunk.length - p >= FRAME_HEADER_SIZE) {
-      const len = this.checked(chunk.readUInt32BE(p));
-      if (chunk.length - p - FRAME_HEADER_SIZE < len) break;
-      out.push(chunk.subarray(p + FRAME_HEADER_SIZE, p + FRAME_HEADER_SIZE + len));
+    let p = 0;
+    while (buf.length - p >= FRAME_HEADER_SIZE) {
+      const len = this.checked(buf.readUInt32BE(p));
+      if (buf.length - p - FRAME_HEADER_SIZE < len) break;
+      out.push(buf.subarray(p + FRAME_HEADER_SIZE, p + FRAME_HEADER_SIZE + len));
       p += FRAME_HEADER_SIZE + len;
     }
-    if (p < chunk.length) {
-      this.chunks = [p === 0 ? chunk : chunk.subarray(p)];
-      this.buffered = chunk.length - p;
-    }
-    return out;
-  }
-
-  /** `length` bytes of the buffered chunks from `skip` on, in a buffer of their own. */
-  private copyOut(skip: number, length: number): Buffer {
-    const out = Buffer.allocUnsafe(length);
-    let at = 0;
-    for (const c of this.chunks) {
-      if (skip >= c.length) {
-        skip -= c.length;
-        continue;
-      }
-      const n = Math.min(c.length - skip, length - at);
-      c.copy(out, at, skip, skip + n);
-      at += n;
-      skip = 0;
-      if (at === length) break;
+    if (p < buf.length) {
+      this.chunks = [p === 0 ? buf : buf.subarray(p)];
+      this.buffered = buf.length - p;
     }
     return out;
   }
