@@ -60,12 +60,13 @@ export type MessagePropertyName = (typeof MessageProperty)[keyof typeof MessageP
 export type PropertiesInput = ReadonlyMap<string, string> | Readonly<Record<string, string>> | Iterable<readonly [string, string]>;
 
 /**
- * Calls `visit(name, value)` for every item Java keeps: split on 0x02; an item counts only
+ * Calls `visit(start, sep, end)` for every item Java keeps: split on 0x02; an item counts only
  * if it has at least 3 chars and its first 0x01 sits after index 0 and before the last
- * char (so empty names and empty values are dropped). The value is everything after the
- * first 0x01. Returns early when `visit` returns true.
+ * char (so empty names and empty values are dropped). The name is text[start, sep), the value
+ * everything after the first 0x01, text[sep + 1, end). Positions, not strings: a caller cuts
+ * out only what it needs.
  */
-function scanProperties(text: string, visit: (name: string, value: string) => boolean | void): void {
+function scanProperties(text: string, visit: (start: number, sep: number, end: number) => void): void {
   const len = text.length;
   let start = 0;
   while (start < len) {
@@ -73,9 +74,7 @@ function scanProperties(text: string, visit: (name: string, value: string) => bo
     if (end < 0) end = len;
     if (end - start >= 3) {
       const sep = text.indexOf(NAME_VALUE_SEPARATOR, start);
-      if (sep > start && sep < end - 1) {
-        if (visit(text.slice(start, sep), text.slice(sep + 1, end)) === true) return;
-      }
+      if (sep > start && sep < end - 1) visit(start, sep, end);
     }
     start = end + 1;
   }
@@ -84,35 +83,26 @@ function scanProperties(text: string, visit: (name: string, value: string) => bo
 /** Parses the properties text; a repeated name keeps its last value, as Java's map does. */
 export function parseProperties(text: string): Map<string, string> {
   const map = new Map<string, string>();
-  scanProperties(text, (name, value) => {
-    map.set(name, value);
+  scanProperties(text, (start, sep, end) => {
+    map.set(text.slice(start, sep), text.slice(sep + 1, end));
   });
   return map;
 }
 
 /**
  * One property without building a map (the broker reads TAGS/UNIQ_KEY/DELAY per send): what
- * parseProperties(text).get(name) gives, found by comparing names in place, so that only the
- * value found is cut out of the text (the last occurrence wins, as in parseProperties).
+ * parseProperties(text).get(name) gives, with names compared in place, so that only the value
+ * found is cut out of the text (the last occurrence wins, as in parseProperties).
  */
 export function getProperty(text: string, name: string): string | undefined {
-  const n = name.length;
-  // a name parseProperties can give has a char and no separator
-  if (n === 0 || name.includes(NAME_VALUE_SEPARATOR) || name.includes(PROPERTY_SEPARATOR)) return undefined;
-  const len = text.length;
   let valueStart = -1;
   let valueEnd = -1;
-  let start = 0;
-  while (start < len) {
-    let end = text.indexOf(PROPERTY_SEPARATOR, start);
-    if (end < 0) end = len;
-    // the item's first 0x01 right after the name, and a value of at least one char
-    if (start + n + 1 < end && text.charCodeAt(start + n) === 1 && text.startsWith(name, start)) {
-      valueStart = start + n + 1;
+  scanProperties(text, (start, sep, end) => {
+    if (sep - start === name.length && text.startsWith(name, start)) {
+      valueStart = sep + 1;
       valueEnd = end;
     }
-    start = end + 1;
-  }
+  });
   return valueStart < 0 ? undefined : text.slice(valueStart, valueEnd);
 }
 
