@@ -67,11 +67,6 @@ function fail(code: number, message: string): never {
 export class PullMessageProcessor {
   /** the buffers of pull bodies, reused once their response is written */
   readonly bodies = new BodyPool();
-  private lease: PooledBuffer | undefined;
-  private readonly takeBody = (bytes: number): Buffer => {
-    this.lease = this.bodies.take(bytes);
-    return this.lease.buffer;
-  };
 
   constructor(private readonly ctx: BrokerContext) {}
 
@@ -215,10 +210,8 @@ export class PullMessageProcessor {
         if (picked.length >= maxMsgs) break outer;
       }
     }
-    this.lease = undefined;
-    const read = picked.length > 0 ? log.readMessages(picked, this.takeBody) : undefined;
-    const lease = this.lease as PooledBuffer | undefined;
-    this.lease = undefined;
+    let lease: PooledBuffer | undefined;
+    const read = picked.length > 0 ? log.readMessages(picked, (bytes) => (lease = this.bodies.take(bytes)).buffer) : undefined;
     this.ctx.stats.traffic.readLatencyMs.observe(performance.now() - begun);
     if (read !== undefined && read.count > 0) {
       return outcome(ResponseCode.SUCCESS, 'FOUND', next, min, max, read.body, read.count, lease?.release);
