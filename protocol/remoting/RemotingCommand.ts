@@ -96,11 +96,11 @@ export function encodeCommandParts(cmd: RemotingCommand): Buffer[] {
     head = Buffer.allocUnsafe(8 + headerLength);
     header.copy(head, 8);
   } else {
-    const plain = plainJsonHeaderLength(cmd);
-    if (plain >= 0) {
-      headerLength = plain;
-      head = Buffer.allocUnsafe(8 + headerLength);
-      writePlainJsonHeader(cmd, head, 8);
+    const end = writePlainJsonHeader(cmd, jsonScratch, 8);
+    if (end >= 0) {
+      headerLength = end - 8;
+      head = Buffer.allocUnsafe(end);
+      jsonScratch.copy(head, 8, 8, end);
     } else {
       const text = jsonHeaderText(cmd);
       headerLength = Buffer.byteLength(text, 'utf8');
@@ -126,127 +126,84 @@ function quote(s: string): string {
   return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
 }
 
-// The usual header has only printable ASCII without quote or backslash in its strings: its
-// bytes are written straight into the frame, in jsonHeaderText's layout. Building the text first
-// made about 60 short strings (2 KB of garbage) per response.
+// The usual header has only printable ASCII without quote or backslash in its strings (PLAIN):
+// its bytes are written straight into a scratch buffer, in jsonHeaderText's layout, and copied
+// into the frame. Building the text first made about 60 short strings (2 KB of garbage) per
+// response. A header with other text, or longer than the scratch, takes the text path.
+const jsonScratch = Buffer.allocUnsafe(16 * 1024);
 
-/** The length of a string that needs no escaping and is one byte per character, else -1. */
-function plainLength(s: string): number {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return -1;
-  }
-  return s.length;
-}
-
-function putPlain(b: Buffer, p: number, s: string): number {
+/** Writes the one-byte chars of `s` at p when they fit; returns the end, or -1. */
+function putAscii(b: Buffer, p: number, s: string): number {
+  if (p < 0 || p + s.length > b.length) return -1;
   for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
   return p;
 }
 
-/** Decimal digits of an int32, sign included. */
-function intLength(n: number): number {
-  let len = n < 0 ? 2 : 1;
-  let v = n < 0 ? -n : n;
-  while (v >= 10) {
-    v = Math.floor(v / 10);
-    len++;
-  }
-  return len;
+/** Writes a string of the header at p when it is PLAIN (no escaping, one byte a char) and fits; returns the end, or -1. */
+function putPlain(b: Buffer, p: number, s: string): number {
+  return PLAIN.test(s) ? putAscii(b, p, s) : -1;
 }
 
+/** Writes the decimal digits of an int32 at p; returns the end, or -1 when they do not fit. */
 function putInt(b: Buffer, p: number, n: number): number {
-  const len = intLength(n);
+  if (p < 0 || p + 11 > b.length) return -1;
   let v = n;
   if (n < 0) {
-    b[p] = 0x2d;
+    b[p++] = 0x2d;
     v = -n;
   }
-  let at = p + len;
+  let digits = 1;
+  for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+  let at = p + digits;
   do {
     b[--at] = 0x30 + (v % 10);
     v = Math.floor(v / 10);
   } while (v > 0);
-  return p + len;
+  return p + digits;
 }
 
-const CODE = '{"code":';
-const EXT = ',"extFields":{';
-const FLAG = ',"flag":';
-const LANGUAGE = ',"language":"';
-const OPAQUE = '","opaque":';
-const REMARK = ',"remark":"';
-const TAIL = ',"serializeTypeCurrentRPC":"JSON","version":';
-
-function extValue(v: unknown): string | undefined {
-  return v === undefined || v === null ? undefined : typeof v === 'string' ? v : String(v);
+/** Writes one byte at p; returns the end, or -1. */
+function putByte(b: Buffer, p: number, c: number): number {
+  if (p < 0 || p >= b.length) return -1;
+  b[p] = c;
+  return p + 1;
 }
 
-/** The byte length of jsonHeaderText(cmd) when every string in it is plain, else -1. */
-function plainJsonHeaderLength(cmd: RemotingCommand): number {
-  let n = CODE.length + intLength(cmd.code | 0) + FLAG.length + intLength(cmd.flag | 0) + LANGUAGE.length + OPAQUE.length + intLength(cmd.opaque | 0);
-  n += TAIL.length + intLength(cmd.version | 0) + 1;
-  const lang = plainLength(cmd.language);
-  if (lang < 0) return -1;
-  n += lang;
-  if (cmd.remark !== undefined && cmd.remark !== null) {
-    const r = plainLength(cmd.remark);
-    if (r < 0) return -1;
-    n += REMARK.length + r + 1;
-  }
-  const ext = cmd.extFields;
-  if (ext) {
-    n += EXT.length + 1;
-    let count = 0;
-    for (const key in ext) {
-      const value = extValue(ext[key]);
-      if (value === undefined) continue;
-      const k = plainLength(key);
-      const v = plainLength(value);
-      if (k < 0 || v < 0) return -1;
-      n += k + v + 5 + (count > 0 ? 1 : 0); // "k":"v" and the comma before it
-      count++;
-    }
-  }
-  return n;
-}
-
-function writePlainJsonHeader(cmd: RemotingCommand, b: Buffer, at: number): void {
-  let p = putPlain(b, at, CODE);
+/** jsonHeaderText(cmd) as bytes at `at`, when every string in it is PLAIN and it fits; returns the end, or -1. */
+function writePlainJsonHeader(cmd: RemotingCommand, b: Buffer, at: number): number {
+  let p = putAscii(b, at, '{"code":');
   p = putInt(b, p, cmd.code | 0);
   const ext = cmd.extFields;
   if (ext) {
-    p = putPlain(b, p, EXT);
+    p = putAscii(b, p, ',"extFields":{');
     let first = true;
     for (const key in ext) {
-      const value = extValue(ext[key]);
-      if (value === undefined) continue;
-      if (!first) b[p++] = 0x2c;
+      const v = ext[key];
+      if (v === undefined || v === null) continue;
+      if (!first) p = putByte(b, p, 0x2c);
       first = false;
-      b[p++] = 0x22;
+      p = putByte(b, p, 0x22);
       p = putPlain(b, p, key);
-      b[p++] = 0x22;
-      b[p++] = 0x3a;
-      b[p++] = 0x22;
-      p = putPlain(b, p, value);
-      b[p++] = 0x22;
+      p = putAscii(b, p, '":"');
+      p = putPlain(b, p, typeof v === 'string' ? v : String(v));
+      p = putByte(b, p, 0x22);
     }
-    b[p++] = 0x7d;
+    p = putByte(b, p, 0x7d);
   }
-  p = putPlain(b, p, FLAG);
+  p = putAscii(b, p, ',"flag":');
   p = putInt(b, p, cmd.flag | 0);
-  p = putPlain(b, p, LANGUAGE);
+  p = putAscii(b, p, ',"language":"');
   p = putPlain(b, p, cmd.language);
-  p = putPlain(b, p, OPAQUE);
+  p = putAscii(b, p, '","opaque":');
   p = putInt(b, p, cmd.opaque | 0);
   if (cmd.remark !== undefined && cmd.remark !== null) {
-    p = putPlain(b, p, REMARK);
+    p = putAscii(b, p, ',"remark":"');
     p = putPlain(b, p, cmd.remark);
-    b[p++] = 0x22;
+    p = putByte(b, p, 0x22);
   }
-  p = putPlain(b, p, TAIL);
+  p = putAscii(b, p, ',"serializeTypeCurrentRPC":"JSON","version":');
   p = putInt(b, p, cmd.version | 0);
-  b[p] = 0x7d;
+  return putByte(b, p, 0x7d);
 }
 
 // fastjson writes the keys sorted; we do the same so our frames read like the Java ones.
