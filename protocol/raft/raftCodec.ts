@@ -4,6 +4,7 @@
 // raft/core's RaftMessage (protocol imports nothing of ours; raft/transport checks they agree).
 import protobuf from 'protobufjs/light.js';
 import { RAFT_PROTOCOL_VERSION, RAFT_SCHEMA } from './raftSchema.js';
+import { readAppendFrame, varintSize, writeAppendEntries, type AppendFields } from './appendWire.js';
 
 export interface WireEntry {
   index: number;
@@ -168,7 +169,7 @@ const APPEND_TAG = (4 << 3) | 2;
  * (encodeAppendParts); only the small header differs.
  */
 export function encodeAppendEntries(entries: readonly WireEntry[]): Uint8Array {
-  return AppendType.encode({ entries }).finish();
+  return writeAppendEntries(entries) ?? AppendType.encode({ entries }).finish();
 }
 
 /** An AppendRequest frame payload as [prefix, entriesBytes]: back to back they decode to the same message as encodeRaftMessage(m). */
@@ -186,15 +187,6 @@ export function encodeAppendParts(m: WireAppendRequest, entriesBytes: Uint8Array
   prefix[p++] = v;
   prefix.set(head, p);
   return [prefix, entriesBytes];
-}
-
-function varintSize(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
 }
 
 export function encodeHello(h: RaftHello): Uint8Array {
@@ -221,6 +213,14 @@ type Obj = Record<string, unknown>;
 
 /** Decodes one payload. Throws RaftDecodeError for anything that is not a well-formed frame. */
 export function decodeRaftFrame(payload: Uint8Array): RaftFrame {
+  const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  const a = readAppendFrame(buf, MAX_WIRE_ENTRIES);
+  if (a) return { kind: 'message', message: appendFromFields(a) };
+  return decodeRaftFrameGeneric(payload);
+}
+
+/** decodeRaftFrame without the AppendRequest fast path: every frame through protobufjs (tests compare the two). */
+export function decodeRaftFrameGeneric(payload: Uint8Array): RaftFrame {
   let f: Obj;
   try {
     f = FrameType.decode(payload) as unknown as Obj;
@@ -304,6 +304,27 @@ function decodeMessage(type: RaftWireType, m: Obj): RaftWireMessage {
   }
 }
 
+/** The fast reader's AppendRequest, checked as decodeMessage checks protobufjs's. */
+function appendFromFields(a: AppendFields): WireAppendRequest {
+  const from = idValue(a.from, 'from');
+  const to = idValue(a.to, 'to');
+  const term = safe(a.term, 'term');
+  if (term < 0) throw new RaftDecodeError(`term ${term} is negative`);
+  const prevIndex = safe(a.prevIndex, 'prevIndex');
+  const n = a.terms.length;
+  if (n > MAX_WIRE_ENTRIES) throw new RaftDecodeError(`${n} entries exceed ${MAX_WIRE_ENTRIES} per append`);
+  const entries = new Array<WireEntry>(n);
+  for (let i = 0; i < n; i++) {
+    entries[i] = { index: prevIndex + 1 + i, term: safe(a.terms[i]!, 'term'), magic: a.magics[i]!, pos: safe(a.positions[i]!, 'pos'), body: a.bodies[i]! };
+  }
+  return { type: 'append', from, to, term, prevIndex, prevTerm: safe(a.prevTerm, 'prevTerm'), entries, commit: safe(a.commit, 'commit') };
+}
+
+function safe(n: number, k: string): number {
+  if (!Number.isSafeInteger(n)) throw new RaftDecodeError(`field ${k} is not a safe integer`);
+  return n;
+}
+
 /** A string field that proto3 leaves out when empty. */
 function optStr(o: Obj, k: string, max: number): string {
   return o[k] === undefined || o[k] === '' ? '' : str(o, k, max);
@@ -332,7 +353,11 @@ function str(o: Obj, k: string, max: number): string {
 }
 
 function id(o: Obj, k: string): string {
-  const v = str(o, k, MAX_ID_LENGTH);
+  return idValue(str(o, k, MAX_ID_LENGTH), k);
+}
+
+function idValue(v: string, k: string): string {
+  if (v.length > MAX_ID_LENGTH) throw new RaftDecodeError(`field ${k} is not a string of at most ${MAX_ID_LENGTH} characters`);
   if (v.length === 0) throw new RaftDecodeError(`field ${k} is empty`);
   return v;
 }
