@@ -350,9 +350,15 @@ export class SegmentedLog {
       }
       const bodyAt = d + ENTRY_HEADER_SIZE;
       let bodyEnd = bodyAt;
-      if (Buffer.isBuffer(e.body)) bodyEnd += e.body.copy(data, bodyAt);
-      else for (const part of e.body) bodyEnd += part.copy(data, bodyEnd);
-      const bodyCrc = zlib.crc32(data.subarray(bodyAt, bodyEnd)) | 0;
+      let bodyCrc: number;
+      if (Buffer.isBuffer(e.body)) {
+        // the CRC of the buffer given, not of a view made of the copy: one object less per entry
+        bodyCrc = zlib.crc32(e.body) | 0;
+        bodyEnd += e.body.copy(data, bodyAt);
+      } else {
+        for (const part of e.body) bodyEnd += part.copy(data, bodyEnd);
+        bodyCrc = zlib.crc32(data.subarray(bodyAt, bodyEnd)) | 0;
+      }
       chain = putEntryHeader(data, d, e.magic, first + i, e.term, at, bodyEnd - bodyAt, bodyCrc, chain);
       chains[i] = chain;
       putIndexEntry(index32, i * INDEX_ENTRY_SIZE, e.magic, at, sizes[i]!, first + i, e.term);

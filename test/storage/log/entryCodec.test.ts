@@ -71,6 +71,27 @@ t.test('chainCrc covers previous chain, header bytes 0..35 and bodyCrc', async (
   t.equal(crcProblem(e, 0, h, undefined, false), undefined, 'unknown previous chain skips the chain check');
 });
 
+t.test('chainCrc agrees with zlib.crc32 over the same 44 bytes for random headers, at any offset', async (t) => {
+  let seed = 7;
+  const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+  for (let k = 0; k < 2000; k++) {
+    const off = rnd() % 17;
+    const buf = Buffer.alloc(off + 48);
+    for (let i = 0; i < buf.length; i++) buf[i] = rnd() >>> 24;
+    const prev = rnd() | 0;
+    const bodyCrc = rnd() | 0;
+    const want = zlib.crc32(Buffer.concat([int32(prev), buf.subarray(off, off + 36), int32(bodyCrc)])) | 0;
+    if (chainCrcOf(prev, buf, off, bodyCrc) !== want) return t.fail(`header ${k}: ${chainCrcOf(prev, buf, off, bodyCrc)} against ${want}`);
+  }
+  t.pass('2,000 headers');
+});
+
+function int32(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(v, 0);
+  return b;
+}
+
 t.test('CRC checks catch a flipped byte in the body and in the header', async (t) => {
   const e = entry(5);
   const bodyFlip = Buffer.from(e);
