@@ -35,8 +35,13 @@ export interface WriterProgress {
 }
 
 export interface LogWriter {
-  /** Hand over a group; never blocks. Buffers must not be changed afterwards. */
+  /** Hand over a group; never blocks. Buffers must not be changed afterwards, unless `releasesOnSubmit`. */
   submit(group: WriteGroup): void;
+  /**
+   * True when submit() is done with the group's buffers by the time it returns (written, or
+   * dropped after a failure): the caller may then reuse them for the next group.
+   */
+  readonly releasesOnSubmit?: boolean;
   /** Highest end position written / fsynced so far. */
   progress(): WriterProgress;
   /** Called (on the main thread) whenever progress moves. */

@@ -56,6 +56,8 @@ export const DEFAULT_MAX_BATCH_ENTRIES = 16384;
 export const DEFAULT_MAX_BATCH_BYTES = 64 * 1024 * 1024;
 /** Entries one readRange() returns at most. */
 export const MAX_READ_ENTRIES = 65536;
+/** Largest group buffer kept for reuse; bigger groups get a buffer of their own. */
+const STAGING_KEEP_BYTES = 4 * 1024 * 1024;
 /** File in `dir` with the position below which entries may carry zero CRCs (written by Java DLedger). */
 export const CRC_MARKER_FILE = 'crc-checked-from';
 
@@ -125,6 +127,8 @@ export class SegmentedLog {
   private _endPosition: number;
   private lastChainCrc: number;
   private readonly unwritten = new UnwrittenEntries();
+  /** reused group buffers (data, index entries), for writers that release them on submit */
+  private readonly staging: [Buffer | undefined, Buffer | undefined] = [undefined, undefined];
   private readonly reader: EntryReader;
   private truncating = false;
   private _truncations = 0;
@@ -315,8 +319,8 @@ export class SegmentedLog {
     // One buffer holds every entry of the group, header and body, back to back per file: one
     // iovec per file for the writer instead of two per entry (the body copy costs less than the
     // slice objects and iovecs it replaces).
-    const data = Buffer.allocUnsafe(bytes);
-    const index32 = Buffer.allocUnsafe(n * INDEX_ENTRY_SIZE);
+    const data = this.stagingBuffer(0, bytes);
+    const index32 = this.stagingBuffer(1, n * INDEX_ENTRY_SIZE);
     const chains = new Array<number>(n);
     const ops: WriteOp[] = [];
     const newFiles: DataSegment[] = [];
@@ -381,6 +385,22 @@ export class SegmentedLog {
     this.lastChainCrc = chain;
     this.marks.track(cursor);
     return { firstIndex: first, lastIndex: this._lastIndex, endPosition: cursor, positions };
+  }
+
+  /**
+   * A buffer for a group's data (slot 0) or index entries (slot 1). With a writer that is done
+   * with the buffers when submit() returns, the same memory serves every group up to
+   * STAGING_KEEP_BYTES: a fresh buffer of a few hundred KiB per group cost a page fault per 4 KiB
+   * on the first copy into it, and counted as external memory growth for V8's GC.
+   */
+  private stagingBuffer(slot: 0 | 1, bytes: number): Buffer {
+    if (!this.writer.releasesOnSubmit || bytes > STAGING_KEEP_BYTES) return Buffer.allocUnsafe(bytes);
+    let b = this.staging[slot];
+    if (b === undefined || b.length < bytes) {
+      b = Buffer.allocUnsafeSlow(Math.min(STAGING_KEEP_BYTES, Math.max(bytes, 2 * (b?.length ?? 32 * 1024))));
+      this.staging[slot] = b;
+    }
+    return b.subarray(0, bytes);
   }
 
   /** Resolves once everything up to `pos` is in the OS (rejects if the writer fails or the bytes are truncated away). */

@@ -41,6 +41,11 @@ export class SyncLogWriter implements LogWriter {
     this.coalesce = opts.coalesce ?? false;
   }
 
+  /** Without coalescing, submit() writes before it returns. */
+  get releasesOnSubmit(): boolean {
+    return !this.coalesce;
+  }
+
   submit(group: WriteGroup): void {
     if (this.closed) throw new Error('SyncLogWriter: submit after close');
     if (this.failure) return; // no progress after a failure, as the interface says

@@ -2,6 +2,7 @@ import t from 'tap';
 import fs from 'node:fs';
 import { EntryMagic, decodeEntryHeader, decodeIndexEntry } from '../../../storage/log/entryCodec.js';
 import { SegmentedLog } from '../../../storage/log/SegmentedLog.js';
+import type { WriteGroup } from '../../../storage/log/LogWriter.js';
 import { tempDir } from '../../helpers/processes.js';
 import { SMALL, ScriptedWriter, bodyFor, dataFile, fill, indexFile, openSmall } from './logTestKit.js';
 
@@ -258,4 +259,41 @@ t.test('the writer failing rejects waiters and stops appends', async (t) => {
   await t.rejects(log.whenDurable(1), /disk on fire/, 'later waits fail at once');
   t.throws(() => log.append([{ magic: 1, term: 1, body: Buffer.alloc(1) }]), /writer failed: disk on fire/);
   await log.close();
+});
+
+/** A ScriptedWriter that copies each group's bytes on submit, as a writer that releases them must. */
+class CopyingWriter extends ScriptedWriter {
+  readonly releasesOnSubmit = true;
+  readonly copies: Buffer[] = [];
+  override submit(group: WriteGroup): void {
+    super.submit(group);
+    this.copies.push(Buffer.concat(group.ops.flatMap((op) => op.buffers)));
+  }
+}
+
+t.test('group buffers: reused only with a writer that releases them on submit', async (t) => {
+  const groupBytes = (g: WriteGroup): Buffer => Buffer.concat(g.ops.flatMap((op) => op.buffers));
+  const keeping = new ScriptedWriter('latest');
+  const a = await SegmentedLog.open({ dir: tempDir(t), writer: keeping, log: () => undefined });
+  a.append([{ magic: 1, term: 1, body: bodyFor(1, 900) }]);
+  const first = Buffer.from(groupBytes(keeping.groups[0]!));
+  a.append([{ magic: 1, term: 1, body: bodyFor(2, 900) }]);
+  t.same(groupBytes(keeping.groups[0]!), first, 'a writer that keeps the buffers still has the first group intact after the second append');
+  await a.close();
+
+  // groups over 4 KiB: smaller ones would come from Buffer's shared pool, the same memory either way
+  const releasing = new CopyingWriter('latest');
+  const b = await SegmentedLog.open({ dir: tempDir(t), writer: releasing, log: () => undefined });
+  for (let i = 0; i < 3; i++) b.append([{ magic: 1, term: 1, body: bodyFor(i, 3000) }, { magic: 1, term: 1, body: bodyFor(i + 10, 2000) }]);
+  const data = releasing.groups.map((g) => g.ops[0]!.buffers[0]!.buffer);
+  t.equal(data[1], data[0], 'the second group reuses the first one\'s memory');
+  t.equal(data[2], data[0], 'and so does the third');
+  for (let i = 0; i < 3; i++) {
+    const c = releasing.copies[i]!;
+    t.ok(c.includes(bodyFor(i, 3000)) && c.includes(bodyFor(i + 10, 2000)), `group ${i} carried its own bodies when submitted`);
+  }
+  const big = b.append([{ magic: 1, term: 1, body: Buffer.alloc(5 * 1024 * 1024, 3) }]);
+  t.not(releasing.groups[3]!.ops[0]!.buffers[0]!.buffer, data[0], 'a group over the kept size gets a buffer of its own');
+  t.equal(big.lastIndex, 6);
+  await b.close();
 });
