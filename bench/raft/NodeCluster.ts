@@ -2,7 +2,7 @@
 // kill -9, restart. Children run without NODE_OPTIONS (loader hooks of a runner slow starts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
+import { freePort } from '../load/ports.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ControlClient } from '../../raft/node/ControlClient.js';
@@ -25,16 +25,7 @@ export interface RoleEvent {
   at: number;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
+export { freePort };
 
 export class NodeCluster {
   readonly procs = new Map<string, Proc>();

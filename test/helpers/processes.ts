@@ -2,22 +2,12 @@
 // that wait for a line of output and are killed when the test ends.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
 import { projectRoot } from './fixtures.js';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../bench/load/ports.js';
 
 export function tempDir(t: Test, prefix = 'raftmq-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
