@@ -186,6 +186,21 @@ export class RaftCore {
     }
   }
 
+  /**
+   * How many tick() calls from now the first one that can act is (a heartbeat, a check-quorum
+   * round, an election, a transfer timeout, a preferred-leader check, a batch flush), if no input
+   * comes before: the ticks before it only count. Lets a driver sleep instead of ticking idly.
+   */
+  ticksUntilDue(): number {
+    let due: number;
+    if (this._role === 'leader') {
+      due = Math.min(this.limits.heartbeatTicks - this.heartbeatElapsed, this.limits.electionTicks - this.electionElapsed, this.preferredWait - this.preferredElapsed);
+      if (this._transferee !== null) due = Math.min(due, this.limits.transferTimeoutTicks - this.transferElapsed);
+      if (this.batchAge >= 0) due = Math.min(due, this.batchTicks - this.batchAge);
+    } else due = this.randomizedElectionTimeout - this.electionElapsed;
+    return Math.max(1, due);
+  }
+
   /** Starts an election now (tests, leadership hand-over later). */
   campaign(): void {
     if (this._role === 'leader') return;

@@ -150,6 +150,9 @@ interface PendingProposal {
   reject: (e: Error) => void;
 }
 
+/** A tick timer firing this close to its due time counts as on time (libuv's clock has 1 ms steps). */
+const TIMER_SLACK_MS = 1;
+
 export const DEFAULT_NODE_LIMITS = Object.freeze({
   maxPendingRequestsNum: 10000,
   maxPendingBytes: 256 * 1024 * 1024,
@@ -181,6 +184,12 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   private term: number;
   private leaderId: string | null;
   private timers: NodeJS.Timeout[] = [];
+  /** the tick timer (armTick), when it is due (performance.now() ms), and when the core's last tick was due */
+  private tickTimer: NodeJS.Timeout | null = null;
+  private tickTimerAt = Infinity;
+  private lastTickAt = 0;
+  private ticking = false;
+  private readonly onTickBound = (): void => this.onTick();
   private checkpointing = false;
   private syncing = false;
   private readonly syncFlush: boolean;
@@ -195,7 +204,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   /** append batches and apply tasks, for DLedger's histograms */
   readonly metrics = new NodeMetrics();
   /** counters for metrics and bench/raft */
-  readonly counters = { readies: 0, entriesPersisted: 0, persistWaits: 0, persistWaitMicros: 0, messagesSent: 0, entriesApplied: 0, proposals: 0 };
+  readonly counters = { readies: 0, entriesPersisted: 0, persistWaits: 0, persistWaitMicros: 0, messagesSent: 0, entriesApplied: 0, proposals: 0, ticks: 0, tickWakeups: 0 };
 
   /** segment copies this leader is sending, by follower */
   private readonly copySenders = new Map<string, CopySender>();
@@ -350,6 +359,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       if (this.pendingEntries + proposals.length > max) return { accepted: false, error: new RaftNodeBusyError('maxPendingRequestsNum', max) };
       if (this.pendingBytes + bytes > maxBytes) return { accepted: false, error: new RaftNodeBusyError('maxPendingBytes', maxBytes) };
     }
+    this.catchUpTicks();
     const r = this.core.propose(proposals);
     if (!r.ok) {
       if (r.reason === 'NOT_LEADER') return { accepted: false, error: this.notLeader(r.leaderId) };
@@ -360,6 +370,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       for (let i = r.firstIndex; i <= r.lastIndex; i++) this.writeHooks.set(i, { i: i - r.firstIndex, term: r.term, hook: beforeWrite });
     }
     this.scheduleReady();
+    this.armTick();
     this.counters.proposals++;
     const committed = new Promise<ProposedEntry[]>((resolve, reject) => {
       this.pending.push({ first: r.firstIndex, last: r.lastIndex, term: r.term, bytes, deadline: Date.now() + this.timing.maxWaitAckTimeMs, resolve, reject });
@@ -406,7 +417,9 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
    */
   transferLeadership(targetId: string, timeoutMs = this.timing.electionTimeoutMs * 3): Promise<void> {
     if (this.closed) return Promise.reject(new RaftNodeClosedError('raft node is closed'));
+    this.catchUpTicks();
     const r = this.core.transferLeadership(targetId);
+    this.armTick();
     if (!r.ok) {
       const why = r.reason === 'NOT_LEADER' ? `not the leader${r.leaderId ? ` (the leader is ${r.leaderId})` : ''}`
         : r.reason === 'TRANSFER_IN_PROGRESS' ? `a transfer to ${r.transferee} is under way`
@@ -469,6 +482,8 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    if (this.tickTimer !== null) clearTimeout(this.tickTimer);
+    this.tickTimer = null;
     for (const c of this.copySenders.values()) c.abort('the node is closing');
     await this.copyChain.catch(() => undefined);
     await this.copyReceiver?.discard().catch(() => undefined);
@@ -499,26 +514,76 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       return;
     }
     if (m.type === 'appendResponse' && m.success) this.replication.acknowledged(m.from, m.index, performance.now());
+    this.catchUpTicks();
     this.core.step(m);
     this.afterInput();
   }
 
+  // ---- ticks ---------------------------------------------------------------------------
+  // The core counts time in ticks, but most ticks only count: an idle follower acts once per
+  // election timeout, an idle leader once per heartbeat. So instead of waking every tick, the
+  // node sleeps until the core says the next tick can act (ticksUntilDue), and hands the core
+  // the ticks that passed by the clock before every input, stopping short of the one that acts:
+  // only the timer delivers that one. Ticks beyond the due one are dropped when the timer fires
+  // late (a blocked event loop), as an interval timer drops them, so a leader that was paused
+  // does not count the pause against its followers' liveness all at once.
+
   private onTick(): void {
-    if (this.closed || this.installing) return;
-    this.core.tick();
-    this.tickCopies(Date.now());
-    this.expireProposals(Date.now());
-    this.afterInput();
+    this.tickTimer = null;
+    this.tickTimerAt = Infinity;
+    if (this.closed) return;
+    this.counters.tickWakeups++;
+    if (!this.installing) {
+      this.deliverTicks(this.core.ticksUntilDue(), TIMER_SLACK_MS);
+      this.tickCopies(Date.now());
+      this.expireProposals(Date.now());
+      this.afterInput();
+    } else this.lastTickAt = performance.now();
+    this.armTick();
+  }
+
+  /** Gives the core the ticks that passed by the clock, at most `max`; drops the rest. */
+  private deliverTicks(max: number, slackMs = 0): void {
+    const now = performance.now();
+    const tick = this.timing.tickIntervalMs;
+    const elapsed = Math.floor((now - this.lastTickAt + slackMs) / tick);
+    const n = Math.min(elapsed, max);
+    for (let i = 0; i < n; i++) this.core.tick();
+    this.counters.ticks += n;
+    this.lastTickAt = n === elapsed ? this.lastTickAt + n * tick : now;
+  }
+
+  /** Ticks up to (not including) the next one that acts, before an input is stepped. */
+  private catchUpTicks(): void {
+    this.deliverTicks(this.core.ticksUntilDue() - 1);
+  }
+
+  /** Arms the tick timer for the next tick that can act, unless an earlier wake is armed. */
+  private armTick(): void {
+    if (this.closed || !this.ticking) return;
+    let due = this.core.ticksUntilDue();
+    // the node's own per-tick duties: proposal deadlines, segment copies
+    if (this.pendingHead < this.pending.length || this.copySenders.size > 0 || this.copyReceiver !== null || this.copyWanted.size > 0 || this.installing) due = 1;
+    const at = this.lastTickAt + due * this.timing.tickIntervalMs;
+    if (this.tickTimer !== null) {
+      if (this.tickTimerAt <= at) return; // it wakes first and arms again then
+      clearTimeout(this.tickTimer);
+    }
+    this.tickTimerAt = at;
+    this.tickTimer = setTimeout(this.onTickBound, Math.max(1, Math.ceil(at - performance.now())));
   }
 
   private afterInput(): void {
     this.observeRole();
     this.settleProposals();
     if (this.core.hasReady()) this.scheduleReady();
+    this.armTick();
   }
 
   private startTimers(backgroundSync: boolean): void {
-    this.timers.push(setInterval(() => this.onTick(), this.timing.tickIntervalMs));
+    this.ticking = true;
+    this.lastTickAt = performance.now();
+    this.armTick();
     this.timers.push(setInterval(() => void this.writeCheckpoint().catch((e: Error) => this.logLine(`checkpoint: ${e.message}`)), this.timing.checkPointInterval));
     if (backgroundSync) {
       // The main-thread writer has no background flusher of its own, and its flush() would block
@@ -572,6 +637,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
         this.core.advance(rd);
         this.observeRole();
         this.settleProposals();
+        this.armTick(); // a Ready may start what needs a tick (appends held for batching)
       }
     } catch (e) {
       this.fail(e instanceof Error ? e : new Error(String(e)));

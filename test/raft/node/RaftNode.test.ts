@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { NOOP_MAGIC, type RaftEntry } from '../../../raft/core/index.js';
 import { NotLeaderError, ProposalTimeoutError, RaftNode, TermChangedError } from '../../../raft/node/index.js';
 import { readCurrTerm } from '../../../storage/log/termFiles.js';
-import { TestCluster, until, type TestNode } from './cluster.js';
+import { FAST_TIMING, TestCluster, until, type TestNode } from './cluster.js';
 
 const bodies = (...s: string[]): Buffer[] => s.map((x) => Buffer.from(x));
 const text = (es: readonly RaftEntry[]): string[] => es.filter((e) => e.magic !== NOOP_MAGIC).map((e) => Buffer.from(e.body).toString());
@@ -132,4 +132,28 @@ t.test('SYNC_FLUSH commits once entries are fsynced, with either log writer', as
     await c.leader();
     t.same((await n0.node.propose(bodies('durable'))).map((e) => e.index), [1], logWriter);
   }
+});
+
+t.test('an idle group wakes for the core\'s deadlines only: followers count ticks by the clock without a timer per tick', async (t) => {
+  const c = await TestCluster.create(t, 3);
+  const nodes = await c.startAll();
+  const leader = await c.leader();
+  const followers = nodes.filter((n) => n !== leader);
+  await until(() => followers.every((f) => f.node.status().leaderId === leader.id), nodes);
+  const term = leader.node.status().term;
+  const at = (n: (typeof nodes)[number]): { ticks: number; wakeups: number } => ({ ticks: n.node.counters.ticks, wakeups: n.node.counters.tickWakeups });
+  const before = new Map(nodes.map((n) => [n.id, at(n)]));
+  const t0 = performance.now();
+  // an observation window, not a wait for an event: twelve heartbeat periods of the leader (50 ms
+  // each), in which a tick timer every 10 ms would wake each node about 60 times
+  await new Promise((r) => setTimeout(r, 600));
+  const ticksPassed = (performance.now() - t0) / FAST_TIMING.tickIntervalMs;
+  const leaderWakeups = leader.node.counters.tickWakeups - before.get(leader.id)!.wakeups;
+  t.ok(leaderWakeups >= 5 && leaderWakeups <= 30, `the leader woke ${leaderWakeups} times for ticks (heartbeats every 5 ticks)`);
+  for (const f of followers) {
+    const d = { ticks: f.node.counters.ticks - before.get(f.id)!.ticks, wakeups: f.node.counters.tickWakeups - before.get(f.id)!.wakeups };
+    t.ok(d.wakeups <= 5, `${f.id} woke ${d.wakeups} times for ticks while ${ticksPassed.toFixed(0)} ticks passed`);
+    t.ok(d.ticks >= ticksPassed * 0.5, `${f.id}'s core was given ${d.ticks} ticks (by the clock, on its inputs)`);
+  }
+  for (const n of nodes) t.equal(n.node.status().term, term, `${n.id}: no election while idle`);
 });

@@ -173,7 +173,13 @@ export class RaftSimulator {
         else if (r.next() < n.fast) ticks = 2;
       }
       for (let i = 0; i < ticks && n.core; i++) {
+        // a driver may sleep until ticksUntilDue(): no tick before that one may act
+        const due = n.core.ticksUntilDue();
+        const before = `${n.core.role} ${n.core.term} ${n.core.hasReady()}`;
         n.core.tick();
+        if (due > 1 && `${n.core.role} ${n.core.term} ${n.core.hasReady()}` !== before) {
+          throw new SimFailure(`step ${s}: ${n.id}'s tick acted (${before} -> ${n.core.role} ${n.core.term} ${n.core.hasReady()}) ${due} ticks before ticksUntilDue said`);
+        }
         this.drain(n);
       }
     }
