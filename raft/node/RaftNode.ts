@@ -524,9 +524,10 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   // election timeout, an idle leader once per heartbeat. So instead of waking every tick, the
   // node sleeps until the core says the next tick can act (ticksUntilDue), and hands the core
   // the ticks that passed by the clock before every input, stopping short of the one that acts:
-  // only the timer delivers that one. Ticks beyond the due one are dropped when the timer fires
-  // late (a blocked event loop), as an interval timer drops them, so a leader that was paused
-  // does not count the pause against its followers' liveness all at once.
+  // only the timer delivers that one (libuv runs due timers before I/O callbacks). Ticks beyond
+  // the due one are dropped when the timer fires late (a blocked event loop), as an interval
+  // timer drops them, so a leader that was paused does not count the pause against its
+  // followers' liveness all at once.
 
   private onTick(): void {
     this.tickTimer = null;
@@ -534,7 +535,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     if (this.closed) return;
     this.counters.tickWakeups++;
     if (!this.installing) {
-      this.deliverTicks(this.core.ticksUntilDue(), TIMER_SLACK_MS);
+      this.deliverTicks(this.core.ticksUntilDue(), TIMER_SLACK_MS, true);
       this.tickCopies(Date.now());
       this.expireProposals(Date.now());
       this.afterInput();
@@ -542,20 +543,23 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     this.armTick();
   }
 
-  /** Gives the core the ticks that passed by the clock, at most `max`; drops the rest. */
-  private deliverTicks(max: number, slackMs = 0): void {
+  /**
+   * Gives the core the ticks that passed by the clock, at most `max`. The timer drops the rest
+   * (a late timer: the loop was blocked); an input leaves them for the timer, which comes next.
+   */
+  private deliverTicks(max: number, slackMs: number, dropRest: boolean): void {
     const now = performance.now();
     const tick = this.timing.tickIntervalMs;
     const elapsed = Math.floor((now - this.lastTickAt + slackMs) / tick);
     const n = Math.min(elapsed, max);
     for (let i = 0; i < n; i++) this.core.tick();
     this.counters.ticks += n;
-    this.lastTickAt = n === elapsed ? this.lastTickAt + n * tick : now;
+    this.lastTickAt = dropRest && n < elapsed ? now : this.lastTickAt + n * tick;
   }
 
   /** Ticks up to (not including) the next one that acts, before an input is stepped. */
   private catchUpTicks(): void {
-    this.deliverTicks(this.core.ticksUntilDue() - 1);
+    this.deliverTicks(this.core.ticksUntilDue() - 1, 0, false);
   }
 
   /** Arms the tick timer for the next tick that can act, unless an earlier wake is armed. */
