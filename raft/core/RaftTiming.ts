@@ -1,4 +1,4 @@
-// Real time <-> core ticks. The core counts ticks; raft/node ticks it every tickIntervalMs.
+// Real time <-> core ticks. The core counts ticks of tickIntervalMs; raft/node hands them over by the clock.
 // Operators configure milliseconds with DLedger's key names where DLedger has one, so a
 // RocketMQ-on-DLedger broker.conf keeps its meaning (only the defaults are faster).
 import { parsePreferredLeaderIds } from './DLedgerPeers.js';
