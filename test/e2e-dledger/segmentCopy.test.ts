@@ -99,13 +99,20 @@ t.test('a follower behind the leader log start is sent the segments and the meta
   }, 60_000);
 
   await g.start(away);
-  await eventually('the follower that was away serves every queue up to the master max offsets', async () => {
-    for (let q = 0; q < QUEUES; q++) {
-      const [, want] = await minMax(admin, master, q);
-      if ((await minMax(admin, away, q))[1] !== want) return false;
-    }
-    return true;
-  }, 90_000);
+  try {
+    await eventually('the follower that was away serves every queue up to the master max offsets', async () => {
+      for (let q = 0; q < QUEUES; q++) {
+        const [, want] = await minMax(admin, master, q);
+        if ((await minMax(admin, away, q))[1] !== want) return false;
+      }
+      return true;
+    }, 90_000);
+  } catch (e) {
+    // a rare failure under a full parallel run: keep what the nodes said, for whoever looks next
+    const offsets = await Promise.all([master, away].map(async (n) => `${n.id} ${JSON.stringify(await Promise.all([0, 1, 2, 3].map((q) => minMax(admin, n, q).catch(() => null))))}`));
+    const tails = g.nodes.map((n) => `--- ${n.id}${n === master ? ' (master)' : n === away ? ' (away)' : ''}\n${(n.proc?.output() ?? '').split('\n').slice(-40).join('\n')}`);
+    throw new Error(`${(e as Error).message}\n[min, max] per queue: ${offsets.join('; ')}\n${tails.join('\n')}`);
+  }
   const views = await Promise.all([master, away].map((n) => served(admin, n)));
   for (let q = 0; q < QUEUES; q++) {
     t.ok(views[1]![q]!.length > 0, `queue ${q}: ${away.id} serves ${views[1]![q]!.length} records`);
