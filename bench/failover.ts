@@ -19,7 +19,7 @@ import { serializeProperties } from '../protocol/message/index.js';
 import { RequestCode } from '../protocol/remoting/RequestCode.js';
 import { intOption, isMain } from './args.js';
 import { percentile } from './load/machine.js';
-import { freePort } from './raft/NodeCluster.js';
+import { freePort } from './load/ports.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.resolve(here, '..');

@@ -27,7 +27,7 @@ import { RequestCode } from '../protocol/remoting/RequestCode.js';
 import { intOption, isMain } from './args.js';
 import { parseConsumerArgs, runConsumer } from './consumer.js';
 import { percentile } from './load/machine.js';
-import { freePort } from './raft/NodeCluster.js';
+import { freePort } from './load/ports.js';
 import { startBootingProcess, stopProcesses, waitForMaster } from './load/processes.js';
 import { parseProducerArgs, runProducer } from './producer.js';
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { intOption, isMain } from './args.js';
 import { parseConsumerArgs, runConsumer } from './consumer.js';
 import { fsyncRate, loopbackRtt } from './load/machine.js';
-import { freePort } from './raft/NodeCluster.js';
+import { freePort } from './load/ports.js';
 import { processCpuMicros, startBootingProcess, stopProcesses, waitForMaster } from './load/processes.js';
 import { parseProducerArgs, runProducer } from './producer.js';
 

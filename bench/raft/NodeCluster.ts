@@ -25,8 +25,6 @@ export interface RoleEvent {
   at: number;
 }
 
-export { freePort };
-
 export class NodeCluster {
   readonly procs = new Map<string, Proc>();
   private roleListeners: Array<(e: RoleEvent) => void> = [];

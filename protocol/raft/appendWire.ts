@@ -8,6 +8,8 @@
 import type { WireEntry } from './raftCodec.js';
 
 /** Field tags, (field number << 3) | wire type. */
+/** Frame.append (field 4), length-delimited */
+export const APPEND_FRAME_TAG = (4 << 3) | 2;
 const TAG_ENTRIES = (6 << 3) | 2; // AppendRequest.entries
 const TAG_TERM = (1 << 3) | 0; // Entry.term, int64
 const TAG_MAGIC = (2 << 3) | 0; // Entry.magic, int32
@@ -27,7 +29,8 @@ export function varintSize(v: number): number {
   return n;
 }
 
-function putVarint(b: Uint8Array, p: number, v: number): number {
+/** Writes `v` (a non-negative safe integer) as a varint at p; returns the end. */
+export function putVarint(b: Uint8Array, p: number, v: number): number {
   while (v >= 0x80) {
     b[p++] = (v & 0x7f) | 0x80;
     v = Math.floor(v / 128);
@@ -109,7 +112,7 @@ export interface AppendFields {
  * integer that is not safe, for the caller's checks.
  */
 export function readAppendFrame(payload: Buffer, maxEntries: number): AppendFields | null {
-  if (payload.length < 2 || payload[0] !== ((4 << 3) | 2)) return null;
+  if (payload.length < 2 || payload[0] !== APPEND_FRAME_TAG) return null;
   const r = new Reader(payload, 1);
   try {
     const len = r.uint();

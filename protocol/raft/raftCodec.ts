@@ -4,7 +4,7 @@
 // raft/core's RaftMessage (protocol imports nothing of ours; raft/transport checks they agree).
 import protobuf from 'protobufjs/light.js';
 import { RAFT_PROTOCOL_VERSION, RAFT_SCHEMA } from './raftSchema.js';
-import { readAppendFrame, varintSize, writeAppendEntries, type AppendFields } from './appendWire.js';
+import { APPEND_FRAME_TAG, putVarint, readAppendFrame, varintSize, writeAppendEntries, type AppendFields } from './appendWire.js';
 
 export interface WireEntry {
   index: number;
@@ -160,8 +160,6 @@ export function encodeRaftMessage(m: RaftWireMessage): Uint8Array {
 }
 
 const AppendType = root.lookupType('raftmq.raft.AppendRequest');
-/** Frame field 4 (append), wire type 2 (length-delimited). */
-const APPEND_TAG = (4 << 3) | 2;
 
 /**
  * The `entries` field of an AppendRequest on its own. Protobuf fields may come in any order and
@@ -177,15 +175,8 @@ export function encodeAppendParts(m: WireAppendRequest, entriesBytes: Uint8Array
   const head = AppendType.encode({ from: m.from, to: m.to, term: m.term, prevIndex: m.prevIndex, prevTerm: m.prevTerm, commit: m.commit }).finish();
   const inner = head.length + entriesBytes.length;
   const prefix = Buffer.allocUnsafe(1 + varintSize(inner) + head.length);
-  prefix[0] = APPEND_TAG;
-  let p = 1;
-  let v = inner;
-  while (v >= 0x80) {
-    prefix[p++] = (v & 0x7f) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  prefix[p++] = v;
-  prefix.set(head, p);
+  prefix[0] = APPEND_FRAME_TAG;
+  prefix.set(head, putVarint(prefix, 1, inner));
   return [prefix, entriesBytes];
 }
 
@@ -239,6 +230,8 @@ export function decodeRaftFrameGeneric(payload: Uint8Array): RaftFrame {
 }
 
 function decodeMessage(type: RaftWireType, m: Obj): RaftWireMessage {
+  // checked by the same code as the fast reader's appends
+  if (type === 'append') return appendFromFields(appendFieldsOf(m));
   const from = id(m, 'from');
   const to = id(m, 'to');
   const term = int(m, 'term');
@@ -250,24 +243,6 @@ function decodeMessage(type: RaftWireType, m: Obj): RaftWireMessage {
         : { type, from, to, term, pre: bool(m, 'pre'), lastIndex: int(m, 'lastIndex'), lastTerm: int(m, 'lastTerm') };
     case 'voteResponse':
       return { type, from, to, term, pre: bool(m, 'pre'), granted: bool(m, 'granted') };
-    case 'append': {
-      const prevIndex = int(m, 'prevIndex');
-      const raw = m['entries'];
-      const list = Array.isArray(raw) ? (raw as Obj[]) : [];
-      if (list.length > MAX_WIRE_ENTRIES) throw new RaftDecodeError(`${list.length} entries exceed ${MAX_WIRE_ENTRIES} per append`);
-      const entries = new Array<WireEntry>(list.length);
-      for (let i = 0; i < list.length; i++) {
-        const e = list[i]!;
-        let body = e['body'];
-        // an empty body may be left out on the wire; the decoder then shows a default that is not bytes
-        if (!(body instanceof Uint8Array)) {
-          if (Array.isArray(body) && body.length === 0) body = EMPTY;
-          else throw new RaftDecodeError(`entry ${i} has no body bytes`);
-        }
-        entries[i] = { index: prevIndex + 1 + i, term: int(e, 'term'), magic: int(e, 'magic'), pos: int(e, 'pos'), body: body as Uint8Array };
-      }
-      return { type, from, to, term, prevIndex, prevTerm: int(m, 'prevTerm'), entries, commit: int(m, 'commit') };
-    }
     case 'appendResponse':
       return {
         type,
@@ -304,7 +279,28 @@ function decodeMessage(type: RaftWireType, m: Obj): RaftWireMessage {
   }
 }
 
-/** The fast reader's AppendRequest, checked as decodeMessage checks protobufjs's. */
+/** protobufjs's AppendRequest in the fast reader's form (numbers NaN where not safe, for appendFromFields). */
+function appendFieldsOf(m: Obj): AppendFields {
+  const raw = m['entries'];
+  const list = Array.isArray(raw) ? (raw as Obj[]) : [];
+  const f: AppendFields = { from: m['from'] as string, to: m['to'] as string, term: num(m, 'term'), prevIndex: num(m, 'prevIndex'), prevTerm: num(m, 'prevTerm'), commit: num(m, 'commit'), terms: [], magics: [], positions: [], bodies: [] };
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i]!;
+    let body = e['body'];
+    // an empty body may be left out on the wire; the decoder then shows a default that is not bytes
+    if (!(body instanceof Uint8Array)) {
+      if (Array.isArray(body) && body.length === 0) body = EMPTY;
+      else throw new RaftDecodeError(`entry ${i} has no body bytes`);
+    }
+    f.terms.push(num(e, 'term'));
+    f.magics.push(num(e, 'magic'));
+    f.positions.push(num(e, 'pos'));
+    f.bodies.push(body as Uint8Array);
+  }
+  return f;
+}
+
+/** An AppendRequest from either reader, checked. */
 function appendFromFields(a: AppendFields): WireAppendRequest {
   const from = idValue(a.from, 'from');
   const to = idValue(a.to, 'to');
@@ -315,7 +311,7 @@ function appendFromFields(a: AppendFields): WireAppendRequest {
   if (n > MAX_WIRE_ENTRIES) throw new RaftDecodeError(`${n} entries exceed ${MAX_WIRE_ENTRIES} per append`);
   const entries = new Array<WireEntry>(n);
   for (let i = 0; i < n; i++) {
-    entries[i] = { index: prevIndex + 1 + i, term: safe(a.terms[i]!, 'term'), magic: a.magics[i]!, pos: safe(a.positions[i]!, 'pos'), body: a.bodies[i]! };
+    entries[i] = { index: prevIndex + 1 + i, term: safe(a.terms[i]!, 'term'), magic: safe(a.magics[i]!, 'magic'), pos: safe(a.positions[i]!, 'pos'), body: a.bodies[i]! };
   }
   return { type: 'append', from, to, term, prevIndex, prevTerm: safe(a.prevTerm, 'prevTerm'), entries, commit: safe(a.commit, 'commit') };
 }
@@ -335,11 +331,14 @@ function own(o: Obj, k: string): Obj | undefined {
   return v && typeof v === 'object' ? (v as Obj) : undefined;
 }
 
-function int(o: Obj, k: string): number {
+/** A number field as protobufjs gives it (a number or a Long); NaN when it is neither. */
+function num(o: Obj, k: string): number {
   const v = o[k];
-  const n = typeof v === 'number' ? v : v && typeof v === 'object' ? (v as Long).toNumber() : NaN;
-  if (!Number.isSafeInteger(n)) throw new RaftDecodeError(`field ${k} is not a safe integer`);
-  return n;
+  return typeof v === 'number' ? v : v && typeof v === 'object' ? (v as Long).toNumber() : NaN;
+}
+
+function int(o: Obj, k: string): number {
+  return safe(num(o, k), k);
 }
 
 function bool(o: Obj, k: string): boolean {
@@ -353,11 +352,11 @@ function str(o: Obj, k: string, max: number): string {
 }
 
 function id(o: Obj, k: string): string {
-  return idValue(str(o, k, MAX_ID_LENGTH), k);
+  return idValue(o[k], k);
 }
 
-function idValue(v: string, k: string): string {
-  if (v.length > MAX_ID_LENGTH) throw new RaftDecodeError(`field ${k} is not a string of at most ${MAX_ID_LENGTH} characters`);
+function idValue(v: unknown, k: string): string {
+  if (typeof v !== 'string' || v.length > MAX_ID_LENGTH) throw new RaftDecodeError(`field ${k} is not a string of at most ${MAX_ID_LENGTH} characters`);
   if (v.length === 0) throw new RaftDecodeError(`field ${k} is empty`);
   return v;
 }
