@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { fsyncRate, loopbackRtt } from './load/machine.js';
 import { intOption } from './args.js';
 import { NodeCluster } from './raft/NodeCluster.js';
-import { processCpuMicros } from './load/processes.js';
+import { processCpuMicros, processCpuTimes, processSyscalls } from './load/processes.js';
 
 interface Args {
   runs: number;
@@ -72,16 +72,56 @@ interface LoadResult {
   p99us: number;
   /** CPU time of the three node processes together per committed entry (NaN without /proc) */
   cpuUs: number;
+  /** read and write system calls per committed entry: the leader's, and the followers' mean */
+  leaderReads: number;
+  leaderWrites: number;
+  followerReads: number;
+  followerWrites: number;
+  /** CPU per committed entry in user and kernel mode: the leader's, and the followers' mean */
+  leaderUserUs: number;
+  leaderSysUs: number;
+  followerUserUs: number;
+  followerSysUs: number;
 }
 
 async function load(c: NodeCluster, entries: number, inflight: number, batch: number): Promise<LoadResult> {
   const leader = await c.leader();
   const cpu = (): number => [...c.procs.values()].reduce((sum, p) => sum + processCpuMicros(p.child.pid), 0);
+  const followers = [...c.procs.values()].filter((p) => p !== leader);
+  const calls = (): { lr: number; lw: number; fr: number; fw: number } => {
+    const l = processSyscalls(leader.child.pid);
+    const f = followers.map((p) => processSyscalls(p.child.pid));
+    return { lr: l.reads, lw: l.writes, fr: f.reduce((s, x) => s + x.reads, 0), fw: f.reduce((s, x) => s + x.writes, 0) };
+  };
+  const times = (): { lu: number; ls: number; fu: number; fs: number } => {
+    const l = processCpuTimes(leader.child.pid);
+    const f = followers.map((p) => processCpuTimes(p.child.pid));
+    return { lu: l.user, ls: l.system, fu: f.reduce((s, x) => s + x.user, 0), fs: f.reduce((s, x) => s + x.system, 0) };
+  };
+  const times0 = times();
   const cpu0 = cpu();
+  const calls0 = calls();
   const r = await leader.control.load(entries, inflight, 1024, batch);
-  const cpuUs = (cpu() - cpu0) / Math.max(1, Number(r[2]));
+  const n = Math.max(1, Number(r[2]));
+  const cpuUs = (cpu() - cpu0) / n;
+  const calls1 = calls();
+  const times1 = times();
   if (r[0] !== 'load' || Number(r[6]) > 0) throw new Error(`load failed: ${r.join(' ')}`);
-  return { perSec: Number(r[2]) / (Number(r[3]) / 1e6), p50us: Number(r[4]), p99us: Number(r[5]), cpuUs };
+  const perFollower = n * Math.max(1, followers.length);
+  return {
+    perSec: Number(r[2]) / (Number(r[3]) / 1e6),
+    p50us: Number(r[4]),
+    p99us: Number(r[5]),
+    cpuUs,
+    leaderReads: (calls1.lr - calls0.lr) / n,
+    leaderWrites: (calls1.lw - calls0.lw) / n,
+    followerReads: (calls1.fr - calls0.fr) / perFollower,
+    followerWrites: (calls1.fw - calls0.fw) / perFollower,
+    leaderUserUs: (times1.lu - times0.lu) / n,
+    leaderSysUs: (times1.ls - times0.ls) / n,
+    followerUserUs: (times1.fu - times0.fu) / perFollower,
+    followerSysUs: (times1.fs - times0.fs) / perFollower,
+  };
 }
 
 async function main(): Promise<void> {
@@ -113,17 +153,29 @@ async function main(): Promise<void> {
       await c.stop();
     }
   }
-  const table: Record<string, { entriesPerSec: number; p50us: number; p99us: number; cpuUsPerEntry: number }> = {};
+  type Row = { entriesPerSec: number; p50us: number; p99us: number; cpuUsPerEntry: number; perEntry: Record<string, number> };
+  const table: Record<string, Row> = {};
+  const detailKeys = ['leaderUserUs', 'leaderSysUs', 'followerUserUs', 'followerSysUs', 'leaderReads', 'leaderWrites', 'followerReads', 'followerWrites'] as const;
   log('\ncommits (medians of runs)           entries/s   p50 us   p99 us   CPU us/entry (3 nodes)');
   for (const [name, rs] of Object.entries(rows)) {
-    const m = {
+    const perEntry: Record<string, number> = {};
+    for (const k of detailKeys) perEntry[k] = median(rs.map((r) => r[k]));
+    const m: Row = {
       entriesPerSec: Math.round(median(rs.map((r) => r.perSec))),
       p50us: median(rs.map((r) => r.p50us)),
       p99us: median(rs.map((r) => r.p99us)),
       cpuUsPerEntry: median(rs.map((r) => r.cpuUs)),
+      perEntry,
     };
     table[name] = m;
     log(`  ${name.padEnd(32)} ${String(m.entriesPerSec).padStart(9)} ${String(Math.round(m.p50us)).padStart(8)} ${String(Math.round(m.p99us)).padStart(8)} ${(Number.isFinite(m.cpuUsPerEntry) ? m.cpuUsPerEntry.toFixed(1) : '-').padStart(10)}`);
+  }
+  // where the time goes: user and kernel CPU, and system calls (all threads), per committed entry
+  log('\nper entry (medians)                 leader: user us  sys us  reads  writes   follower (mean): user us  sys us  reads  writes');
+  for (const [name, m] of Object.entries(table)) {
+    const e = m.perEntry;
+    const f = (k: string, d: number, w: number): string => (Number.isFinite(e[k]) ? e[k]!.toFixed(d) : '-').padStart(w);
+    log(`  ${name.padEnd(32)} ${f('leaderUserUs', 1, 15)} ${f('leaderSysUs', 1, 7)} ${f('leaderReads', 2, 6)} ${f('leaderWrites', 2, 7)}   ${f('followerUserUs', 1, 24)} ${f('followerSysUs', 1, 7)} ${f('followerReads', 2, 6)} ${f('followerWrites', 2, 7)}`);
   }
   out['commits'] = table;
 

@@ -76,12 +76,29 @@ export async function waitForMaster(ns: string, brokerName: string): Promise<voi
 
 /** utime + stime of a process in microseconds (Linux /proc; clock ticks of 10 ms), NaN elsewhere. */
 export function processCpuMicros(pid: number | undefined): number {
+  const t = processCpuTimes(pid);
+  return t.user + t.system;
+}
+
+/** utime and stime of a process in microseconds (Linux /proc; clock ticks of 10 ms), NaN elsewhere. */
+export function processCpuTimes(pid: number | undefined): { user: number; system: number } {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // the command name may hold spaces: the fields after it follow its closing parenthesis
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+    return { user: Number(fields[11]) * 10_000, system: Number(fields[12]) * 10_000 };
   } catch {
-    return NaN;
+    return { user: NaN, system: NaN };
+  }
+}
+
+/** Read and write system calls a process has made so far (Linux /proc/<pid>/io: syscr, syscw; every thread), NaN elsewhere. */
+export function processSyscalls(pid: number | undefined): { reads: number; writes: number } {
+  try {
+    const io = fs.readFileSync(`/proc/${pid}/io`, 'utf8');
+    const field = (k: string): number => Number(new RegExp(`^${k}: (\\d+)$`, 'm').exec(io)?.[1] ?? NaN);
+    return { reads: field('syscr'), writes: field('syscw') };
+  } catch {
+    return { reads: NaN, writes: NaN };
   }
 }

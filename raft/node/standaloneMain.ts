@@ -57,6 +57,8 @@ async function main(): Promise<void> {
     flushDiskType,
     logWriter,
     writerSpinMicros: Number(p.get('writerSpinMicros') ?? 0),
+    ...(p.has('maxCachedEntries') ? { maxCachedEntries: Number(p.get('maxCachedEntries')) } : {}),
+    ...(p.has('maxCachedBytes') ? { maxCachedBytes: Number(p.get('maxCachedBytes')) } : {}),
     timing: timingFromProperties(p),
     onApply: (entries) => {
       applied += entries.length;
