@@ -1,11 +1,16 @@
-// CRC-32 (IEEE 802.3, the one zlib and java.util.zip.CRC32 compute). Node has shipped
-// zlib.crc32 since 20.15 / 22.2, so we use it instead of a table of our own; it is pure
-// computation, not I/O.
+// CRC-32 (IEEE 802.3, the one zlib and java.util.zip.CRC32 compute); pure computation, no I/O.
+// Bodies of LARGE_INPUT bytes and more go to @node-rs/crc32 (crc32fast: carry-less multiply),
+// shorter ones to Node's zlib.crc32, whose call costs less. Measured here, ns per call, zlib vs
+// @node-rs/crc32: 44 B 208-261 vs 409-423; 128 B 321-330 vs 328-376; 256 B 391-512 vs 366-440;
+// 1 KiB 659-964 vs 350-627; 4 KiB 2,258-2,606 vs 953-1,145; 64 KiB 21.6-26.1 vs 8.0-8.3 us.
 import zlib from 'node:zlib';
+import { crc32 as crc32Fast } from '@node-rs/crc32';
 
-/** CRC-32 of `data` as an unsigned 32-bit number (0 .. 2^32-1). */
-export function crc32(data: Uint8Array): number {
-  return zlib.crc32(data) >>> 0;
+const LARGE_INPUT = 256;
+
+/** CRC-32 of `data` as an unsigned 32-bit number (0 .. 2^32-1); `initial` continues an earlier one. */
+export function crc32(data: Uint8Array, initial = 0): number {
+  return (data.byteLength >= LARGE_INPUT ? crc32Fast(data as Buffer, initial) : zlib.crc32(data, initial)) >>> 0;
 }
 
 /**
@@ -13,5 +18,5 @@ export function crc32(data: Uint8Array): number {
  * Java keeps the value in a signed int and clears the sign bit.
  */
 export function maskedCrc32(data: Uint8Array): number {
-  return zlib.crc32(data) & 0x7fffffff;
+  return crc32(data) & 0x7fffffff;
 }

@@ -22,7 +22,6 @@
 // the end of what Java DLedger wrote. Entries below it may have both CRCs 0; none after it may.
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import {
   BLANK_MARKER_SIZE,
   ENTRY_HEADER_SIZE,
@@ -42,6 +41,7 @@ import type { LogWriter, WriteOp } from './LogWriter.js';
 import { ReadFiles, SegmentPaths, indexOps, listSegments, segmentStartOf, syncDir } from './segmentFiles.js';
 import { readCheckpoint, writeFileAtomic } from './termFiles.js';
 import { UnwrittenEntries } from './UnwrittenEntries.js';
+import { crc32 } from '../../protocol/crc32.js';
 import { WriteWatermarks } from './WriteWatermarks.js';
 
 export type { LogEntry } from './EntryReader.js';
@@ -357,11 +357,11 @@ export class SegmentedLog {
       let bodyCrc: number;
       if (Buffer.isBuffer(e.body)) {
         // the CRC of the buffer given, not of a view made of the copy: one object less per entry
-        bodyCrc = zlib.crc32(e.body) | 0;
+        bodyCrc = crc32(e.body) | 0;
         bodyEnd += e.body.copy(data, bodyAt);
       } else {
         for (const part of e.body) bodyEnd += part.copy(data, bodyEnd);
-        bodyCrc = zlib.crc32(data.subarray(bodyAt, bodyEnd)) | 0;
+        bodyCrc = crc32(data.subarray(bodyAt, bodyEnd)) | 0;
       }
       chain = putEntryHeader(data, d, e.magic, first + i, e.term, at, bodyEnd - bodyAt, bodyCrc, chain);
       chains[i] = chain;

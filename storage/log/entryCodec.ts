@@ -1,7 +1,7 @@
 // Bytes of the log on disk (storage/README.md): the 48-byte entry header, the 32-byte index
 // entry, the 8-byte blank marker, and the two CRCs that DLedger leaves at 0 and we fill in.
 // Pure functions over buffers; no files here.
-import zlib from 'node:zlib';
+import { crc32 } from '../../protocol/crc32.js';
 
 export const ENTRY_HEADER_SIZE = 48;
 export const INDEX_ENTRY_SIZE = 32;
@@ -81,9 +81,9 @@ function putInt64(buf: Uint8Array, at: number, value: number): void {
 
 /** crc32 of the body (one buffer or parts back to back) as a signed int32, as the header stores it. */
 export function bodyCrcOf(body: Buffer | readonly Buffer[]): number {
-  if (Buffer.isBuffer(body)) return zlib.crc32(body) | 0;
+  if (Buffer.isBuffer(body)) return crc32(body) | 0;
   let crc = 0;
-  for (const part of body) crc = zlib.crc32(part, crc);
+  for (const part of body) crc = crc32(part, crc);
   return crc | 0;
 }
 
@@ -229,7 +229,7 @@ export function crcProblem(
 ): string | undefined {
   if (zeroAllowed && h.bodyCrc === 0 && h.chainCrc === 0) return undefined;
   const body = buf.subarray(offset + ENTRY_HEADER_SIZE, offset + h.size);
-  const bodyCrc = zlib.crc32(body) | 0;
+  const bodyCrc = crc32(body) | 0;
   if (bodyCrc !== h.bodyCrc) return `body CRC ${h.bodyCrc} but the body hashes to ${bodyCrc}`;
   if (prevChainCrc !== undefined) {
     const chain = chainCrcOf(prevChainCrc, buf, offset, h.bodyCrc);

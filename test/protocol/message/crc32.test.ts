@@ -17,3 +17,28 @@ t.test('BODYCRC values stored by the Java broker', async (t) => {
   t.equal(maskedCrc32(Buffer.from('Hello RocketMQ async')), 279189033);
   t.equal(maskedCrc32(Buffer.from('unicode body: 日本語テキスト ✓ émoji 🚀')), 661698398);
 });
+
+t.test('both implementations agree with zlib: every length around the switch, views at odd offsets, continued CRCs', async (t) => {
+  const zlib = await import('node:zlib');
+  const seed = Buffer.alloc(70_000);
+  let x = 12345;
+  for (let i = 0; i < seed.length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    seed[i] = x >>> 24;
+  }
+  let bad = 0;
+  const lengths = [0, 1, 43, 44, 255, 256, 257, 1024, 1025, 4096, 65_536];
+  for (let len = 200; len < 320; len++) lengths.push(len);
+  for (const len of lengths) {
+    for (const off of [0, 1, 7, 3001]) {
+      const view = seed.subarray(off, off + len);
+      const expected = zlib.crc32(view) >>> 0;
+      if (crc32(view) !== expected) bad++;
+      if (crc32(new Uint8Array(view.buffer, view.byteOffset, view.byteLength)) !== expected) bad++;
+      // continued: the CRC of a + b from the CRC of a
+      const cut = len >> 1;
+      if (crc32(view.subarray(cut), crc32(view.subarray(0, cut))) !== expected) bad++;
+    }
+  }
+  t.equal(bad, 0, `${lengths.length * 4 * 3} checks`);
+});
