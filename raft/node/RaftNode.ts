@@ -103,6 +103,8 @@ export interface RaftNodeOptions {
   /** recent entries kept in memory for replication and apply */
   maxCachedEntries?: number;
   maxCachedBytes?: number;
+  /** applied entries the cache keeps below the newest applied one (the rest leave it, young) */
+  cacheKeepApplied?: number;
   core?: Partial<RaftLimits>;
   transport?: TransportLimits;
   /** 'worker' (default): a writer thread does the disk I/O; 'main': writes on this thread (no thread hop, fsyncs block) */
@@ -159,6 +161,7 @@ export const DEFAULT_NODE_LIMITS = Object.freeze({
   maxApplyQueueEntries: 65536,
   maxCachedEntries: 65536,
   maxCachedBytes: 64 * 1024 * 1024,
+  cacheKeepApplied: 1024,
 });
 
 export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: [number]; fatal: [Error] }> {
@@ -295,6 +298,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       const view = new StoredLogView(log, {
         maxCachedEntries: o.maxCachedEntries ?? DEFAULT_NODE_LIMITS.maxCachedEntries,
         maxCachedBytes: o.maxCachedBytes ?? DEFAULT_NODE_LIMITS.maxCachedBytes,
+        keepApplied: o.cacheKeepApplied ?? DEFAULT_NODE_LIMITS.cacheKeepApplied,
       });
       if (appliedIndex < log.firstIndex - 1 && o.onInstall && log.lastIndex >= log.firstIndex) {
         await o.onInstall(await readInstalledCopy(dir, log.firstIndex, log.entryAt(log.firstIndex).pos));
@@ -768,6 +772,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     this.applyQueue.shift();
     this.applyQueued -= batch.length;
     this._applied = batch[batch.length - 1]!.index;
+    this.view.applied(this._applied);
     this.counters.entriesApplied += batch.length;
     this.metrics.applied(batch.length);
     this.emit('applied', this._applied);

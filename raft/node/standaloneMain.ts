@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     writerSpinMicros: Number(p.get('writerSpinMicros') ?? 0),
     ...(p.has('maxCachedEntries') ? { maxCachedEntries: Number(p.get('maxCachedEntries')) } : {}),
     ...(p.has('maxCachedBytes') ? { maxCachedBytes: Number(p.get('maxCachedBytes')) } : {}),
+    ...(p.has('cacheKeepApplied') ? { cacheKeepApplied: Number(p.get('cacheKeepApplied')) } : {}),
     timing: timingFromProperties(p),
     onApply: (entries) => {
       applied += entries.length;

@@ -14,7 +14,7 @@ async function logWith(t: Test, n: number): Promise<SegmentedLog> {
 
 t.test('shows only what was marked persisted, serves recent entries from memory and older ones from the log', async (t) => {
   const log = await logWith(t, 6);
-  const view = new StoredLogView(log, { maxCachedEntries: 3, maxCachedBytes: 1 << 20 });
+  const view = new StoredLogView(log, { maxCachedEntries: 3, maxCachedBytes: 1 << 20, keepApplied: 1000 });
   t.equal(view.lastIndex, 5);
   t.equal(view.lastTerm, 2);
   const r = log.append([6, 7, 8, 9].map((i) => ({ magic: 1, term: 3, body: Buffer.from(`e${i}`) })));
@@ -36,7 +36,7 @@ t.test('shows only what was marked persisted, serves recent entries from memory 
 
 t.test('after a truncation the view and its cache end where the log ends', async (t) => {
   const log = await logWith(t, 0);
-  const view = new StoredLogView(log, { maxCachedEntries: 100, maxCachedBytes: 1 << 20 });
+  const view = new StoredLogView(log, { maxCachedEntries: 100, maxCachedBytes: 1 << 20, keepApplied: 1000 });
   const r = log.append([0, 1, 2, 3].map((i) => ({ magic: 1, term: 1, body: Buffer.from(`a${i}`) })));
   view.persisted(r.positions.map((pos, i) => ({ index: i, term: 1, magic: 1, pos, body: Buffer.from(`a${i}`) })));
   await log.truncateSuffix(2);
@@ -47,4 +47,27 @@ t.test('after a truncation the view and its cache end where the log ends', async
   view.persisted([{ index: 2, term: 2, magic: 1, pos: r2.positions[0]!, body: Buffer.from('b2') }]);
   t.same(view.entries(0, 10, 1 << 20).map((e) => Buffer.from(e.body).toString()), ['a0', 'a1', 'b2']);
   t.throws(() => view.persisted([{ index: 9, term: 2, magic: 1, pos: 0, body: Buffer.alloc(0) }]), /persisted 9 after 2/);
+});
+
+t.test('applied entries leave the cache but the newest keepApplied of them; the count bound still holds', async (t) => {
+  const log = await logWith(t, 0);
+  const view = new StoredLogView(log, { maxCachedEntries: 8, maxCachedBytes: 1 << 20, keepApplied: 2 });
+  const body = (i: number): Buffer => Buffer.from(`c${i}`);
+  const r = log.append(Array.from({ length: 6 }, (_, i) => ({ magic: 1, term: 1, body: body(i) })));
+  view.persisted(r.positions.map((pos, i) => ({ index: i, term: 1, magic: 1, pos, body: body(i) })));
+  const fromCache = (from: number): boolean => {
+    const misses = view.cacheMisses;
+    t.same(view.entries(from, 1, 1 << 20).map((e) => Buffer.from(e.body).toString()), [`c${from}`]);
+    return view.cacheMisses === misses;
+  };
+  t.ok(fromCache(0), 'nothing applied: everything cached');
+  view.applied(3);
+  t.notOk(fromCache(1), 'entry 1: applied, and 2 newer applied ones are kept: read from the log');
+  t.ok(fromCache(2), 'entry 2: one of the newest two applied');
+  t.ok(fromCache(5), 'entries not yet applied stay');
+  const r2 = log.append(Array.from({ length: 10 }, (_, i) => ({ magic: 1, term: 1, body: body(6 + i) })));
+  view.persisted(r2.positions.map((pos, i) => ({ index: 6 + i, term: 1, magic: 1, pos, body: body(6 + i) })));
+  t.notOk(fromCache(7), 'the count bound: only the last 8 (8..15) are held');
+  t.ok(fromCache(8));
+  t.equal(view.termAt(1), 1, 'an evicted entry still answers from the log');
 });
