@@ -161,7 +161,7 @@ export const DEFAULT_NODE_LIMITS = Object.freeze({
   maxApplyQueueEntries: 65536,
   maxCachedEntries: 65536,
   maxCachedBytes: 64 * 1024 * 1024,
-  cacheKeepApplied: 1024,
+  cacheKeepApplied: 256,
 });
 
 export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: [number]; fatal: [Error] }> {
