@@ -2,8 +2,8 @@
 // (the log itself already counts entries handed to its writer), and keeps the most recent
 // entries in memory, bounded, so that replication and apply of fresh entries read no files.
 //
-// An entry leaves the cache once it is applied and keepApplied (256) newer entries are applied too,
-// not only at the count and byte bounds: the bounds (65,536 entries / 64 MiB by default) held
+// An entry leaves the cache once it is applied and keepApplied (256 by default) newer entries
+// are applied too, not only at the count and byte bounds: the bounds (65,536 / 64 MiB) held
 // every entry for most of a second at 100k entries/s, long enough for V8 to promote each one
 // (entry, body view and the read chunk behind it) to the old generation, and major collections
 // of them took a fifth of the CPU at 16 x 64 entries in flight. Appends to followers that keep

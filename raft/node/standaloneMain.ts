@@ -3,6 +3,7 @@
 //   node dist/raft/node/standaloneMain.js --dLegerGroup g --dLegerPeers 'n0-127.0.0.1:40911;...' \
 //        --dLegerSelfId n0 --storePathRootDir /tmp/x [--controlPort 0] [--flushDiskType ASYNC_FLUSH]
 //        [--logWriter worker|main] [--heartBeatTimeIntervalMs 100 ...]
+//        [--maxCachedEntries N] [--maxCachedBytes N] [--cacheKeepApplied N] (the Raft entry cache)
 // Flags override the file. Prints `READY <selfId> raft=<host:port> control=<port>` once serving,
 // and `ROLE <role> <term> <leader|-> <epoch ms>` on every role or leader change. Committed
 // entries are only counted. SIGTERM/SIGINT close the node cleanly.
@@ -37,6 +38,15 @@ function parseArgs(argv: string[]): Map<string, string> {
   return props;
 }
 
+/** An optional positive integer option: absent gives {}, anything but digits is an error naming it. */
+function positiveInt(p: Map<string, string>, k: string): Record<string, number> {
+  const v = p.get(k);
+  if (v === undefined) return {};
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new Error(`--${k} must be a positive integer, got ${JSON.stringify(v)}`);
+  return { [k]: n };
+}
+
 function required(p: Map<string, string>, k: string): string {
   const v = p.get(k);
   if (!v) throw new Error(`${k} is required`);
@@ -57,9 +67,9 @@ async function main(): Promise<void> {
     flushDiskType,
     logWriter,
     writerSpinMicros: Number(p.get('writerSpinMicros') ?? 0),
-    ...(p.has('maxCachedEntries') ? { maxCachedEntries: Number(p.get('maxCachedEntries')) } : {}),
-    ...(p.has('maxCachedBytes') ? { maxCachedBytes: Number(p.get('maxCachedBytes')) } : {}),
-    ...(p.has('cacheKeepApplied') ? { cacheKeepApplied: Number(p.get('cacheKeepApplied')) } : {}),
+    ...positiveInt(p, 'maxCachedEntries'),
+    ...positiveInt(p, 'maxCachedBytes'),
+    ...positiveInt(p, 'cacheKeepApplied'),
     timing: timingFromProperties(p),
     onApply: (entries) => {
       applied += entries.length;
