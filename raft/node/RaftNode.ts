@@ -1024,7 +1024,8 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
 
   /** ASYNC_FLUSH with the main-thread writer: fdatasync the newest data and index files off this thread. */
   private async backgroundSync(): Promise<void> {
-    if (this.syncing || this.closed) return;
+    // not while a copy is swapped in: the log is closed and its folders are being replaced
+    if (this.syncing || this.closed || this.installing) return;
     this.syncing = true;
     try {
       await syncNewestSegments(this.log);
@@ -1034,7 +1035,8 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   }
 
   private async writeCheckpoint(): Promise<void> {
-    if (this.checkpointing) return;
+    // not while a copy is swapped in: the old core's indexes do not describe the new log
+    if (this.checkpointing || this.installing) return;
     const state = { committedIndex: Math.min(this.core.commitIndex, this.view.lastIndex), endIndex: this.view.lastIndex };
     const key = `${state.committedIndex}/${state.endIndex}`;
     if (key === this.lastCheckpoint) return;

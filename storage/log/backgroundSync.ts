@@ -8,8 +8,7 @@ import type { SegmentedLog } from './SegmentedLog.js';
 /** fdatasync of the two newest data and index segments, off the calling thread. */
 export async function syncNewestSegments(log: SegmentedLog): Promise<void> {
   const data = log.dataSegments.slice(-2).map((f) => f.path);
-  const index = fs
-    .readdirSync(log.indexDir)
+  const index = listOrNothing(log.indexDir)
     .filter((n) => /^\d{20}$/.test(n))
     .sort()
     .slice(-2)
@@ -27,5 +26,15 @@ export async function syncNewestSegments(log: SegmentedLog): Promise<void> {
     } finally {
       await h.close();
     }
+  }
+}
+
+/** The names in a folder; none when the folder is gone (truncation or a segment copy replaced it meanwhile). */
+function listOrNothing(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
   }
 }

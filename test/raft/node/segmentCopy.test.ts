@@ -14,10 +14,20 @@ function entryKey(n: TestNode, i: number): string {
   return `${e.index}/${e.term}/${e.pos}/${e.magic}/${e.body.toString('hex')}`;
 }
 
-t.test('a follower behind the leader log start gets the segments and the snapshot, installs them and follows', async (t) => {
+// The main-thread writer (ASYNC_FLUSH) syncs the newest files from a timer; a sync that ran while
+// the copy was being swapped in found no index folder and stopped the node (the e2e segmentCopy
+// test's rare stall). With a 1 ms period the swap always meets one.
+const writers = [
+  { name: 'writer thread', opts: {} },
+  { name: 'main-thread writer, background syncs every 1 ms', opts: { logWriter: 'main' as const, flushDiskType: 'ASYNC_FLUSH' as const, timing: { flushIntervalCommitLog: 1 } } },
+];
+
+for (const w of writers)
+t.test(`a follower behind the leader log start gets the segments and the snapshot, installs them and follows (${w.name})`, async (t) => {
   const c = await TestCluster.create(t, 3);
   const installs = new Map<string, InstalledCopy[]>();
   const extra = (id: string) => ({
+    ...w.opts,
     dataSegmentSize: SEGMENT,
     // appends queued for the absent follower would otherwise reach it when it is back
     transport: { maxQueueMessages: 2 },

@@ -1,5 +1,6 @@
 import t from 'tap';
 import fs from 'node:fs';
+import path from 'node:path';
 import { EntryMagic, decodeEntryHeader, decodeIndexEntry } from '../../../storage/log/entryCodec.js';
 import { SegmentedLog } from '../../../storage/log/SegmentedLog.js';
 import type { WriteGroup } from '../../../storage/log/LogWriter.js';
@@ -296,4 +297,17 @@ t.test('group buffers: reused only with a writer that releases them on submit', 
   t.not(releasing.groups[3]!.ops[0]!.buffers[0]!.buffer, data[0], 'a group over the kept size gets a buffer of its own');
   t.equal(big.lastIndex, 6);
   await b.close();
+});
+
+t.test('the background sync of the newest files skips a folder that is gone (a copy or truncation replacing it)', async (t) => {
+  const { syncNewestSegments } = await import('../../../storage/log/backgroundSync.js');
+  const dir = tempDir(t);
+  const { log } = await openSmall(dir);
+  await fill(log, 10);
+  await syncNewestSegments(log);
+  const kept = tempDir(t);
+  fs.renameSync(path.join(dir, 'index'), path.join(kept, 'index'));
+  await t.resolves(syncNewestSegments(log), 'no ENOENT from the missing index folder');
+  fs.renameSync(path.join(kept, 'index'), path.join(dir, 'index'));
+  await log.close();
 });
