@@ -145,7 +145,11 @@ async function main(): Promise<void> {
     // a fresh group per run: each run starts from an empty log
     const c = await NodeCluster.start(fs.mkdtempSync(path.join(a.dir, 'raft-bench-')), nodeArgs);
     try {
-      await load(c, 2000, 16, 1); // warm-up
+      // warm-up in every shape measured: V8 compiles the paths and sizes its heap before the rows
+      await load(c, 2000, 16, 1);
+      await load(c, 20_000, 256, 1);
+      await load(c, 20_000, 16, 64);
+      await load(c, 2000, 1, 1);
       rows['in flight 1']!.push(await load(c, Math.min(10_000, a.entries), 1, 1));
       rows['in flight 256 (1 entry each)']!.push(await load(c, a.entries, 256, 1));
       rows['in flight 16 x 64 entries']!.push(await load(c, a.entries, 16, 64));
