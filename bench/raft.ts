@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { fsyncRate, loopbackRtt } from './load/machine.js';
 import { intOption } from './args.js';
 import { NodeCluster } from './raft/NodeCluster.js';
-import { processCpuMicros, processCpuTimes, processSyscalls } from './load/processes.js';
+import { processCpuTimes, processSyscalls } from './load/processes.js';
 
 interface Args {
   runs: number;
@@ -86,7 +86,6 @@ interface LoadResult {
 
 async function load(c: NodeCluster, entries: number, inflight: number, batch: number): Promise<LoadResult> {
   const leader = await c.leader();
-  const cpu = (): number => [...c.procs.values()].reduce((sum, p) => sum + processCpuMicros(p.child.pid), 0);
   const followers = [...c.procs.values()].filter((p) => p !== leader);
   const calls = (): { lr: number; lw: number; fr: number; fw: number } => {
     const l = processSyscalls(leader.child.pid);
@@ -99,13 +98,12 @@ async function load(c: NodeCluster, entries: number, inflight: number, batch: nu
     return { lu: l.user, ls: l.system, fu: f.reduce((s, x) => s + x.user, 0), fs: f.reduce((s, x) => s + x.system, 0) };
   };
   const times0 = times();
-  const cpu0 = cpu();
   const calls0 = calls();
   const r = await leader.control.load(entries, inflight, 1024, batch);
   const n = Math.max(1, Number(r[2]));
-  const cpuUs = (cpu() - cpu0) / n;
   const calls1 = calls();
   const times1 = times();
+  const cpuUs = (times1.lu + times1.ls + times1.fu + times1.fs - (times0.lu + times0.ls + times0.fu + times0.fs)) / n;
   if (r[0] !== 'load' || Number(r[6]) > 0) throw new Error(`load failed: ${r.join(' ')}`);
   const perFollower = n * Math.max(1, followers.length);
   return {
