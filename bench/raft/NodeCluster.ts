@@ -2,9 +2,9 @@
 // kill -9, restart. Children run without NODE_OPTIONS (loader hooks of a runner slow starts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { freePort } from '../load/ports.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../load/ports.js';
 import { ControlClient } from '../../raft/node/ControlClient.js';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../raft/node/standaloneMain.js');

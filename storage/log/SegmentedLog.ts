@@ -41,8 +41,8 @@ import type { LogWriter, WriteOp } from './LogWriter.js';
 import { ReadFiles, SegmentPaths, indexOps, listSegments, segmentStartOf, syncDir } from './segmentFiles.js';
 import { readCheckpoint, writeFileAtomic } from './termFiles.js';
 import { UnwrittenEntries } from './UnwrittenEntries.js';
-import { crc32 } from '../../protocol/crc32.js';
 import { WriteWatermarks } from './WriteWatermarks.js';
+import { crc32 } from '../../protocol/crc32.js';
 
 export type { LogEntry } from './EntryReader.js';
 

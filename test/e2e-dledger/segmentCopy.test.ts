@@ -108,8 +108,9 @@ t.test('a follower behind the leader log start is sent the segments and the meta
       return true;
     }, 90_000);
   } catch (e) {
-    // a rare failure under a full parallel run: keep what the nodes said, for whoever looks next
-    const offsets = await Promise.all([master, away].map(async (n) => `${n.id} ${JSON.stringify(await Promise.all([0, 1, 2, 3].map((q) => minMax(admin, n, q).catch(() => null))))}`));
+    // what the nodes said, for whoever looks next (it caught the background-sync stop fixed in session 7)
+    const queues = Array.from({ length: QUEUES }, (_, q) => q);
+    const offsets = await Promise.all([master, away].map(async (n) => `${n.id} ${JSON.stringify(await Promise.all(queues.map((q) => minMax(admin, n, q).catch(() => null))))}`));
     const tails = g.nodes.map((n) => `--- ${n.id}${n === master ? ' (master)' : n === away ? ' (away)' : ''}\n${(n.proc?.output() ?? '').split('\n').slice(-40).join('\n')}`);
     throw new Error(`${(e as Error).message}\n[min, max] per queue: ${offsets.join('; ')}\n${tails.join('\n')}`);
   }

@@ -174,12 +174,13 @@ export class RaftSimulator {
       }
       for (let i = 0; i < ticks && n.core; i++) {
         // a driver may sleep until ticksUntilDue(): no tick before that one may act
-        const due = n.core.ticksUntilDue();
-        const before = `${n.core.role} ${n.core.term} ${n.core.hasReady()}`;
-        n.core.tick();
-        if (due > 1 && `${n.core.role} ${n.core.term} ${n.core.hasReady()}` !== before) {
-          throw new SimFailure(`step ${s}: ${n.id}'s tick acted (${before} -> ${n.core.role} ${n.core.term} ${n.core.hasReady()}) ${due} ticks before ticksUntilDue said`);
-        }
+        const core = n.core;
+        const state = (): string => `${core.role} ${core.term} ${core.hasReady()}`;
+        const due = core.ticksUntilDue();
+        const before = state();
+        core.tick();
+        const after = state();
+        if (due > 1 && after !== before) throw new SimFailure(`step ${s}: ${n.id}'s tick acted (${before} -> ${after}) ${due} ticks before ticksUntilDue said`);
         this.drain(n);
       }
     }
