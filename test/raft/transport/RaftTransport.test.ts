@@ -49,6 +49,24 @@ t.test('messages reach their peers in order, entry bodies intact', async (t) => 
   t.equal(a.tr.stats().peers['n1']!.sentMessages, 100);
 });
 
+t.test('an explicit flush leaves no flush of its own scheduled for the end of the turn', async (t) => {
+  // a pending immediate makes the event loop poll without blocking: one or two more loop
+  // iterations (and system calls) in every turn that sends
+  const peers = await peersOf(['n0', 'n1']);
+  const [a, b] = [await startOne(t, peers, 'n0'), await startOne(t, peers, 'n1')];
+  a.tr.send(hb('n0', 'n1', 1));
+  await b.inbox.until((l) => l.length === 1); // the link is open
+  await new Promise((r) => setImmediate(r));
+  const immediates = (): number => process.getActiveResourcesInfo().filter((x) => x === 'Immediate').length;
+  const before = immediates();
+  a.tr.send(hb('n0', 'n1', 2));
+  t.equal(immediates(), before + 1, 'a send alone flushes at the end of the turn');
+  a.tr.flush();
+  t.equal(immediates(), before, 'flushed now: nothing is left scheduled');
+  await b.inbox.until((l) => l.length === 2);
+  t.same(b.inbox.list.map((m) => (m.type === 'heartbeat' ? m.commit : -1)), [1, 2]);
+});
+
 t.test('garbage, a wrong group or an unknown sender closes only that connection', async (t) => {
   const peers = await peersOf(['n0', 'n1']);
   const a = await startOne(t, peers, 'n0');
