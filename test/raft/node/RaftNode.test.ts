@@ -35,6 +35,32 @@ t.test('a one-node group commits at once, applies in order and restarts from its
   t.same(text(again.applied), ['d']);
 });
 
+t.test('a proposal made while the Ready loop winds down (by whoever awaited the last commit) is not left for a tick', async (t) => {
+  // In a one-node group the loop itself commits and settles: the proposer's continuation runs
+  // after the loop's last look at the core and before the loop has ended. Each link of this
+  // chain used to wait for the next tick (10 ms); it must not need one.
+  const c = await TestCluster.create(t, 1);
+  const n0 = await c.start('n0');
+  await c.leader();
+  await n0.node.propose(bodies('warm'));
+  const links = 50;
+  const ticks0 = n0.node.counters.ticks;
+  const indexes = await new Promise<number[]>((resolve, reject) => {
+    const got: number[] = [];
+    const next = (): void => {
+      n0.node.propose(bodies(`link ${got.length}`)).then((r) => {
+        got.push(r[0]!.index);
+        if (got.length === links) resolve(got);
+        else next();
+      }, reject);
+    };
+    next();
+  });
+  t.same(indexes, Array.from({ length: links }, (_, i) => indexes[0]! + i), 'every link committed, in order');
+  const ticks = n0.node.counters.ticks - ticks0;
+  t.ok(ticks < links / 2, `${ticks} ticks for ${links} links: commits did not wait for ticks`);
+});
+
 t.test('three nodes: followers refuse with the leader named, the leader commits, every node applies the same entries', async (t) => {
   const c = await TestCluster.create(t, 3);
   const nodes = await c.startAll();
