@@ -9,6 +9,8 @@
 //     on a shared machine
 //   - the loopback TCP round trip between two processes and the disk's fdatasync rate, measured
 //     in the same run, to read the figures against
+//   - the bare chain (bench/load/bareChain.ts): three bare Node processes doing only the writes and
+//     sends of one commit, one at a time, in every run; the one-at-a-time row is read as a ratio to it
 // Figures are medians over runs. Usage:
 //   node dist/bench/raft.js [--quick] [--runs 3] [--entries 300000] [--trials 20]
 //        [--writer worker|main (default: main for ASYNC_FLUSH, as the broker)] [--flush ASYNC_FLUSH|SYNC_FLUSH] [--dir /tmp] [--json]
@@ -16,6 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { bareChain, type BareChainResult } from './load/bareChain.js';
 import { fsyncRate, loopbackRtt } from './load/machine.js';
 import { intOption } from './args.js';
 import { NodeCluster } from './raft/NodeCluster.js';
@@ -139,7 +142,9 @@ async function main(): Promise<void> {
 
   const nodeArgs = ['--logWriter', a.writer, '--flushDiskType', a.flush];
   const rows: Record<string, LoadResult[]> = { 'in flight 1': [], 'in flight 256 (1 entry each)': [], 'in flight 16 x 64 entries': [] };
+  const bare: BareChainResult[] = [];
   for (let run = 0; run < a.runs; run++) {
+    bare.push(await bareChain(a.dir, Math.min(10_000, a.entries)));
     // a fresh group per run: each run starts from an empty log
     const c = await NodeCluster.start(fs.mkdtempSync(path.join(a.dir, 'raft-bench-')), nodeArgs);
     try {
@@ -180,6 +185,23 @@ async function main(): Promise<void> {
     log(`  ${name.padEnd(32)} ${f('leaderUserUs', 1, 15)} ${f('leaderSysUs', 1, 7)} ${f('leaderReads', 2, 6)} ${f('leaderWrites', 2, 7)}   ${f('followerUserUs', 1, 24)} ${f('followerSysUs', 1, 7)} ${f('followerReads', 2, 6)} ${f('followerWrites', 2, 7)}`);
   }
   out['commits'] = table;
+
+  // the floor: the same one-at-a-time commits made by bare processes, in the same runs
+  const b = {
+    perSec: Math.round(median(bare.map((r) => r.perSec))),
+    p50us: median(bare.map((r) => r.p50us)),
+    p99us: median(bare.map((r) => r.p99us)),
+    leaderCpuUs: median(bare.map((r) => r.leaderCpuUs)),
+    followerCpuUs: median(bare.map((r) => r.followerCpuUs)),
+  };
+  const one = table['in flight 1']!;
+  const oneLeader = one.perEntry['leaderUserUs']! + one.perEntry['leaderSysUs']!;
+  const oneFollower = one.perEntry['followerUserUs']! + one.perEntry['followerSysUs']!;
+  out['bareChain'] = { ...b, p50Ratio: one.p50us / b.p50us, leaderCpuRatio: oneLeader / b.leaderCpuUs, followerCpuRatio: oneFollower / b.followerCpuUs };
+  const us = (x: number): string => (Number.isFinite(x) ? x.toFixed(0) : '-');
+  log(`\nbare chain, one at a time (3 bare node processes: 1 KiB, one pwrite and the sends per entry, committed at the first answer; medians of runs):`);
+  log(`  ${b.perSec}/s, p50 ${us(b.p50us)} us, p99 ${us(b.p99us)} us, CPU per entry: leader ${us(b.leaderCpuUs)} us, follower ${us(b.followerCpuUs)} us`);
+  log(`  raftmq one at a time against it: p50 ${(one.p50us / b.p50us).toFixed(2)}x, CPU per entry: leader ${(oneLeader / b.leaderCpuUs).toFixed(2)}x (${us(oneLeader)} us), follower ${(oneFollower / b.followerCpuUs).toFixed(2)}x (${us(oneFollower)} us)`);
 
   // elections
   const c = await NodeCluster.start(fs.mkdtempSync(path.join(a.dir, 'raft-bench-')), nodeArgs);
