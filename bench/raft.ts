@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   const rows: Record<string, LoadResult[]> = { 'in flight 1': [], 'in flight 256 (1 entry each)': [], 'in flight 16 x 64 entries': [] };
   const bare: BareChainResult[] = [];
   for (let run = 0; run < a.runs; run++) {
-    bare.push(await bareChain(a.dir, Math.min(10_000, a.entries)));
+    bare.push(await bareChain(a.dir, { followers: 2, client: false, count: Math.min(10_000, a.entries), warm: 2000 }));
     // a fresh group per run: each run starts from an empty log
     const c = await NodeCluster.start(fs.mkdtempSync(path.join(a.dir, 'raft-bench-')), nodeArgs);
     try {

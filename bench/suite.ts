@@ -3,7 +3,10 @@
 // scenario with bench/producer and bench/consumer from this process, and prints one table with
 // the machine's loopback round trip and fsync rate measured in the same run. Each row also gives
 // the CPU time spent per message by the brokers (all of them, from /proc/<pid>/stat) and by the
-// client (this process): on a shared machine they move far less than the rates do.
+// client (this process): on a shared machine they move far less than the rates do. Before each
+// one-send-at-a-time row, the bare chain (bench/load/bareChain.ts) measures the floor of that
+// row on this machine: bare node processes (a client, a leader, two followers or none) doing only
+// the writes and sends of one send; the table gives it as a row of its own.
 // Usage: node dist/bench/suite.js [--seconds 10] [--flush ASYNC_FLUSH|SYNC_FLUSH|both] [--json] [--keep]
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { intOption, isMain } from './args.js';
 import { parseConsumerArgs, runConsumer } from './consumer.js';
+import { bareChain } from './load/bareChain.js';
 import { fsyncRate, loopbackRtt } from './load/machine.js';
 import { freePort } from './load/ports.js';
 import { processCpuMicros, startBootingProcess, stopProcesses, waitForMaster } from './load/processes.js';
@@ -97,6 +101,12 @@ async function runTarget(target: 'group' | 'single', flush: string, seconds: num
     const topic = 'SuiteTopic';
     // warm up (JIT, connections, the first segment) before anything is measured
     await runProducer(parseProducerArgs(['-n', ns, '-t', topic, '--create', '8', '--cluster', cluster, '-w', '16', '--duration', '3', '-q']));
+    if (flush === 'ASYNC_FLUSH') {
+      // the floor of the next row, measured now (same machine, same minute); without fsyncs, so ASYNC_FLUSH only
+      const floor = await bareChain(dir, { followers: target === 'group' ? 2 : 0, client: true, count: 5000, warm: 1000 });
+      const servers = floor.leaderCpuUs + (target === 'group' ? 2 * floor.followerCpuUs : 0);
+      rows.push({ target, flush, scenario: 'bare floor: 1 send at a time', tps: floor.perSec, p50ms: floor.p50us / 1000, p99ms: floor.p99us / 1000, goal: '(bare node processes)', brokerCpuUs: servers, clientCpuUs: floor.clientCpuUs });
+    }
     await produce('1 send at a time', target === 'group' ? '>= 4,500/s, p50 <= 0.25 ms' : '>= 8,000/s', ['-t', topic, '-w', '1']);
     if (target === 'group') {
       const top = await produce('256 in flight', '>= 45,000/s', ['-t', topic, '-w', '256']);
