@@ -86,7 +86,11 @@ export class CommitApplier {
   commit(index: number): void {
     if (index <= this.committed) return;
     this.committed = index;
-    this.running ??= this.run();
+    // only with work to do: run() then awaits a step before its finally clears `running`. A run
+    // that found nothing (after a failure) used to finish at once and leave `running` set to its
+    // settled promise for good, and drained() then awaited it in an endless microtask loop that
+    // froze the process.
+    if (this.running === null && this.hasWork()) this.running = this.run();
   }
 
   /** Resolves once every committed entry handed over is applied (or the index failed). */
@@ -94,11 +98,13 @@ export class CommitApplier {
     while (this.running !== null) await this.running;
   }
 
+  private hasWork(): boolean {
+    return this.failure === null && this.head < this.queue.length && this.queue[this.head]!.index <= this.committed;
+  }
+
   private async run(): Promise<void> {
     try {
-      while (this.failure === null && this.head < this.queue.length && this.queue[this.head]!.index <= this.committed) {
-        await this.step();
-      }
+      while (this.hasWork()) await this.step();
     } finally {
       this.running = null;
     }
