@@ -14,6 +14,7 @@ import type { RaftNode } from '../../raft/node/RaftNode.js';
 import type { SegmentedLog } from '../../storage/log/SegmentedLog.js';
 import type { BrokerContext } from '../broker/BrokerContext.js';
 import type { CommitLog } from '../broker/commitlog/CommitLog.js';
+import { handOverLeadership } from '../broker/processor/RaftAdminProcessor.js';
 import type { BrokerConfig } from '../config/BrokerConfig.js';
 import { formatHostPort } from '../config/valueTypes.js';
 import type { Logger } from '../log.js';
@@ -216,7 +217,7 @@ export class BrokerHttp {
       const target = typeof body.target === 'string' ? body.target : typeof query.target === 'string' ? query.target : '';
       if (!target) return reply.code(400).send({ error: 'BAD_REQUEST', message: 'say which member takes over: {"target":"n1"} or ?target=n1' });
       try {
-        await raft.transferLeadership(target);
+        await handOverLeadership(this.host.ctx, raft, target);
         const st = raft.status();
         return { ok: true, leaderId: st.leaderId, term: st.term };
       } catch (e) {
