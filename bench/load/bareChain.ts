@@ -21,7 +21,7 @@ export interface BareChainResult {
   leaderCpuUs: number;
   followerCpuUs: number;
   clientCpuUs: number;
-  /** bytes in the leader's and then the followers' files at the end (every entry written on each) */
+  /** bytes in the leader's and then the followers' files at the end (each given up to 5 s to hold every entry) */
   fileBytes: number[];
 }
 
@@ -246,7 +246,11 @@ export async function bareChain(dir: string, o: BareChainOptions): Promise<BareC
       clearTimeout(timer);
     }
     const r = JSON.parse(lines[1]!) as { lat: number[]; ms: number };
-    const fileBytes = files.map((f) => fs.statSync(f).size);
+    // an entry commits at the first follower's answer: the other may still be writing the last ones
+    const want = (warm + n) * 1024;
+    const sizes = (): number[] => files.map((f) => fs.statSync(f).size);
+    for (let waited = 0; waited < 5000 && sizes().some((b) => b < want); waited += 10) await new Promise((res) => setTimeout(res, 10));
+    const fileBytes = sizes();
     const used = after.map((a, i) => (a - before[i]!) / n);
     // procs: followers first, then the leader, then the client
     const nf = followers.length;
