@@ -182,8 +182,6 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   private applySpaceWaiter: (() => void) | null = null;
   private readyScheduled = false;
   private looping = false;
-  /** something asked for a Ready while the loop ran */
-  private readyAgain = false;
   private loopDone: Promise<void> = Promise.resolve();
   private role: Role;
   private term: number;
@@ -605,27 +603,19 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   // ---- the Ready loop ------------------------------------------------------------------
 
   private scheduleReady(): void {
-    if (this.readyScheduled || this.closed || this.installing) return;
-    if (this.looping) {
-      // The running loop may already have looked at the core for the last time (a proposal
-      // made in a microtask after its last Ready, e.g. by whoever awaited a commit): it looks
-      // again when it ends.
-      this.readyAgain = true;
-      return;
-    }
+    // a running loop looks at the core again when it ends (below)
+    if (this.readyScheduled || this.looping || this.closed || this.installing) return;
     this.readyScheduled = true;
     // After the poll phase: every message that arrived in this turn is stepped before one Ready.
     setImmediate(() => {
       this.readyScheduled = false;
       if (this.looping || this.closed || this.installing) return;
       this.looping = true;
-      this.readyAgain = false;
       this.loopDone = this.readyLoop().finally(() => {
         this.looping = false;
-        if (this.readyAgain) {
-          this.readyAgain = false;
-          if (this.core.hasReady()) this.scheduleReady();
-        }
+        // Something may have come after the loop's last look at the core: a proposal made in a
+        // microtask once its last Ready settled (by whoever awaited a commit) found it running.
+        if (this.core.hasReady()) this.scheduleReady();
       });
     });
   }
