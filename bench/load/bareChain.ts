@@ -7,11 +7,11 @@
 // No framing beyond a length, no log format, no core, no timers.
 // What raftmq spends per entry above this is what its code costs; what this spends is the
 // machine's price for the processes, wake-ups, system calls and copies a commit needs.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { processCpuTimes } from './processes.js';
-import { percentile } from './machine.js';
+import { percentile, spawnNodeCode } from './machine.js';
 
 export interface BareChainResult {
   perSec: number;
@@ -159,12 +159,6 @@ c.on('error', (e) => { console.error(e.message); process.exit(1); });
 c.once('connect', send);
 `;
 
-function child(code: string, args: string[]): ChildProcess {
-  const env = { ...process.env };
-  delete env['NODE_OPTIONS'];
-  return spawn(process.execPath, ['-e', code, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-}
-
 function firstLine(c: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';
@@ -198,10 +192,10 @@ export async function bareChain(dir: string, o: BareChainOptions): Promise<BareC
   const procs: ChildProcess[] = [];
   try {
     const files = ['l', ...(o.followers === 2 ? ['f1', 'f2'] : [])].map((f) => path.join(folder, f));
-    const followers = files.slice(1).map((f) => child(FOLLOWER, [f]));
+    const followers = files.slice(1).map((f) => spawnNodeCode(FOLLOWER, [f]));
     procs.push(...followers);
     const ports = await Promise.all(followers.map(firstLine));
-    const leader = child(LEADER, [files[0]!, o.client ? 'client' : 'self', String(warm), String(n), ...ports]);
+    const leader = spawnNodeCode(LEADER, [files[0]!, o.client ? 'client' : 'self', String(warm), String(n), ...ports]);
     procs.push(leader);
     let timer: NodeJS.Timeout | undefined;
     const failed = new Promise<never>((_, reject) => {
@@ -212,7 +206,7 @@ export async function bareChain(dir: string, o: BareChainOptions): Promise<BareC
     let measurer = leader;
     if (o.client) {
       const port = await Promise.race([firstLine(leader), failed]);
-      measurer = child(CLIENT, [port, String(warm), String(n)]);
+      measurer = spawnNodeCode(CLIENT, [port, String(warm), String(n)]);
       procs.push(measurer);
     }
     const cpu = (): number[] =>

@@ -1,22 +1,28 @@
 // What a benchmark figure needs beside it to be judged: this machine's loopback round trip and
 // its disk's fsync rate, measured in the same run.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
 
 export const percentile = (xs: readonly number[], p: number): number => {
   const s = [...xs].sort((x, y) => x - y);
   return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)] ?? NaN;
 };
 
-/** Round trip (µs) of 1-byte ping-pongs over loopback TCP to a child process. */
-export async function loopbackRtt(samples = 20_000): Promise<{ p50: number; p99: number }> {
+/** `node -e code ...args` without the runner's NODE_OPTIONS; stdout piped, stderr inherited. */
+export function spawnNodeCode(code: string, args: string[] = []): ChildProcessByStdio<null, Readable, null> {
   const env = { ...process.env };
   delete env['NODE_OPTIONS'];
+  return spawn(process.execPath, ['-e', code, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+/** Round trip (µs) of 1-byte ping-pongs over loopback TCP to a child process. */
+export async function loopbackRtt(samples = 20_000): Promise<{ p50: number; p99: number }> {
   const code = `const s=require('net').createServer(c=>{c.setNoDelay(true);c.on('data',d=>c.write(d))});s.listen(0,'127.0.0.1',()=>console.log(s.address().port))`;
-  const child = spawn(process.execPath, ['-e', code], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawnNodeCode(code);
   const port = await new Promise<number>((r) => child.stdout.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
   const lat: number[] = [];
   await new Promise<void>((resolve) => {
