@@ -42,6 +42,8 @@ export const MAX_SPAN_BYTES = 1024 * 1024;
 export const READ_AHEAD_BYTES = 64 * 1024;
 /** Spans copyMessageBodies keeps (each up to MAX_SPAN_BYTES, 8 MiB in all): queues drained side by side drift apart in the log. */
 export const READ_WINDOWS = 8;
+/** Entries a dense run needs to be read by itself when the call's entries are sparse as a whole. */
+export const MIN_DENSE_RUN = 8;
 
 interface ReadWindow {
   /** the data file the bytes are from; null: the window holds nothing */
@@ -55,6 +57,8 @@ interface ReadWindow {
 export class EntryReader {
   /** the spans copyMessageBodies read and kept, most recently used last */
   private readonly windows: ReadWindow[] = [];
+  /** readBodies' space for a run when `out` has no room for its headers and gaps */
+  private scratch: Buffer = Buffer.alloc(0);
 
   constructor(private readonly o: EntryReaderOptions) {}
 
@@ -89,19 +93,31 @@ export class EntryReader {
    * position `pos[k]` and has a body of `size[k]` bytes, positions ascending (the consume
    * queue's view). Neighbours in one data file at most `maxGap` bytes apart share one pread and
    * the bytes between are dropped: on this VM a pread costs about as much as copying 16 KiB.
-   * A pread also reads ahead, below `limit` (the log position written so far, bytes that do
-   * not change until a truncation, see dropCache), and the bytes are kept: the pulls of the
-   * other queues whose messages are interleaved with these, and this queue's next pull, are
-   * served from them without reading the file again.
+   *
+   * How a run of neighbours is read depends on what lies between them:
+   * - mostly the entries themselves (a queue's share of a batch send, or a queue that has the
+   *   log to itself; a run of fewer than MIN_DENSE_RUN entries only when the call's entries are
+   *   dense as a whole): one pread of just the run, into `out` itself when it has room for the
+   *   headers and gaps too (see readBodies). Reading ahead here would only read other queues'
+   *   entries, which their own pulls read as well unless all queues keep in step (3.2x the
+   *   bytes read per message consumed, measured), and keeping the bytes would need a copy.
+   * - other entries, mostly (queues interleaved message by message): one pread that also reads
+   *   ahead, below `limit` (the log position written so far, bytes that do not change until a
+   *   truncation, see dropCache), into a window that is kept: the pulls of the queues whose
+   *   messages are interleaved with these, and this queue's next pull, are served from it
+   *   without reading the file again.
    * Each header must say MESSAGE, this position and this body length. CRCs are not computed on
    * this path (Java's broker reads its commit log unchecked too; recovery checks the tail).
    * Returns the number of entries copied: fewer than `count` when a data file is missing or
-   * short (retention removed it under the reader).
+   * short (retention removed it under the reader). `out` past the bodies copied is scratch
+   * space: give it ENTRY_HEADER_SIZE bytes per entry beyond the bodies so that dense runs are
+   * read into it in place.
    */
   copyMessageBodies(pos: ArrayLike<number>, size: ArrayLike<number>, count: number, out: Buffer, outOffset: number, maxGap: number, limit = 0): number {
     const Z = this.o.dataSegmentSize;
     let at = outOffset;
     let k = 0;
+    let callDense: boolean | undefined;
     while (k < count) {
       const first = pos[k]!;
       const fileStart = segmentStartOf(first, Z);
@@ -121,6 +137,14 @@ export class EntryReader {
       let base: number; // where `first` sits in buf
       let avail: number; // bytes of buf that hold file bytes
       let w = this.windowWith(file, from, from + length);
+      // a few entries together in a call that is sparse as a whole (a queue interleaved with others) read ahead like the rest
+      if (w === undefined && this.isDense(pos, size, k, j, length) && (j - k + 1 >= MIN_DENSE_RUN || (callDense ??= this.isDense(pos, size, 0, count - 1, pos[count - 1]! + ENTRY_HEADER_SIZE + size[count - 1]! - pos[0]!)))) {
+        const copied = this.readBodies(file, fileStart, pos, size, k, j, length, out, at);
+        for (let m = k; m < k + copied; m++) at += size[m]!;
+        if (copied < j - k + 1) return k + copied;
+        k = j + 1;
+        continue;
+      }
       if (w !== undefined) {
         buf = w.buf;
         base = from - w.from;
@@ -161,6 +185,57 @@ export class EntryReader {
       k = j + 1;
     }
     return count;
+  }
+
+  /** Entries k..j fill at least 7/8 of the `length` bytes from the start of k to the end of j. */
+  private isDense(pos: ArrayLike<number>, size: ArrayLike<number>, k: number, j: number, length: number): boolean {
+    let need = 0;
+    for (let m = k; m <= j; m++) need += ENTRY_HEADER_SIZE + size[m]!;
+    return need * 8 >= length * 7;
+  }
+
+  /**
+   * One pread of entries k..j of one data file (ascending, within MAX_SPAN_BYTES unless a single
+   * entry), from the first's header to the last's end, straight into `out` at `at` when it has
+   * the room (the bodies are then moved down over the headers and gaps, a copyWithin each),
+   * else into scratch space. Every header checked. Returns how many entries were read whole
+   * (fewer when the file is short or missing). On this VM one pread of a 37 KiB run and 32
+   * moves cost about 9 us of CPU, a readv of the bodies straight into place 33 us (Node's
+   * readv and the views of `out` cost 0.2-0.4 us per buffer), a pread that reads ahead to
+   * 140 KiB and 32 Buffer.copy 24 us.
+   */
+  private readBodies(file: string, fileStart: number, pos: ArrayLike<number>, size: ArrayLike<number>, k: number, j: number, length: number, out: Buffer, at: number): number {
+    const first = pos[k]!;
+    let buf: Buffer;
+    let base: number;
+    if (out.length - at >= length) {
+      buf = out;
+      base = at;
+    } else {
+      // a run larger than a span is a single large entry: its space is not kept
+      if (length > MAX_SPAN_BYTES) buf = Buffer.allocUnsafe(length);
+      else {
+        if (this.scratch.length < length) this.scratch = Buffer.allocUnsafe(Math.max(length, 64 * 1024));
+        buf = this.scratch;
+      }
+      base = 0;
+    }
+    const got = this.o.files.readInto(file, buf, base, length, first - fileStart);
+    let o = at;
+    for (let m = k; m <= j; m++) {
+      const bodyLength = size[m]!;
+      const rel = pos[m]! - first;
+      if (rel + ENTRY_HEADER_SIZE + bodyLength > got) return m - k;
+      const h = base + rel;
+      // checked before the move: body m may land on its own header, never on a later one
+      if (buf.readInt32BE(h) !== EntryMagic.MESSAGE || buf.readInt32BE(h + 4) !== ENTRY_HEADER_SIZE + bodyLength || readInt64(buf, h + 24) !== pos[m] || buf.readInt32BE(h + 44) !== bodyLength) {
+        throw new LogCorruptionError(file, pos[m]! - fileStart, `no message entry of ${bodyLength} bytes starts here (a consume-queue entry points at it)`);
+      }
+      if (buf === out) out.copyWithin(o, h + ENTRY_HEADER_SIZE, h + ENTRY_HEADER_SIZE + bodyLength);
+      else buf.copy(out, o, h + ENTRY_HEADER_SIZE, h + ENTRY_HEADER_SIZE + bodyLength);
+      o += bodyLength;
+    }
+    return j - k + 1;
   }
 
   /** The kept window that holds [from, to) of `file`, made the most recently used. */

@@ -61,7 +61,8 @@ export abstract class CommitLogReads {
     const n = places.length;
     let bytes = 0;
     for (let i = 0; i < n; i++) bytes += places[i]!.size;
-    const body = alloc(bytes);
+    // room for the entries' headers as well: the reader reads runs of adjacent entries into it in place
+    const body = alloc(bytes + ENTRY_HEADER_SIZE * n);
     const start = log.startPosition;
     const written = log.writtenPosition;
     let at = 0;

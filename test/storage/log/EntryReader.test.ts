@@ -11,12 +11,15 @@ import { ReadFiles } from '../../../storage/log/segmentFiles.js';
 import { tempDir } from '../../helpers/processes.js';
 import { SMALL, bodyFor, dataFile, fill, openSmall } from './logTestKit.js';
 
-/** ReadFiles that counts its preads. */
+/** ReadFiles that counts its preads and the bytes they read. */
 class CountingFiles extends ReadFiles {
   reads = 0;
+  bytes = 0;
   override readInto(file: string, out: Buffer, outOffset: number, length: number, position: number): number {
     this.reads++;
-    return super.readInto(file, out, outOffset, length, position);
+    const n = super.readInto(file, out, outOffset, length, position);
+    this.bytes += n;
+    return n;
   }
 }
 
@@ -101,6 +104,70 @@ t.test('a pread reads ahead up to the written limit and keeps the bytes: interle
   t.equal(files.reads - before, lastB.pos > lastA.pos ? 2 : 1, 'no read-ahead without a limit');
 });
 
+for (const room of [false, true]) {
+  const where = room ? 'in place, in the room the output has past the bodies' : 'through scratch space (no room in the output)';
+  t.test(`a run of adjacent entries is read by itself with one pread, ${where}: nothing read ahead, nothing kept`, async (t) => {
+    const { log } = await openSmall(tempDir(t), { dataSegmentSize: 64 * 1024 });
+    t.teardown(() => log.close());
+    await fill(log, 60, { batch: 6 });
+    const all = log.readRange(0, 60, 1 << 30);
+    t.equal(new Set(all.map((e) => e.pos - (e.pos % (64 * 1024)))).size, 1, 'all in one data file');
+    const files = new CountingFiles();
+    t.teardown(() => files.closeAll());
+    const reader = log.readerOver(files);
+    const limit = log.writtenPosition;
+    const spanOf = (entries: LogEntry[]): number => entries.at(-1)!.pos + 48 + entries.at(-1)!.body.length - entries[0]!.pos;
+    const read = (entries: LogEntry[], maxGap = 16 * 1024): Buffer => {
+      const bodies = entries.reduce((a, e) => a + e.body.length, 0);
+      // the room a caller gives: a header's worth per entry (one gap of another entry fits in it too)
+      const out = Buffer.alloc(5 + bodies + (room ? 48 * entries.length + 512 : 0), 0xee);
+      t.equal(reader.copyMessageBodies(entries.map((e) => e.pos), entries.map((e) => e.body.length), entries.length, out, 5, maxGap, limit), entries.length);
+      t.ok(out.subarray(0, 5).every((b) => b === 0xee), 'nothing written before the offset asked');
+      return out.subarray(5, 5 + bodies);
+    };
+
+    const run = all.slice(10, 42);
+    t.same(read(run), Buffer.concat(run.map((e) => e.body)), '32 adjacent entries: their bodies, from the offset asked');
+    t.equal(files.reads, 1, 'one pread');
+    t.equal(files.bytes, spanOf(run), 'exactly the bytes of the run: nothing past it although the limit allows more');
+    t.same(read(run), Buffer.concat(run.map((e) => e.body)), 'the same run again');
+    t.equal(files.reads, 2, 'read from the file again: the bytes were not kept');
+
+    // one entry left out (another queue's): the gap is read through and dropped
+    const holed = [...all.slice(20, 30), ...all.slice(31, 45)];
+    const before = files.bytes;
+    t.same(read(holed), Buffer.concat(holed.map((e) => e.body)), 'a run with one entry missing: its bodies');
+    t.equal(files.reads, 3, 'one pread');
+    t.equal(files.bytes - before, spanOf(holed), 'the bytes of the run, the gap included');
+
+    // a queue interleaved with another, read with maxGap 0: every entry is a run of its own, dense
+    // by itself, but the call is not: they read ahead and keep the bytes, as interleaved queues want
+    const apart = all.filter((_, i) => i % 2 === 0).slice(0, 10);
+    t.same(read(apart, 0), Buffer.concat(apart.map((e) => e.body)), 'every other entry: their bodies');
+    t.equal(files.reads, 4, 'one pread that read ahead: the other nine from its window');
+
+    const many = log.readRange(0, 60, 1 << 30);
+    t.same(read(many), Buffer.concat(many.map((e) => e.body)), 'all 60 bodies in one call');
+  });
+}
+
+t.test('a data file cut short under a run: the entries read whole are copied, the count says how many', async (t) => {
+  const dir = tempDir(t);
+  const { log } = await openSmall(dir, { dataSegmentSize: 64 * 1024 });
+  t.teardown(() => log.close());
+  await fill(log, 20, { batch: 5 });
+  const all = log.readRange(0, 20, 1 << 30);
+  const cut = all[12]!.pos + 48 + 10; // inside entry 12's body
+  const file = dataFile(dir, 0);
+  const saved = fs.readFileSync(file);
+  fs.truncateSync(file, cut);
+  t.teardown(() => fs.writeFileSync(file, saved));
+  const r = copy(log, all, 16 * 1024);
+  t.equal(r.n, 12, 'entries 0..11 copied');
+  t.equal(r.reads, 1, 'in one pread');
+  t.same(r.out.subarray(0, all.slice(0, 12).reduce((a, e) => a + e.body.length, 0)), Buffer.concat(all.slice(0, 12).map((e) => e.body)));
+});
+
 t.test('a header that disagrees with the caller is corruption, named by file and offset', async (t) => {
   const dir = tempDir(t);
   const { log } = await openSmall(dir);
@@ -113,6 +180,9 @@ t.test('a header that disagrees with the caller is corruption, named by file and
   sizes[3] = sizes[3]! + 1;
   t.throws(() => copy(log, all.slice(0, 5), 0, sizes.slice(0, 5)), LogCorruptionError, 'a body length other than the header says');
   t.throws(() => copy(log, all.slice(10), 0), LogCorruptionError, 'an entry that is not a message');
+  // entries far apart (other queues' between them) go through the read-ahead window: checked the same way
+  const apartSizes = [sizes[0]!, sizes[2]! + 1];
+  t.throws(() => copy(log, [all[0]!, all[2]!], 16 * 1024, apartSizes), LogCorruptionError, 'a wrong body length, read through a window');
   const shifted = [{ ...all[2]!, pos: all[2]!.pos + 1 }];
   t.throws(() => copy(log, shifted, 0), /log corruption in .*data.* at byte \d+/, 'a position inside an entry');
 });
