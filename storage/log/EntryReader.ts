@@ -38,29 +38,42 @@ export interface EntryReaderOptions {
 
 /** Bytes one pread of copyMessageBodies covers at most (a single larger entry is read alone). */
 export const MAX_SPAN_BYTES = 1024 * 1024;
-/** What copyMessageBodies reads past twice the span it needs, when the file has it written. */
+/** What copyMessageBodies reads past the end of a sparse run, besides the run's own length again, when the file has it written. */
 export const READ_AHEAD_BYTES = 64 * 1024;
-/** Spans copyMessageBodies keeps (each up to MAX_SPAN_BYTES, 8 MiB in all): queues drained side by side drift apart in the log. */
-export const READ_WINDOWS = 8;
+/** The blocks copyMessageBodies keeps of sparse runs' files: aligned in the log, this size at most (less when it does not divide the segment size). */
+export const BLOCK_BYTES = 128 * 1024;
+/**
+ * Blocks kept at most (32 MiB of 128 KiB blocks, allocated as needed): queues drained side by
+ * side drift apart in the log, and once the span they are read from is larger than what is kept,
+ * least-recently-used blocks are those read next (8 queues 19 MB apart: no better than reading
+ * each pull's span; within 2.4 MB: 2.4x less CPU per message).
+ */
+export const CACHED_BLOCKS = 256;
 /** Entries a dense run needs to be read by itself when the call's entries are sparse as a whole. */
 export const MIN_DENSE_RUN = 8;
 
-interface ReadWindow {
-  /** the data file the bytes are from; null: the window holds nothing */
-  file: string | null;
-  /** bytes [from, to) of the file */
-  from: number;
-  to: number;
+/** Bytes [start, start + valid) of the log, the aligned block `no`; valid < the block size when its file ended or the rest was not written. */
+interface Block {
+  no: number;
+  valid: number;
   buf: Buffer;
 }
 
 export class EntryReader {
-  /** the spans copyMessageBodies read and kept, most recently used last */
-  private readonly windows: ReadWindow[] = [];
+  /** blocks of the log that sparse runs read, by block number (log position / block size), least recently used first */
+  private readonly blocks = new Map<number, Block>();
+  private readonly blockSize: number;
+  /** readSparse's list of buffers for one readv, and space for a header split between two blocks */
+  private readonly iov: Buffer[] = [];
+  private readonly header = Buffer.alloc(ENTRY_HEADER_SIZE);
   /** readBodies' space for a run when `out` has no room for its headers and gaps */
   private scratch: Buffer = Buffer.alloc(0);
 
-  constructor(private readonly o: EntryReaderOptions) {}
+  constructor(private readonly o: EntryReaderOptions) {
+    let b = BLOCK_BYTES;
+    while (b > 1 && o.dataSegmentSize % b !== 0) b /= 2;
+    this.blockSize = b;
+  }
 
   /** The index entry of `index`, checked to be one. */
   indexEntry(index: number): IndexEntry {
@@ -85,7 +98,7 @@ export class EntryReader {
    * position may be written again with other content) or lost files.
    */
   dropCache(): void {
-    for (const w of this.windows) w.file = null;
+    this.blocks.clear();
   }
 
   /**
@@ -132,56 +145,23 @@ export class EntryReader {
       }
       const file = this.o.dataPaths.of(fileStart);
       const length = end - first;
-      const from = first - fileStart;
-      let buf: Buffer;
-      let base: number; // where `first` sits in buf
-      let avail: number; // bytes of buf that hold file bytes
-      let w = this.windowWith(file, from, from + length);
-      // a few entries together in a call that is sparse as a whole (a queue interleaved with others) read ahead like the rest
-      if (w === undefined && this.isDense(pos, size, k, j, length) && (j - k + 1 >= MIN_DENSE_RUN || (callDense ??= this.isDense(pos, size, 0, count - 1, pos[count - 1]! + ENTRY_HEADER_SIZE + size[count - 1]! - pos[0]!)))) {
-        const copied = this.readBodies(file, fileStart, pos, size, k, j, length, out, at);
-        for (let m = k; m < k + copied; m++) at += size[m]!;
-        if (copied < j - k + 1) return k + copied;
-        k = j + 1;
-        continue;
-      }
-      if (w !== undefined) {
-        buf = w.buf;
-        base = from - w.from;
-        avail = w.to - w.from;
-      } else if (length <= MAX_SPAN_BYTES) {
-        const written = Math.min(limit, fileStart + Z) - first;
-        const want = Math.max(length, Math.min(2 * length + READ_AHEAD_BYTES, MAX_SPAN_BYTES, written));
-        w = this.reuseWindow(want);
-        buf = w.buf;
-        base = 0;
-        avail = this.o.files.readInto(file, buf, 0, want, from);
-        w.file = file;
-        w.from = from;
-        w.to = from + avail;
+      let copied: number;
+      if (this.blocks.size > 0 && this.holds(first, end)) {
+        // kept from an earlier read: copied from there, nothing read
+        copied = this.readSparse(file, fileStart, pos, size, k, j, 0, out, at);
+      } else if (
+        length > MAX_SPAN_BYTES ||
+        this.blockSize < 4096 ||
+        // a few entries together in a call that is sparse as a whole (a queue interleaved with others) go through the blocks like the rest
+        (this.isDense(pos, size, k, j, length) &&
+          (j - k + 1 >= MIN_DENSE_RUN || (callDense ??= this.isDense(pos, size, 0, count - 1, pos[count - 1]! + ENTRY_HEADER_SIZE + size[count - 1]! - pos[0]!))))
+      ) {
+        copied = this.readBodies(file, fileStart, pos, size, k, j, length, out, at);
       } else {
-        buf = Buffer.allocUnsafe(length);
-        base = 0;
-        avail = this.o.files.readInto(file, buf, 0, length, from);
+        copied = this.readSparse(file, fileStart, pos, size, k, j, limit, out, at);
       }
-      for (let m = k; m <= j; m++) {
-        const off = base + pos[m]! - first;
-        const bodyLength = size[m]!;
-        if (off + ENTRY_HEADER_SIZE + bodyLength > avail) {
-          if (w !== undefined) w.file = null; // a short file: read it again next time
-          return m;
-        }
-        if (
-          buf.readInt32BE(off) !== EntryMagic.MESSAGE ||
-          buf.readInt32BE(off + 4) !== ENTRY_HEADER_SIZE + bodyLength ||
-          readInt64(buf, off + 24) !== pos[m] ||
-          buf.readInt32BE(off + 44) !== bodyLength
-        ) {
-          if (w !== undefined) w.file = null;
-          throw new LogCorruptionError(file, pos[m]! - fileStart, `no message entry of ${bodyLength} bytes starts here (a consume-queue entry points at it)`);
-        }
-        at += buf.copy(out, at, off + ENTRY_HEADER_SIZE, off + ENTRY_HEADER_SIZE + bodyLength);
-      }
+      for (let m = k; m < k + copied; m++) at += size[m]!;
+      if (copied < j - k + 1) return k + copied;
       k = j + 1;
     }
     return count;
@@ -238,32 +218,143 @@ export class EntryReader {
     return j - k + 1;
   }
 
-  /** The kept window that holds [from, to) of `file`, made the most recently used. */
-  private windowWith(file: string, from: number, to: number): ReadWindow | undefined {
-    const ws = this.windows;
-    for (let i = ws.length - 1; i >= 0; i--) {
-      const w = ws[i]!;
-      if (w.file === file && from >= w.from && to <= w.to) {
-        if (i !== ws.length - 1) {
-          ws.splice(i, 1);
-          ws.push(w);
-        }
-        return w;
+  /**
+   * Entries k..j of one data file through the kept blocks: the blocks the run covers and what
+   * it reads ahead (the run's length again plus READ_AHEAD_BYTES, below `limit` and the file's
+   * end) that are not kept, or not kept whole, are read with one readv of whole blocks (as far
+   * as `limit` allows; without one, up to the run's end), then
+   * each entry is checked and its body copied out (in parts where it crosses blocks). Blocks
+   * are aligned in the log, so queues whose pulls overlap read each byte once while it is
+   * kept. Returns how many entries were copied (fewer when the file is short or missing).
+   */
+  private readSparse(file: string, fileStart: number, pos: ArrayLike<number>, size: ArrayLike<number>, k: number, j: number, limit: number, out: Buffer, at: number): number {
+    const B = this.blockSize;
+    const first = pos[k]!;
+    const end = pos[j]! + ENTRY_HEADER_SIZE + size[j]!;
+    const fileEnd = fileStart + this.o.dataSegmentSize;
+    // bytes worth reading: the run, and ahead of it what is written (nothing ahead without a limit)
+    const upTo = Math.min(fileEnd, Math.max(end, Math.min(limit, end + (end - first) + READ_AHEAD_BYTES)));
+    // blocks are read whole where the bytes are written: a block kept in part is read again
+    const cap = Math.min(fileEnd, Math.max(end, limit));
+    const firstBlock = Math.floor(first / B);
+    const lastBlock = Math.floor((upTo - 1) / B);
+    let missingFrom = -1;
+    for (let n = firstBlock; n <= lastBlock + 1; n++) {
+      const want = n <= lastBlock ? Math.min(B, cap - n * B) : 0;
+      const have = n <= lastBlock ? this.blocks.get(n) : undefined;
+      const missing = n <= lastBlock && (have === undefined || have.valid < want);
+      // the run's kept blocks become the most recently used before any is evicted for the missing ones
+      if (have !== undefined && !missing) this.touch(n);
+      if (missing && missingFrom < 0) missingFrom = n;
+      if (!missing && missingFrom >= 0) {
+        this.readBlocks(file, fileStart, missingFrom, n - 1, cap);
+        missingFrom = -1;
       }
     }
-    return undefined;
+    let o = at;
+    // the block of the entry before: most entries of a run lie in it whole
+    let block: Block | undefined;
+    let bStart = 0;
+    let bEnd = 0; // bStart + valid
+    for (let m = k; m <= j; m++) {
+      const p = pos[m]!;
+      const bodyLength = size[m]!;
+      const entryEnd = p + ENTRY_HEADER_SIZE + bodyLength;
+      if (p < bStart || entryEnd > bEnd) {
+        const n = Math.floor(p / B);
+        block = this.touch(n);
+        bStart = n * B;
+        bEnd = block === undefined ? 0 : bStart + block.valid;
+        if (entryEnd > bEnd && !this.holds(p, entryEnd)) return m - k;
+      }
+      let h: Buffer;
+      let hOff = p - bStart;
+      if (hOff + ENTRY_HEADER_SIZE <= B) h = block!.buf;
+      else {
+        this.copyOut(p, ENTRY_HEADER_SIZE, this.header, 0);
+        h = this.header;
+        hOff = 0;
+      }
+      if (h.readInt32BE(hOff) !== EntryMagic.MESSAGE || h.readInt32BE(hOff + 4) !== ENTRY_HEADER_SIZE + bodyLength || readInt64(h, hOff + 24) !== p || h.readInt32BE(hOff + 44) !== bodyLength) {
+        throw new LogCorruptionError(file, p - fileStart, `no message entry of ${bodyLength} bytes starts here (a consume-queue entry points at it)`);
+      }
+      if (entryEnd <= bStart + B) block!.buf.copy(out, o, p - bStart + ENTRY_HEADER_SIZE, entryEnd - bStart);
+      else this.copyOut(p + ENTRY_HEADER_SIZE, bodyLength, out, o);
+      o += bodyLength;
+    }
+    return j - k + 1;
   }
 
-  /** A window to read `length` bytes into: a new one while fewer than READ_WINDOWS, else the least recently used. */
-  private reuseWindow(length: number): ReadWindow {
-    const ws = this.windows;
-    let w: ReadWindow;
-    if (ws.length < READ_WINDOWS) w = { file: null, from: 0, to: 0, buf: Buffer.alloc(0) };
-    else w = ws.shift()!;
-    ws.push(w);
-    w.file = null;
-    if (w.buf.length < length) w.buf = Buffer.allocUnsafe(Math.min(MAX_SPAN_BYTES, Math.max(length, 2 * w.buf.length, 64 * 1024)));
-    return w;
+  /** Reads blocks from..to (block numbers, all in `file`) with one readv, keeping what it got below log position `upTo`. */
+  private readBlocks(file: string, fileStart: number, from: number, to: number, upTo: number): void {
+    const B = this.blockSize;
+    const iov = this.iov;
+    iov.length = 0;
+    const list: Block[] = [];
+    for (let n = from; n <= to; n++) {
+      let b = this.blocks.get(n);
+      if (b !== undefined) this.blocks.delete(n);
+      else b = this.freeBlock(n);
+      b.no = n;
+      b.valid = 0;
+      this.blocks.set(n, b);
+      list.push(b);
+      iov.push(upTo - n * B >= B ? b.buf : b.buf.subarray(0, upTo - n * B));
+    }
+    const got = this.o.files.readvInto(file, iov, from * B - fileStart);
+    iov.length = 0;
+    for (let i = 0; i < list.length; i++) {
+      const b = list[i]!;
+      b.valid = Math.max(0, Math.min(B, got - i * B, upTo - b.no * B));
+      if (b.valid === 0) this.blocks.delete(b.no);
+    }
+  }
+
+  /** A block buffer for block `n`: the least recently used one once CACHED_BLOCKS are kept. */
+  private freeBlock(n: number): Block {
+    if (this.blocks.size >= CACHED_BLOCKS) {
+      const oldest = this.blocks.values().next().value as Block;
+      this.blocks.delete(oldest.no);
+      return oldest;
+    }
+    return { no: n, valid: 0, buf: Buffer.allocUnsafe(this.blockSize) };
+  }
+
+  /** The kept block `n`, made the most recently used. */
+  private touch(n: number): Block | undefined {
+    const b = this.blocks.get(n);
+    if (b !== undefined) {
+      this.blocks.delete(n);
+      this.blocks.set(n, b);
+    }
+    return b;
+  }
+
+  /** Whether kept blocks hold log bytes [from, to). */
+  private holds(from: number, to: number): boolean {
+    const B = this.blockSize;
+    for (let n = Math.floor(from / B); n * B < to; n++) {
+      const b = this.blocks.get(n);
+      if (b === undefined || n * B + b.valid < Math.min(to, (n + 1) * B)) return false;
+    }
+    return true;
+  }
+
+  /** Copies log bytes [from, from + length) out of kept blocks (holds() said they are there). */
+  private copyOut(from: number, length: number, out: Buffer, outAt: number): void {
+    const B = this.blockSize;
+    let p = from;
+    let o = outAt;
+    const end = from + length;
+    while (p < end) {
+      const n = Math.floor(p / B);
+      const b = this.blocks.get(n)!;
+      const off = p - n * B;
+      const take = Math.min(end - p, B - off);
+      b.buf.copy(out, o, off, off + take);
+      p += take;
+      o += take;
+    }
   }
 
   /** The chain CRC stored in the header of the entry at `pos` (the log continues the chain from it). */

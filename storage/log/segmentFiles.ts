@@ -117,6 +117,16 @@ export class ReadFiles {
     return done;
   }
 
+  /**
+   * One readv at `position` into `buffers`, in order; returns the bytes read (fewer at end of
+   * file, 0 if the file is missing). At most IOV_MAX (1024) buffers.
+   */
+  readvInto(file: string, buffers: readonly Buffer[], position: number): number {
+    const fd = this.fd(file);
+    if (fd === undefined) return 0;
+    return fs.readvSync(fd, buffers, position);
+  }
+
   /** Reads up to `length` bytes at `position`; the result is shorter at end of file. */
   read(file: string, position: number, length: number): Buffer {
     const out = Buffer.allocUnsafe(length);

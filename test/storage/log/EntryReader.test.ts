@@ -5,19 +5,26 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { EntryMagic } from '../../../storage/log/entryCodec.js';
+import { BLOCK_BYTES } from '../../../storage/log/EntryReader.js';
 import { LogCorruptionError } from '../../../storage/log/LogCorruptionError.js';
 import type { LogEntry, SegmentedLog } from '../../../storage/log/SegmentedLog.js';
 import { ReadFiles } from '../../../storage/log/segmentFiles.js';
 import { tempDir } from '../../helpers/processes.js';
 import { SMALL, bodyFor, dataFile, fill, openSmall } from './logTestKit.js';
 
-/** ReadFiles that counts its preads and the bytes they read. */
+/** ReadFiles that counts its reads (pread or readv) and the bytes they read. */
 class CountingFiles extends ReadFiles {
   reads = 0;
   bytes = 0;
   override readInto(file: string, out: Buffer, outOffset: number, length: number, position: number): number {
     this.reads++;
     const n = super.readInto(file, out, outOffset, length, position);
+    this.bytes += n;
+    return n;
+  }
+  override readvInto(file: string, buffers: readonly Buffer[], position: number): number {
+    this.reads++;
+    const n = super.readvInto(file, buffers, position);
     this.bytes += n;
     return n;
   }
@@ -149,6 +156,86 @@ for (const room of [false, true]) {
     const many = log.readRange(0, 60, 1 << 30);
     t.same(read(many), Buffer.concat(many.map((e) => e.body)), 'all 60 bodies in one call');
   });
+}
+
+t.test('sparse runs go through aligned blocks: overlapping pulls of interleaved queues read each byte once', async (t) => {
+  const { log } = await openSmall(tempDir(t), { dataSegmentSize: 1 << 20, indexSegmentSize: 64 * 1024 });
+  t.teardown(() => log.close());
+  await fill(log, 3000, { batch: 50 });
+  const all = log.readRange(0, 3000, 1 << 30);
+  t.ok(log.writtenPosition > 5 * BLOCK_BYTES, `a log of several blocks (${log.writtenPosition} bytes)`);
+  const queues = [0, 1, 2, 3].map((q) => all.filter((_, i) => i % 4 === q));
+  const files = new CountingFiles();
+  t.teardown(() => files.closeAll());
+  const reader = log.readerOver(files);
+  const limit = log.writtenPosition;
+  // pulls of 32 that drift: queue q starts q * 5 entries behind queue 0 and they take turns
+  const next = [0, 0, 0, 0];
+  let pulls = 0;
+  while (next.some((n, q) => n < queues[q]!.length)) {
+    for (let q = 0; q < 4; q++) {
+      const entries = queues[q]!.slice(next[q], next[q]! + 32 - (pulls < 4 ? q * 5 : 0));
+      if (entries.length === 0) continue;
+      const out = Buffer.alloc(entries.reduce((a, e) => a + e.body.length, 0));
+      t.equal(reader.copyMessageBodies(entries.map((e) => e.pos), entries.map((e) => e.body.length), entries.length, out, 0, 16 * 1024, limit), entries.length);
+      if (!out.equals(Buffer.concat(entries.map((e) => e.body)))) t.fail(`queue ${q} at ${next[q]}: wrong bodies`);
+      next[q]! += entries.length;
+      pulls++;
+    }
+  }
+  t.ok(files.bytes <= limit, `bytes read (${files.bytes}) at most the log's (${limit}): none read twice`);
+  t.ok(files.reads <= Math.ceil(limit / BLOCK_BYTES), `${files.reads} reads for ${pulls} pulls`);
+});
+
+t.test('entries whose header or body crosses a block boundary are read whole from two blocks', async (t) => {
+  const { log } = await openSmall(tempDir(t), { dataSegmentSize: 1 << 20, indexSegmentSize: 64 * 1024 });
+  t.teardown(() => log.close());
+  const B = BLOCK_BYTES;
+  // fillers up to a chosen start, then the entry that should start there
+  const appendAt = async (start: number, bodyLength: number, tag: number): Promise<LogEntry> => {
+    let p = log.writtenPosition;
+    while (start - p >= 48 + 1000 + 48 + 1) {
+      const r = log.append([{ magic: EntryMagic.MESSAGE, term: 1, body: bodyFor(9000 + tag, 1000) }]);
+      await log.whenWritten(r.endPosition);
+      p = log.writtenPosition;
+    }
+    if (start > p) {
+      const r = log.append([{ magic: EntryMagic.MESSAGE, term: 1, body: bodyFor(8000 + tag, start - p - 48) }]);
+      await log.whenWritten(r.endPosition);
+    }
+    t.equal(log.writtenPosition, start, `the entry starts at ${start}`);
+    const r = log.append([{ magic: EntryMagic.MESSAGE, term: 1, body: bodyFor(tag, bodyLength) }]);
+    await log.whenWritten(r.endPosition);
+    return log.readRange(log.lastIndex, 1, 1 << 30)[0]!;
+  };
+  const headerSplit = await appendAt(B - 20, 300, 1); // 20 header bytes in block 0, 28 in block 1
+  const bodySplit = await appendAt(2 * B - 100, 500, 2); // header in block 1, body across into block 2
+  const far = await appendAt(3 * B + 5000, 200, 3);
+  const filler = log.readRange(headerSplit.index + 1, 1, 1 << 30)[0]!;
+  const files = new CountingFiles();
+  t.teardown(() => files.closeAll());
+  const reader = log.readerOver(files);
+  const picked = [headerSplit, filler, bodySplit, far];
+  const out = Buffer.alloc(picked.reduce((a, e) => a + e.body.length, 0));
+  // far apart, so sparse as a whole: through the blocks
+  t.equal(reader.copyMessageBodies(picked.map((e) => e.pos), picked.map((e) => e.body.length), picked.length, out, 0, 16 * 1024, log.writtenPosition), picked.length);
+  t.same(out, Buffer.concat(picked.map((e) => e.body)), 'every body whole, in order');
+  const reads = files.reads;
+  t.same(read1(reader, headerSplit), headerSplit.body, 'the entry with the split header, alone, again');
+  t.same(read1(reader, bodySplit), bodySplit.body, 'the entry with the split body, alone, again');
+  t.equal(files.reads, reads, 'from the kept blocks: nothing read');
+  const bad = [headerSplit, far];
+  t.throws(
+    () => reader.copyMessageBodies(bad.map((e) => e.pos), [headerSplit.body.length + 1, far.body.length], 2, Buffer.alloc(1000), 0, 16 * 1024, log.writtenPosition),
+    LogCorruptionError,
+    'a split header that disagrees is corruption too',
+  );
+});
+
+function read1(reader: ReturnType<SegmentedLog['readerOver']>, e: LogEntry): Buffer {
+  const out = Buffer.alloc(e.body.length);
+  reader.copyMessageBodies([e.pos], [e.body.length], 1, out, 0, 16 * 1024);
+  return out;
 }
 
 t.test('a data file cut short under a run: the entries read whole are copied, the count says how many', async (t) => {
