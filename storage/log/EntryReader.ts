@@ -114,11 +114,12 @@ export class EntryReader {
    *   headers and gaps too (see readBodies). Reading ahead here would only read other queues'
    *   entries, which their own pulls read as well unless all queues keep in step (3.2x the
    *   bytes read per message consumed, measured), and keeping the bytes would need a copy.
-   * - other entries, mostly (queues interleaved message by message): one pread that also reads
-   *   ahead, below `limit` (the log position written so far, bytes that do not change until a
-   *   truncation, see dropCache), into a window that is kept: the pulls of the queues whose
-   *   messages are interleaved with these, and this queue's next pull, are served from it
-   *   without reading the file again.
+   * - other entries, mostly (queues interleaved message by message): through the kept blocks
+   *   of the log (readSparse), read with some bytes ahead, below `limit` (the log position
+   *   written so far, bytes that do not change until a truncation, see dropCache): the pulls
+   *   of the queues whose messages are interleaved with these, and this queue's next pull, are
+   *   served from them without reading the file again.
+   * - any run the kept blocks hold whole is copied from them.
    * Each header must say MESSAGE, this position and this body length. CRCs are not computed on
    * this path (Java's broker reads its commit log unchecked too; recovery checks the tail).
    * Returns the number of entries copied: fewer than `count` when a data file is missing or
