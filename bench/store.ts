@@ -6,7 +6,8 @@
 //   plus the raw fdatasync rate of the disk and the ratios to the plain loop.
 //   Single figures: the RocksDB apply rate (bench/storeIndex's applyRate), the consume-queue
 //   rebuild rate (LogIndexer.catchUp over a log of stored-message records, read from the log's
-//   files), and recovery time per GiB (SegmentedLog.open of a closed log without a checkpoint,
+//   files), the pull path's reads (messages per CPU second of EntryReader.copyMessageBodies, 8
+//   queues written in batches or interleaved, drifting apart), and recovery time per GiB (SegmentedLog.open of a closed log without a checkpoint,
 //   with the page cache warm and, where GNU dd can drop a file's cache, cold).
 // Every loop is bounded by a count and a time. Figures are medians of several interleaved runs.
 // Usage: node dist/bench/store.js [--quick] [--runs 5] [--ms 300] [--apply 100000]
@@ -28,6 +29,7 @@ import { LogIndexer } from '../storage/LogIndexer.js';
 import { EntryMagic } from '../storage/log/entryCodec.js';
 import type { WriteGroup } from '../storage/log/LogWriter.js';
 import { SegmentedLog, type AppendEntry } from '../storage/log/SegmentedLog.js';
+import { ReadFiles } from '../storage/log/segmentFiles.js';
 import { CHECKPOINT_FILE } from '../storage/log/termFiles.js';
 import { WorkerLogWriter, type FlushDiskType, type WorkerLogWriterOptions } from '../storage/log/WorkerLogWriter.js';
 import { T0, applyRate, keyWord, layoutOf, uniqKeyOf } from './storeIndex.js';
@@ -279,6 +281,7 @@ interface RecoveryLog {
 class Fixtures {
   private root: string | undefined;
   private readonly messageLogs = new Map<string, Promise<MessageLog>>();
+  private readonly pullLogs = new Map<PullLayout, Promise<PullLog>>();
   private recovery: Promise<RecoveryLog> | undefined;
 
   constructor(private readonly parent: string) {}
@@ -298,6 +301,16 @@ class Fixtures {
     return p;
   }
 
+  /** A log of PULL_MESSAGES 1 KiB message entries for PULL_QUEUES queues, in batches of 32 per queue or one by one in turn. */
+  pullLog(layout: PullLayout): Promise<PullLog> {
+    let p = this.pullLogs.get(layout);
+    if (p === undefined) {
+      p = buildPullLog(this.dir(`pull-${layout}`), layout);
+      this.pullLogs.set(layout, p);
+    }
+    return p;
+  }
+
   /** A closed log of about `mib` MiB of 1 KiB entries. */
   recoveryLog(mib: number, body: Buffer): Promise<RecoveryLog> {
     this.recovery ??= buildRecoveryLog(this.dir('recovery'), mib, body);
@@ -306,6 +319,7 @@ class Fixtures {
 
   async remove(): Promise<void> {
     for (const p of this.messageLogs.values()) await (await p.catch(() => undefined))?.log.close();
+    for (const p of this.pullLogs.values()) await (await p.catch(() => undefined))?.log.close();
     await this.recovery?.catch(() => undefined);
     if (this.root !== undefined) fs.rmSync(this.root, { recursive: true, force: true });
   }
@@ -377,6 +391,72 @@ function rebuildRun(mix: Mix): Run {
     } finally {
       await index.close();
     }
+  };
+}
+
+type PullLayout = 'batches' | 'interleaved';
+
+interface PullLog {
+  log: SegmentedLog;
+  /** per queue: the log positions and body sizes of its messages, in queue order */
+  queues: { pos: number[]; size: number[] }[];
+}
+
+const PULL_MESSAGES = 160_000;
+const PULL_QUEUES = 8;
+const PULL_BATCH = 32;
+
+async function buildPullLog(dir: string, layout: PullLayout): Promise<PullLog> {
+  const body = Buffer.alloc(ENTRY - ENTRY_HEADER + 100, 7); // about the size of a stored 1 KiB message
+  const queues = Array.from({ length: PULL_QUEUES }, () => ({ pos: [] as number[], size: [] as number[] }));
+  const log = await SegmentedLog.open({ dir, writer: new WorkerLogWriter({ flushDiskType: 'ASYNC_FLUSH' }), log: quiet });
+  for (let done = 0; done < PULL_MESSAGES; done += PULL_BATCH) {
+    const entries: AppendEntry[] = [];
+    for (let k = 0; k < PULL_BATCH; k++) entries.push({ magic: EntryMagic.MESSAGE, term: 1, body });
+    const r = log.append(entries);
+    for (let k = 0; k < PULL_BATCH; k++) {
+      const q = queues[layout === 'batches' ? (done / PULL_BATCH) % PULL_QUEUES : (done + k) % PULL_QUEUES]!;
+      q.pos.push(r.positions[k]!);
+      q.size.push(body.length);
+    }
+    if (log.unwrittenBytes > 64 * 1024 * 1024) await log.whenWritten(r.endPosition);
+  }
+  await log.whenWritten(log.endPosition);
+  return { log, queues };
+}
+
+/**
+ * Messages read per CPU second by a consumer's pulls (EntryReader.copyMessageBodies, as the
+ * broker calls it: 32 per pull, a 16 KiB read-through gap, the written limit), a fresh reader
+ * each run: the queues take turns, each a pull at a time, queue q starting `apart` x q messages
+ * of its own into the log (the queues of a backlog drift apart as consumers drain it).
+ */
+function pullReadRun(layout: PullLayout, apart: (perQueue: number) => number): Run {
+  return async () => {
+    const { log, queues } = await fixtures.pullLog(layout);
+    const files = new ReadFiles(4);
+    const reader = log.readerOver(files);
+    const out = Buffer.allocUnsafe(PULL_BATCH * (ENTRY + 200 + ENTRY_HEADER));
+    const perQueue = queues[0]!.pos.length;
+    const next = queues.map((_, q) => Math.floor((q * apart(perQueue)) / PULL_BATCH) * PULL_BATCH % perQueue);
+    let read = 0;
+    const start = process.cpuUsage();
+    try {
+      for (let round = 0; round < perQueue / PULL_BATCH; round++) {
+        for (let q = 0; q < queues.length; q++) {
+          const from = next[q]!;
+          const n = Math.min(PULL_BATCH, perQueue - from);
+          const got = reader.copyMessageBodies(queues[q]!.pos.slice(from, from + n), queues[q]!.size.slice(from, from + n), n, out, 0, 16 * 1024, log.writtenPosition);
+          if (got !== n) throw new Error(`a pull read ${got} of ${n} messages`);
+          read += n;
+          next[q] = (from + n) % perQueue;
+        }
+      }
+    } finally {
+      files.closeAll();
+    }
+    const cpu = process.cpuUsage(start);
+    return read / ((cpu.user + cpu.system) / 1e6);
   };
 }
 
@@ -452,6 +532,11 @@ const benches: Bench[] = [
     run: (ctx) => applyRate({ dir: ctx.dir, apply: ctx.args.apply, keys: 0, sequentialKeys: false }, layoutOf(topics, 8), batch),
   })),
   ...REBUILD_MIXES.map((mix): Bench => ({ name: `rebuild from the log, ${mix.label}`, unit: 'entries/s', maxRuns: HEAVY_RUNS, run: rebuildRun(mix) })),
+  // 1,200 messages of a queue are 9,600 log entries, about 11 MB: 8 queues within 77 MB, 2.4 MB
+  { name: 'pull reads, batches of 32 per queue, queues 1/8 of the log apart', unit: 'msgs/CPU-s', maxRuns: HEAVY_RUNS, run: pullReadRun('batches', (n) => n / PULL_QUEUES) },
+  { name: 'pull reads, interleaved one by one, queues 2.4 MB apart', unit: 'msgs/CPU-s', maxRuns: HEAVY_RUNS, run: pullReadRun('interleaved', () => 256) },
+  { name: 'pull reads, interleaved one by one, queues 11 MB apart', unit: 'msgs/CPU-s', maxRuns: HEAVY_RUNS, run: pullReadRun('interleaved', () => 1200) },
+  { name: 'pull reads, interleaved one by one, queues 1/8 of the log apart', unit: 'msgs/CPU-s', maxRuns: HEAVY_RUNS, run: pullReadRun('interleaved', (n) => n / PULL_QUEUES) },
   { name: 'recovery, page cache warm', unit: 's/GiB', maxRuns: HEAVY_RUNS, run: recoveryRun(false) },
   { name: 'recovery, page cache dropped', unit: 's/GiB', maxRuns: HEAVY_RUNS, run: recoveryRun(true) },
 ];
