@@ -286,5 +286,19 @@ t.test('a data file gone under the reader: the entries before it are copied, the
   const r = copy(log, all, 16 * 1024);
   t.equal(r.n, second, `copied the ${second} entries of the first file`);
   t.same(r.out.subarray(0, all.slice(0, second).reduce((a, e) => a + e.body.length, 0)), Buffer.concat(all.slice(0, second).map((e) => e.body)));
+
+  // the same through the blocks: every other entry (sparse), reading ahead to the written limit
+  const sparse = all.filter((_, i) => i % 2 === 0);
+  const inFirst = sparse.filter((e) => e.pos < SMALL.dataSegmentSize).length;
+  const files = new CountingFiles();
+  const reader = log.readerOver(files);
+  const out = Buffer.alloc(sparse.reduce((a, e) => a + e.body.length, 0));
+  t.equal(reader.copyMessageBodies(sparse.map((e) => e.pos), sparse.map((e) => e.body.length), sparse.length, out, 0, 16 * 1024, log.writtenPosition), inFirst, 'sparse: the entries of the first file');
+  t.same(out.subarray(0, sparse.slice(0, inFirst).reduce((a, e) => a + e.body.length, 0)), Buffer.concat(sparse.slice(0, inFirst).map((e) => e.body)));
   fs.renameSync(path.join(dir, 'moved'), secondFile);
+  // the file is back: nothing of it was kept as read, so the same call now reads it
+  const again = Buffer.alloc(out.length);
+  t.equal(reader.copyMessageBodies(sparse.map((e) => e.pos), sparse.map((e) => e.body.length), sparse.length, again, 0, 16 * 1024, log.writtenPosition), sparse.length, 'every entry once the file is back');
+  t.same(again, Buffer.concat(sparse.map((e) => e.body)));
+  files.closeAll();
 });
