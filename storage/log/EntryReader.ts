@@ -45,8 +45,8 @@ export const BLOCK_BYTES = 128 * 1024;
 /**
  * Blocks kept at most (32 MiB of 128 KiB blocks, allocated as needed): queues drained side by
  * side drift apart in the log, and once the span they are read from is larger than what is kept,
- * least-recently-used blocks are those read next (8 queues 19 MB apart: no better than reading
- * each pull's span; within 2.4 MB: 2.4x less CPU per message).
+ * the least recently used blocks are the ones read next. 8 interleaved queues spread over 19 MB
+ * took 2.9x less CPU per message than with the spans kept before; with 16 MiB kept, no less.
  */
 export const CACHED_BLOCKS = 256;
 /** Entries a dense run needs to be read by itself when the call's entries are sparse as a whole. */
@@ -223,8 +223,8 @@ export class EntryReader {
    * Entries k..j of one data file through the kept blocks: the blocks the run covers and what
    * it reads ahead (the run's length again plus READ_AHEAD_BYTES, below `limit` and the file's
    * end) that are not kept, or not kept whole, are read with one readv of whole blocks (as far
-   * as `limit` allows; without one, up to the run's end), then
-   * each entry is checked and its body copied out (in parts where it crosses blocks). Blocks
+   * as `limit` allows; without one, up to the run's end), then each entry is checked and its
+   * body copied out (in parts where it crosses blocks). Blocks
    * are aligned in the log, so queues whose pulls overlap read each byte once while it is
    * kept. Returns how many entries were copied (fewer when the file is short or missing).
    */
