@@ -47,6 +47,12 @@ export interface RaftCoreOptions {
   /** how often (ticks) a leader that is not preferred looks for a preferred peer. Default: electionTicks */
   preferredLeaderCheckTicks?: number;
   /**
+   * A leader that finds a preferred peer to hand over to announces it (preferredTransferAnnounced)
+   * and starts the transfer only at the next check if nobody did meanwhile: the application can
+   * write what it must before writes pause, then start it itself. Default: false (at once).
+   */
+  announcePreferredTransfer?: boolean;
+  /**
    * Batching by time: a leader holds new entries for a follower in the pipeline for up to
    * batchTicks ticks or until batchBytes are waiting. 0 (default) sends at once.
    */
@@ -79,6 +85,7 @@ export const DEFAULT_RAFT_LIMITS: Readonly<RaftLimits> = Object.freeze({
   maxTransferLagEntries: 1000,
   preferredLeaderIds: Object.freeze([]) as readonly string[],
   preferredLeaderCheckTicks: 10,
+  announcePreferredTransfer: false,
   batchTicks: 0,
   batchBytes: 64 * 1024,
   freshStartElectionRounds: 0,
@@ -121,6 +128,7 @@ export function resolveLimits(opts: RaftCoreOptions): RaftLimits {
   checkInt('freshStartElectionRounds', l.freshStartElectionRounds, 0);
   checkInt('batchBytes', l.batchBytes, 0);
   if (l.heartbeatTicks >= l.electionTicks) throw new RaftConfigError(`heartbeatTicks (${l.heartbeatTicks}) must be below electionTicks (${l.electionTicks})`);
+  if (typeof l.announcePreferredTransfer !== 'boolean') throw new RaftConfigError(`announcePreferredTransfer must be true or false, got ${String(l.announcePreferredTransfer)}`);
   if (!Array.isArray(l.preferredLeaderIds)) throw new RaftConfigError('preferredLeaderIds must be a list of peer ids');
   const peers = new Set(opts.peers);
   for (const p of l.preferredLeaderIds) {

@@ -67,6 +67,8 @@ export class RaftCore {
   /** TimeoutNow went out to the transferee in this transfer */
   private timeoutNowSent = false;
   private preferredElapsed = 0;
+  /** the peer announced at the last preferred check (announcePreferredTransfer) */
+  private preferredAnnounced: string | null = null;
   /** ticks between preferred-leader checks: doubles after each failed hand-over (at most 16 periods) */
   private preferredWait = 0;
   /** the running transfer was started by the preferred-leader rule */
@@ -145,6 +147,10 @@ export class RaftCore {
   /** The peer a leadership transfer is handing over to, or null. */
   get transferee(): string | null {
     return this._transferee;
+  }
+  /** With announcePreferredTransfer: the preferred peer this leader will hand over to at its next check, unless a transfer starts before. */
+  get preferredTransferAnnounced(): string | null {
+    return this._role === 'leader' && this._transferee === null ? this.preferredAnnounced : null;
   }
   /** First index of the log (0 unless retention dropped a prefix). */
   get firstIndex(): number {
@@ -225,7 +231,7 @@ export class RaftCore {
    * TimeoutNow so it campaigns at once. Aborted after transferTimeoutTicks, or when we stop
    * leading. Asking again for the same peer while it runs is a no-op that answers ok.
    */
-  transferLeadership(to: string): TransferResult {
+  transferLeadership(to: string, forPreference = false): TransferResult {
     if (this._role !== 'leader') return { ok: false, reason: 'NOT_LEADER', leaderId: this._leaderId };
     if (to === this.id) return { ok: false, reason: 'SELF', peer: to };
     const pr = this.progress.get(to);
@@ -236,7 +242,10 @@ export class RaftCore {
     const lag = this.log.lastIndex - pr.match;
     if (lag > this.limits.maxTransferLagEntries) return { ok: false, reason: 'TARGET_TOO_FAR_BEHIND', peer: to, lag, limit: this.limits.maxTransferLagEntries };
     this._transferee = to;
-    this.transferForPreference = false;
+    // a hand-over to a preferred peer (here or, after an announcement, by the application) backs off when it fails
+    this.transferForPreference = forPreference;
+    if (forPreference) this.counters.preferredTransfers++;
+    this.preferredAnnounced = null;
     this.transferElapsed = 0;
     this.timeoutNowSent = false;
     this.counters.transfersStarted++;
@@ -487,6 +496,7 @@ export class RaftCore {
     this.resetTimers();
     this.preferredElapsed = 0;
     this.preferredWait = this.limits.preferredLeaderCheckTicks;
+    this.preferredAnnounced = null;
     const next = this.log.lastIndex + 1;
     this.progress.clear();
     for (const p of this.others) this.progress.set(p, new Progress(next, this.limits.maxInflightAppends, this.limits.maxInflightBytes));
@@ -678,10 +688,17 @@ export class RaftCore {
         bestLag = lag;
       }
     }
-    if (best !== null && this._transferee === null && this.transferLeadership(best).ok) {
-      this.transferForPreference = true;
-      this.counters.preferredTransfers++;
+    if (best === null || this._transferee !== null) {
+      this.preferredAnnounced = null;
+      return;
     }
+    if (this.limits.announcePreferredTransfer && this.preferredAnnounced !== best) {
+      // one check period for the application to write what it must and start the transfer itself
+      this.preferredAnnounced = best;
+      return;
+    }
+    this.preferredAnnounced = null;
+    this.transferLeadership(best, true);
   }
 
   private handleAppendResponse(m: AppendResponse): void {

@@ -81,6 +81,12 @@ export interface RaftNodeOptions {
   onApply: (entries: readonly RaftEntry[]) => void | Promise<void>;
   onRoleChange?: (c: RoleChange) => void;
   /**
+   * preferredLeaderIds: called when this leader is about to hand over to a preferred peer (the
+   * core announces it one check period ahead); the node starts the transfer once it settles (a
+   * failure is logged and the transfer goes on). Without it the core transfers at once.
+   */
+  beforePreferredTransfer?: (target: string) => Promise<void>;
+  /**
    * Segment copy, leader side: the application's state to send with the log to a follower
    * that is behind this node's first index (for the broker: its metadata). Without it the
    * follower gets the log only.
@@ -186,6 +192,8 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   private role: Role;
   private term: number;
   private leaderId: string | null;
+  /** the core's last announced hand-over to a preferred peer, as observePreferred saw it */
+  private preferredAnnounced: string | null = null;
   private timers: NodeJS.Timeout[] = [];
   /** the tick timer (armTick), when it is due (performance.now() ms), and when the core's last tick was due */
   private tickTimer: NodeJS.Timeout | null = null;
@@ -306,6 +314,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       const applied = Math.max(appliedIndex, log.firstIndex - 1);
       if (applied > log.lastIndex) throw new Error(`appliedIndex ${applied} is past the log's last index ${log.lastIndex}`);
       const core = new RaftCore({
+        ...(o.beforePreferredTransfer ? { announcePreferredTransfer: true } : {}),
         ...o.core,
         id: o.selfId,
         peers: [...peers.keys()],
@@ -583,6 +592,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
 
   private afterInput(): void {
     this.observeRole();
+    this.observePreferred();
     this.settleProposals();
     if (this.core.hasReady()) this.scheduleReady();
     this.armTick();
@@ -1013,6 +1023,29 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   }
 
   // ---- roles, checkpoint, failure ------------------------------------------------------
+
+  /** An announced hand-over to a preferred peer: the application's hook, then the transfer. */
+  private observePreferred(): void {
+    const target = this.core.preferredTransferAnnounced;
+    if (target === this.preferredAnnounced) return;
+    this.preferredAnnounced = target;
+    const hook = this.o.beforePreferredTransfer;
+    if (target === null || hook === undefined) return;
+    void (async () => {
+      try {
+        await hook(target);
+      } catch (e) {
+        this.logLine(`before the hand-over to preferred leader ${target}: ${(e as Error).message}`);
+      }
+      // the core still wants it (no transfer started meanwhile, still leading)
+      if (this.closed || this.core.preferredTransferAnnounced !== target) return;
+      this.catchUpTicks();
+      const r = this.core.transferLeadership(target, true);
+      if (!r.ok) this.logLine(`hand-over to preferred leader ${target} refused: ${r.reason}`);
+      this.scheduleReady();
+      this.armTick();
+    })();
+  }
 
   private observeRole(): void {
     const c = this.core;

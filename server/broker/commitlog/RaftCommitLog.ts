@@ -117,6 +117,7 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
   private failure: Error | null = null;
   private pending = 0;
   private readonly resetListeners: Array<() => Promise<void>> = [];
+  private readonly handOverListeners: Array<() => Promise<void>> = [];
   /** index -> what this leader decoded when it planned the entry (its term), until the entry is applied */
   private readonly own = new Map<number, { term: number; dispatches: readonly DispatchRequest[] }>();
 
@@ -155,6 +156,7 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
         takeSnapshot: () => takeMetadataSnapshot(index),
         onInstall: (c) => cl.install(c),
         onRoleChange: (c) => cl.roleChanged(c),
+        beforePreferredTransfer: (target) => cl.handingOver(target),
         log: opts.log,
       });
     } catch (e) {
@@ -299,6 +301,20 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
 
   onReset(listener: () => Promise<void>): void {
     this.resetListeners.push(listener);
+  }
+
+  /**
+   * Runs before this leader hands over to a preferred leader by itself (preferredLeaderIds):
+   * what must reach the log before writes pause (the consumer offsets). The operator's
+   * transfers go through handOverLeadership instead.
+   */
+  beforeHandOver(listener: () => Promise<void>): void {
+    this.handOverListeners.push(listener);
+  }
+
+  private async handingOver(target: string): Promise<void> {
+    this.opts.log?.(`handing over to preferred leader ${target}`);
+    for (const l of this.handOverListeners) await l();
   }
 
   /** A leader whose own no-op was just applied starts taking writes. */

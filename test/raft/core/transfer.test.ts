@@ -163,3 +163,65 @@ t.test('a preferred peer that cannot take over costs a shrinking share of write 
   t.ok(refused / ticks < 0.2, `writes refused in ${refused} of ${ticks} ticks`);
   t.ok(n0.core.commitIndex > ticks * 0.8, 'and the group kept committing');
 });
+
+t.test('announcePreferredTransfer: the leader names the preferred peer one check ahead, writes go on; the application or the next check starts the hand-over', async (t) => {
+  for (const who of ['application', 'core'] as const) {
+    const c = new TestCluster(IDS, { preferredLeaderIds: ['n2'], preferredLeaderCheckTicks: 4, announcePreferredTransfer: true });
+    const n0 = c.elect('n0');
+    n0.core.propose(prop('a'));
+    c.settle();
+    let ticks = 0;
+    while (n0.core.preferredTransferAnnounced === null && ticks < 20) {
+      c.tickAll(1);
+      ticks++;
+    }
+    t.equal(n0.core.preferredTransferAnnounced, 'n2', `${who}: n2 announced after ${ticks} ticks`);
+    t.equal(n0.core.transferee, null, `${who}: no transfer yet`);
+    t.ok(n0.core.propose(prop('written before the hand-over')).ok, `${who}: writes are taken while announced`);
+    c.settle();
+    t.equal(n0.core.commitIndex, n0.core.lastIndex, `${who}: the write committed before the hand-over`);
+    if (who === 'application') {
+      t.same(n0.core.transferLeadership('n2', true), { ok: true, transferee: 'n2' });
+      t.equal(n0.core.preferredTransferAnnounced, null, 'the announcement ends when the transfer starts');
+    }
+    let more = 0;
+    while (c.node('n2').core.role !== 'leader' && more < 20) {
+      c.tickAll(1);
+      more++;
+    }
+    t.equal(c.node('n2').core.role, 'leader', `${who}: n2 leads ${more} ticks later`);
+    if (who === 'core') t.ok(more <= 5, 'the next check started it');
+    t.equal(n0.core.counters.preferredTransfers, 1, `${who}: counted as a preferred hand-over`);
+  }
+});
+
+t.test('announcePreferredTransfer: an announcement ends when the peer falls behind, or another transfer starts', async (t) => {
+  const c = new TestCluster(IDS, { preferredLeaderIds: ['n2'], preferredLeaderCheckTicks: 4, announcePreferredTransfer: true, maxTransferLagEntries: 2 });
+  const n0 = c.elect('n0');
+  n0.core.propose(prop('a'));
+  c.settle();
+  const announce = (): number => {
+    let ticks = 0;
+    while (n0.core.preferredTransferAnnounced === null && ticks < 20) {
+      c.tickAll(1);
+      ticks++;
+    }
+    return ticks;
+  };
+  announce();
+  t.equal(n0.core.preferredTransferAnnounced, 'n2');
+  // n2 stops getting entries and falls more than 2 behind
+  c.filter = (m) => !(m.type === 'append' && m.to === 'n2' && m.entries.length > 0);
+  for (let i = 0; i < 5; i++) t.ok(n0.core.propose(prop(`lag${i}`)).ok);
+  c.settle();
+  for (let i = 0; i < 4; i++) c.tickAll(1);
+  t.equal(n0.core.preferredTransferAnnounced, null, 'n2 lags: no longer announced');
+  t.equal(n0.core.transferee, null, 'and no transfer started');
+  t.equal(n0.core.counters.transfersStarted, 0);
+
+  c.filter = () => true;
+  for (let i = 0; i < 12 && n0.core.preferredTransferAnnounced === null; i++) c.tickAll(1);
+  t.equal(n0.core.preferredTransferAnnounced, 'n2', 'caught up again: announced again');
+  t.same(n0.core.transferLeadership('n1'), { ok: true, transferee: 'n1' }, 'an operator transfer to another peer');
+  t.equal(n0.core.preferredTransferAnnounced, null, 'ends the announcement');
+});

@@ -184,3 +184,37 @@ t.test('an idle group wakes for the core\'s deadlines only: followers count tick
   }
   for (const n of nodes) t.equal(n.node.status().term, term, `${n.id}: no election while idle`);
 });
+
+t.test('preferredLeaderIds with beforePreferredTransfer: the leader runs the hook, what it writes commits, then it hands over', async (t) => {
+  const c = await TestCluster.create(t, 3);
+  const calls: Array<{ on: string; target: string }> = [];
+  const hookWrites: number[] = [];
+  const extra = (id: string) => ({
+    core: { preferredLeaderIds: ['n2'] },
+    beforePreferredTransfer: async (target: string): Promise<void> => {
+      calls.push({ on: id, target });
+      // what a broker does here: write the consumer offsets it holds
+      const [r] = await c.nodes.get(id)!.node.propose(bodies(`written by ${id} before the hand-over`));
+      hookWrites.push(r!.index);
+    },
+  });
+  // n2 starts late, so one of the others leads first
+  await Promise.all(['n0', 'n1'].map((id) => c.start(id, extra(id))));
+  const first = await c.leader();
+  t.not(first.id, 'n2');
+  const n2 = await c.start('n2', extra('n2'));
+  await new Promise<void>((resolve) => {
+    const check = (): void => {
+      if (n2.node.status().role !== 'leader') return;
+      n2.node.off('roleChange', check);
+      resolve();
+    };
+    n2.node.on('roleChange', check);
+    check();
+  });
+  t.same(calls, [{ on: first.id, target: 'n2' }], 'the old leader ran the hook once, for n2');
+  t.equal(hookWrites.length, 1, 'the write made in the hook committed');
+  await until(() => n2.applied.some((e) => e.index === hookWrites[0]), [n2]);
+  t.equal(Buffer.from(n2.applied.find((e) => e.index === hookWrites[0])!.body).toString(), `written by ${first.id} before the hand-over`, 'and the new leader has it');
+  t.equal(first.node.status().role, 'follower');
+});
