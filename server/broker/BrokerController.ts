@@ -211,7 +211,7 @@ export class BrokerController {
     });
     const groups = new SubscriptionGroupManager(log);
     const offsets = new ConsumerOffsetManager(log, { log: this.log });
-    // a hand-over to a preferred leader stops this node's writes: the offsets committed since the last flush go first
+    // a hand-over (the operator's, or to a preferred leader) stops this node's writes: the offsets committed since the last flush go first
     if (log instanceof RaftCommitLog) log.beforeHandOver(() => offsets.flush());
     await Promise.all([topics.load(), groups.load(), offsets.load()]);
     // a follower whose log was replaced by a segment copy reads its metadata again

@@ -14,7 +14,7 @@ import type { RaftNode } from '../../raft/node/RaftNode.js';
 import type { SegmentedLog } from '../../storage/log/SegmentedLog.js';
 import type { BrokerContext } from '../broker/BrokerContext.js';
 import type { CommitLog } from '../broker/commitlog/CommitLog.js';
-import { handOverLeadership } from '../broker/processor/RaftAdminProcessor.js';
+import { RaftCommitLog } from '../broker/commitlog/RaftCommitLog.js';
 import type { BrokerConfig } from '../config/BrokerConfig.js';
 import { formatHostPort } from '../config/valueTypes.js';
 import type { Logger } from '../log.js';
@@ -210,14 +210,15 @@ export class BrokerHttp {
     app.get('/api/groups', async () => ({ groups: await this.groups() }));
     app.post('/api/raft/transfer', async (req, reply) => {
       if (!allowWrite(req, reply)) return reply;
-      const raft = raftOf(this.host.commitLog);
-      if (!raft) return reply.code(404).send({ error: 'NOT_DLEDGER', message: 'this broker does not run on a Raft log' });
+      const log = this.host.commitLog;
+      if (!(log instanceof RaftCommitLog)) return reply.code(404).send({ error: 'NOT_DLEDGER', message: 'this broker does not run on a Raft log' });
+      const raft = log.raft;
       const body = (req.body ?? {}) as { target?: unknown };
       const query = (req.query ?? {}) as { target?: unknown };
       const target = typeof body.target === 'string' ? body.target : typeof query.target === 'string' ? query.target : '';
       if (!target) return reply.code(400).send({ error: 'BAD_REQUEST', message: 'say which member takes over: {"target":"n1"} or ?target=n1' });
       try {
-        await handOverLeadership(this.host.ctx, raft, target);
+        await log.handOver(target);
         const st = raft.status();
         return { ok: true, leaderId: st.leaderId, term: st.term };
       } catch (e) {

@@ -156,7 +156,10 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
         takeSnapshot: () => takeMetadataSnapshot(index),
         onInstall: (c) => cl.install(c),
         onRoleChange: (c) => cl.roleChanged(c),
-        beforePreferredTransfer: (target) => cl.handingOver(target),
+        beforePreferredTransfer: (target) => {
+          opts.log?.(`handing over to preferred leader ${target}`);
+          return cl.handingOver(target);
+        },
         log: opts.log,
       });
     } catch (e) {
@@ -304,17 +307,33 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
   }
 
   /**
-   * Runs before this leader hands over to a preferred leader by itself (preferredLeaderIds):
-   * what must reach the log before writes pause (the consumer offsets). The operator's
-   * transfers go through handOverLeadership instead.
+   * Runs before this leader hands over leadership, whether the operator asked (handOver) or
+   * the node hands over to a preferred leader by itself: what must reach the log before writes
+   * pause (the broker's consumer offsets reach it every 100 ms; a transfer stops this node's
+   * writes at once and by the next flush it is a follower whose log takes nothing).
    */
   beforeHandOver(listener: () => Promise<void>): void {
     this.handOverListeners.push(listener);
   }
 
+  /**
+   * Hands leadership to `target` (mqadmin transferLeadership, the HTTP admin API) after the
+   * beforeHandOver listeners; resolves once the target leads (RaftNode.transferLeadership).
+   */
+  async handOver(target: string): Promise<void> {
+    await this.handingOver(target);
+    await this.node.transferLeadership(target);
+  }
+
+  /** The beforeHandOver listeners; one that fails is logged and the transfer goes on. */
   private async handingOver(target: string): Promise<void> {
-    this.opts.log?.(`handing over to preferred leader ${target}`);
-    for (const l of this.handOverListeners) await l();
+    for (const l of this.handOverListeners) {
+      try {
+        await l();
+      } catch (e) {
+        this.opts.log?.(`before the transfer to ${target}, a hand-over step failed (transferring anyway): ${(e as Error).message}`);
+      }
+    }
   }
 
   /** A leader whose own no-op was just applied starts taking writes. */

@@ -2,7 +2,6 @@
 // member (mqadmin transferLeadership, the HTTP admin API). Answered by the current leader once
 // the target leads, or refused with the reason.
 import { LeaderTransferRefusedError } from '../../../raft/node/errors.js';
-import type { RaftNode } from '../../../raft/node/RaftNode.js';
 import { RemotingError } from '../../../protocol/remoting/errors.js';
 import { createResponse } from '../../../protocol/remoting/RemotingCommand.js';
 import { RequestCode } from '../../../protocol/remoting/RequestCode.js';
@@ -15,17 +14,6 @@ import { RaftCommitLog } from '../commitlog/RaftCommitLog.js';
 export const TransferLeadershipRequestHeader = defineHeader('TransferLeadershipRequestHeader', {
   targetId: str.R,
 });
-
-/**
- * Hands the leadership to `target` after writing the consumer offsets committed since the last
- * flush: they reach the log every 100 ms, the transfer stops this node's writes at once, and by
- * the next flush it is a follower whose log takes nothing; the new master would serve older
- * offsets. A failed flush is logged and the transfer goes on (the operator asked for it).
- */
-export async function handOverLeadership(ctx: BrokerContext, raft: RaftNode, target: string): Promise<void> {
-  await ctx.offsets.flush().catch((e: unknown) => ctx.log(`consumer offsets not written before the transfer to ${target}: ${(e as Error).message}`));
-  await raft.transferLeadership(target);
-}
 
 export function registerRaftAdminProcessor(server: RemotingServer, ctx: BrokerContext): void {
   server.register(RequestCode.RAFTMQ_TRANSFER_LEADERSHIP, async (req) => {
@@ -41,7 +29,7 @@ export function registerRaftAdminProcessor(server: RemotingServer, ctx: BrokerCo
     }
     if (h.targetId === ctx.config.dLegerSelfId) return createResponse(req, ResponseCode.SUCCESS, { remark: `${h.targetId} leads already` });
     try {
-      await handOverLeadership(ctx, log.raft, h.targetId);
+      await log.handOver(h.targetId);
     } catch (e) {
       if (e instanceof LeaderTransferRefusedError) throw new RemotingError(ResponseCode.SYSTEM_ERROR, `${e.reason}: ${e.message}`);
       throw e;
