@@ -15,6 +15,7 @@ const TAG_TERM = (1 << 3) | 0; // Entry.term, int64
 const TAG_MAGIC = (2 << 3) | 0; // Entry.magic, int32
 const TAG_POS = (3 << 3) | 0; // Entry.pos, int64
 const TAG_BODY = (4 << 3) | 2; // Entry.body, bytes
+const TAG_BODY_CRC = (5 << 3) | 5; // Entry.bodyCrc, sfixed32
 
 const TWO_32 = 4294967296;
 /** 2^53 / 2^32: a high word at or above this makes a value past Number.MAX_SAFE_INTEGER */
@@ -44,9 +45,12 @@ const plainUint = (v: number): boolean => Number.isSafeInteger(v) && v >= 0;
 /** proto3 leaves out fields at their defaults (0, no bytes), as protobufjs does: the same bytes either way */
 const fieldSize = (v: number): number => (v === 0 ? 0 : 1 + varintSize(v));
 
+/** a body CRC the sender does not know (undefined) is left out, like one of 0 */
+const crcSize = (crc: number | undefined): number => (crc === undefined || crc === 0 ? 0 : 5);
+
 function entrySize(e: WireEntry): number {
   const body = e.body.byteLength;
-  return fieldSize(e.term) + fieldSize(e.magic) + fieldSize(e.pos) + (body === 0 ? 0 : 1 + varintSize(body) + body);
+  return fieldSize(e.term) + fieldSize(e.magic) + fieldSize(e.pos) + (body === 0 ? 0 : 1 + varintSize(body) + body) + crcSize(e.bodyCrc);
 }
 
 function putField(b: Uint8Array, p: number, tag: number, v: number): number {
@@ -64,6 +68,7 @@ export function writeAppendEntries(entries: readonly WireEntry[]): Buffer | null
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     if (!plainUint(e.term) || !plainUint(e.pos) || !(e.magic >= 0 && e.magic <= 0x7fffffff && Number.isInteger(e.magic))) return null;
+    if (e.bodyCrc !== undefined && (e.bodyCrc | 0) !== e.bodyCrc) return null;
     const size = entrySize(e);
     total += 1 + varintSize(size) + size;
   }
@@ -80,6 +85,15 @@ export function writeAppendEntries(entries: readonly WireEntry[]): Buffer | null
       p = putField(out, p, TAG_BODY, e.body.byteLength);
       out.set(e.body, p);
       p += e.body.byteLength;
+    }
+    const crc = e.bodyCrc;
+    if (crc !== undefined && crc !== 0) {
+      out[p] = TAG_BODY_CRC;
+      out[p + 1] = crc & 0xff;
+      out[p + 2] = (crc >>> 8) & 0xff;
+      out[p + 3] = (crc >>> 16) & 0xff;
+      out[p + 4] = crc >>> 24;
+      p += 5;
     }
   }
   return out;
@@ -102,6 +116,8 @@ export interface AppendFields {
   magics: number[];
   positions: number[];
   bodies: Uint8Array[];
+  /** the sender's body CRCs, 0 where not given */
+  bodyCrcs: number[];
 }
 
 /**
@@ -125,7 +141,7 @@ export function readAppendFrame(payload: Buffer, maxEntries: number): AppendFiel
 }
 
 function readAppend(r: Reader, end: number, maxEntries: number): AppendFields {
-  const f: AppendFields = { from: '', to: '', term: 0, prevIndex: 0, prevTerm: 0, commit: 0, terms: [], magics: [], positions: [], bodies: [] };
+  const f: AppendFields = { from: '', to: '', term: 0, prevIndex: 0, prevTerm: 0, commit: 0, terms: [], magics: [], positions: [], bodies: [], bodyCrcs: [] };
   while (r.p < end) {
     const tag = r.uint();
     switch (tag) {
@@ -169,6 +185,7 @@ function readEntry(r: Reader, end: number, f: AppendFields): void {
   let magic = 0;
   let pos = 0;
   let body: Uint8Array | null = null;
+  let bodyCrc = 0;
   while (r.p < end) {
     const tag = r.uint();
     switch (tag) {
@@ -184,8 +201,11 @@ function readEntry(r: Reader, end: number, f: AppendFields): void {
       case TAG_BODY:
         body = r.bytes(end);
         break;
+      case TAG_BODY_CRC:
+        bodyCrc = r.fixed32(end) | 0;
+        break;
       default:
-        r.skip(tag, end, 4);
+        r.skip(tag, end, 5);
     }
   }
   if (r.p !== end) throw NOT_PLAIN;
@@ -193,6 +213,7 @@ function readEntry(r: Reader, end: number, f: AppendFields): void {
   f.magics.push(magic);
   f.positions.push(pos);
   f.bodies.push(body ?? EMPTY);
+  f.bodyCrcs.push(bodyCrc);
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -305,6 +326,15 @@ class Reader {
    * Steps over a field of a number past the message's last known one, by its wire type. A known
    * field in another wire type is not plain: protobufjs reads it by the schema's type instead.
    */
+  /** a fixed32 field's four bytes, little-endian, unsigned */
+  fixed32(end: number): number {
+    const b = this.b;
+    const p = this.p;
+    if (p + 4 > end) throw NOT_PLAIN;
+    this.p = p + 4;
+    return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
+  }
+
   skip(tag: number, end: number, lastKnown: number): void {
     if (tag >>> 3 <= lastKnown) throw NOT_PLAIN;
     switch (tag & 7) {

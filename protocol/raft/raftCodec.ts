@@ -12,6 +12,8 @@ export interface WireEntry {
   magic: number;
   pos: number;
   body: Uint8Array;
+  /** the body's CRC-32 (signed) as the sender's log stores it; absent or 0: not given */
+  bodyCrc?: number;
 }
 
 interface Envelope {
@@ -283,7 +285,7 @@ function decodeMessage(type: RaftWireType, m: Obj): RaftWireMessage {
 function appendFieldsOf(m: Obj): AppendFields {
   const raw = m['entries'];
   const list = Array.isArray(raw) ? (raw as Obj[]) : [];
-  const f: AppendFields = { from: m['from'] as string, to: m['to'] as string, term: num(m, 'term'), prevIndex: num(m, 'prevIndex'), prevTerm: num(m, 'prevTerm'), commit: num(m, 'commit'), terms: [], magics: [], positions: [], bodies: [] };
+  const f: AppendFields = { from: m['from'] as string, to: m['to'] as string, term: num(m, 'term'), prevIndex: num(m, 'prevIndex'), prevTerm: num(m, 'prevTerm'), commit: num(m, 'commit'), terms: [], magics: [], positions: [], bodies: [], bodyCrcs: [] };
   for (let i = 0; i < list.length; i++) {
     const e = list[i]!;
     let body = e['body'];
@@ -296,6 +298,7 @@ function appendFieldsOf(m: Obj): AppendFields {
     f.magics.push(num(e, 'magic'));
     f.positions.push(num(e, 'pos'));
     f.bodies.push(body as Uint8Array);
+    f.bodyCrcs.push(num(e, 'bodyCrc') | 0);
   }
   return f;
 }
@@ -311,7 +314,7 @@ function appendFromFields(a: AppendFields): WireAppendRequest {
   if (n > MAX_WIRE_ENTRIES) throw new RaftDecodeError(`${n} entries exceed ${MAX_WIRE_ENTRIES} per append`);
   const entries = new Array<WireEntry>(n);
   for (let i = 0; i < n; i++) {
-    entries[i] = { index: prevIndex + 1 + i, term: safe(a.terms[i]!, 'term'), magic: safe(a.magics[i]!, 'magic'), pos: safe(a.positions[i]!, 'pos'), body: a.bodies[i]! };
+    entries[i] = { index: prevIndex + 1 + i, term: safe(a.terms[i]!, 'term'), magic: safe(a.magics[i]!, 'magic'), pos: safe(a.positions[i]!, 'pos'), body: a.bodies[i]!, bodyCrc: a.bodyCrcs[i]! };
   }
   return { type: 'append', from, to, term, prevIndex, prevTerm: safe(a.prevTerm, 'prevTerm'), entries, commit: safe(a.commit, 'commit') };
 }

@@ -3,7 +3,8 @@
 //
 //   syntax = "proto3"; package raftmq.raft;
 //   message Hello { string group = 1; string from = 2; string to = 3; uint32 version = 4; }
-//   message Entry { int64 term = 1; int32 magic = 2; int64 pos = 3; bytes body = 4; }  // index = prevIndex + 1 + i
+//   message Entry { int64 term = 1; int32 magic = 2; int64 pos = 3; bytes body = 4;  // index = prevIndex + 1 + i
+//                   sfixed32 bodyCrc = 5; }  // the body's CRC-32 in the sender's log; 0: not given
 //   message VoteRequest { string from = 1; string to = 2; int64 term = 3; bool pre = 4; sint64 lastIndex = 5; sint64 lastTerm = 6; }
 //   message VoteResponse { string from = 1; string to = 2; int64 term = 3; bool pre = 4; bool granted = 5; }
 //   message AppendRequest { string from = 1; string to = 2; int64 term = 3; sint64 prevIndex = 4; sint64 prevTerm = 5;
@@ -54,6 +55,8 @@ export const RAFT_SCHEMA = {
                 magic: { type: 'int32', id: 2 },
                 pos: { type: 'int64', id: 3 },
                 body: { type: 'bytes', id: 4 },
+                // the body's CRC-32 as the sender's log stores it (signed); 0 or absent: not given
+                bodyCrc: { type: 'sfixed32', id: 5 },
               },
             },
             VoteRequest: {

@@ -10,6 +10,12 @@ export interface RaftEntry {
   magic: number;
   pos: number;
   body: Uint8Array;
+  /**
+   * The body's CRC-32 (signed) as the log that placed the entry stores it, when known; absent or
+   * 0 when not. The core never reads it: it travels with the entry so that a follower's log stores
+   * the leader's CRC instead of hashing the body again.
+   */
+  bodyCrc?: number;
 }
 
 /**
@@ -22,6 +28,8 @@ export interface PendingEntry {
   magic: number;
   pos?: number;
   body: Uint8Array;
+  /** as in RaftEntry: set on entries replicated from a leader that sent it */
+  bodyCrc?: number;
 }
 
 /** What a client proposes: the leader fills in term and index. */

@@ -709,7 +709,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       const batch: AppendEntry[] = new Array(slice.length);
       for (let i = 0; i < slice.length; i++) {
         const e = slice[i]!;
-        batch[i] = { magic: e.magic, term: e.term, index: e.index, pos: e.pos, body: asBuffer(e.body) };
+        batch[i] = { magic: e.magic, term: e.term, index: e.index, pos: e.pos, body: asBuffer(e.body), bodyCrc: e.bodyCrc };
       }
       // only this node's own proposals (no position from a leader, this node's term) reach the proposer's hook
       const r =
@@ -718,7 +718,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
           : this.log.append(batch, { sync: this.syncFlush });
       for (let i = 0; i < slice.length; i++) {
         const e = slice[i]!;
-        written[from + i] = { index: e.index, term: e.term, magic: e.magic, pos: r.positions[i]!, body: batch[i]!.body as Buffer };
+        written[from + i] = { index: e.index, term: e.term, magic: e.magic, pos: r.positions[i]!, body: batch[i]!.body as Buffer, bodyCrc: r.bodyCrcs[i]! };
       }
       end = r.endPosition;
       from += slice.length;

@@ -23,6 +23,8 @@ export interface LogEntry {
   pos: number;
   /** for entries read from disk, a view into a buffer that may hold neighbouring entries */
   body: Buffer;
+  /** the body's CRC as the header holds it (signed; 0 in old entries written without CRCs); set by the log's reads */
+  bodyCrc?: number;
 }
 
 export interface EntryReaderOptions {
@@ -415,7 +417,7 @@ export class EntryReader {
         const bad = crcProblem(buf, off, h, prevChain, ie.pos < this.o.crcCheckedFrom);
         if (bad) throw new LogCorruptionError(file, fileOffset, `entry ${ie.index}: ${bad}`);
         prevChain = h.chainCrc;
-        out.push({ magic: h.magic, index: h.index, term: h.term, pos: h.pos, body: buf.subarray(off + ENTRY_HEADER_SIZE, off + ie.size) });
+        out.push({ magic: h.magic, index: h.index, term: h.term, pos: h.pos, body: buf.subarray(off + ENTRY_HEADER_SIZE, off + ie.size), bodyCrc: h.bodyCrc });
       }
       k = j + 1;
     }

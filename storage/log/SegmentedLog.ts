@@ -80,6 +80,12 @@ export interface AppendEntry {
   /** a follower passes what the leader assigned; it must equal what this log assigns */
   index?: number;
   pos?: number;
+  /**
+   * The body's CRC-32 (signed) as the leader's log stored it. Given and not 0, it is stored as is
+   * and the body is not hashed again: a body damaged since the leader hashed it is then caught by
+   * the CRC check of every read. Absent or 0: this log computes it.
+   */
+  bodyCrc?: number;
 }
 
 export interface AppendOptions {
@@ -94,6 +100,8 @@ export interface AppendResult {
   lastIndex: number;
   endPosition: number;
   positions: number[];
+  /** the body CRC stored for each entry (signed), for the leader to send along */
+  bodyCrcs: number[];
 }
 
 export interface DropResult {
@@ -273,7 +281,7 @@ export class SegmentedLog {
     this.checkWritable();
     if (this.truncating) throw new Error('append during truncateSuffix: await the truncation first');
     const n = entries.length;
-    if (n === 0) return { firstIndex: this._lastIndex + 1, lastIndex: this._lastIndex, endPosition: this._endPosition, positions: [] };
+    if (n === 0) return { firstIndex: this._lastIndex + 1, lastIndex: this._lastIndex, endPosition: this._endPosition, positions: [], bodyCrcs: [] };
     if (n > this.maxBatchEntries) throw new RangeError(`batch of ${n} entries exceeds maxBatchEntries ${this.maxBatchEntries}`);
 
     // Plan every position first, so that a refused batch changes nothing.
@@ -298,6 +306,7 @@ export class SegmentedLog {
       if (size + BLANK_MARKER_SIZE > fileStart + Z - pos) pos = fileStart + Z;
       if (e.index !== undefined && e.index !== index) throw new Error(`entry ${i}: given index ${e.index} but this log's next index is ${index}`);
       if (e.pos !== undefined && e.pos !== pos) throw new Error(`entry ${i} (index ${index}): given pos ${e.pos} but this log would put it at ${pos}`);
+      if (e.bodyCrc !== undefined && (e.bodyCrc | 0) !== e.bodyCrc) throw new RangeError(`entry ${i}: body CRC ${e.bodyCrc} is not a 32-bit signed integer`);
       positions[i] = pos;
       sizes[i] = size;
       bytes += size;
@@ -322,6 +331,7 @@ export class SegmentedLog {
     const data = this.stagingBuffer(0, bytes);
     const index32 = this.stagingBuffer(1, n * INDEX_ENTRY_SIZE);
     const chains = new Array<number>(n);
+    const crcs = new Array<number>(n);
     const ops: WriteOp[] = [];
     const newFiles: DataSegment[] = [];
     let op: WriteOp | undefined;
@@ -354,17 +364,18 @@ export class SegmentedLog {
       }
       const bodyAt = d + ENTRY_HEADER_SIZE;
       let bodyEnd = bodyAt;
-      let bodyCrc: number;
+      let bodyCrc = e.bodyCrc ?? 0;
       if (Buffer.isBuffer(e.body)) {
         // the CRC of the buffer given, not of a view made of the copy: one object less per entry
-        bodyCrc = crc32(e.body) | 0;
+        if (bodyCrc === 0) bodyCrc = crc32(e.body) | 0;
         bodyEnd += e.body.copy(data, bodyAt);
       } else {
         for (const part of e.body) bodyEnd += part.copy(data, bodyEnd);
-        bodyCrc = crc32(data.subarray(bodyAt, bodyEnd)) | 0;
+        if (bodyCrc === 0) bodyCrc = crc32(data.subarray(bodyAt, bodyEnd)) | 0;
       }
       chain = putEntryHeader(data, d, e.magic, first + i, e.term, at, bodyEnd - bodyAt, bodyCrc, chain);
       chains[i] = chain;
+      crcs[i] = bodyCrc;
       putIndexEntry(index32, i * INDEX_ENTRY_SIZE, e.magic, at, sizes[i]!, first + i, e.term);
       d = bodyEnd;
       cursor = at + sizes[i]!;
@@ -376,7 +387,7 @@ export class SegmentedLog {
     // The writer has the group: commit the new state.
     for (let i = 0; i < n; i++) {
       const e = entries[i]!;
-      this.unwritten.push({ index: first + i, term: e.term, magic: e.magic, pos: positions[i]!, size: sizes[i]!, chainCrc: chains[i]!, body: e.body });
+      this.unwritten.push({ index: first + i, term: e.term, magic: e.magic, pos: positions[i]!, size: sizes[i]!, chainCrc: chains[i]!, bodyCrc: crcs[i]!, body: e.body });
     }
     this.dataFiles.push(...newFiles);
     this._lastIndex = first + n - 1;
@@ -384,7 +395,7 @@ export class SegmentedLog {
     this._endPosition = cursor;
     this.lastChainCrc = chain;
     this.marks.track(cursor);
-    return { firstIndex: first, lastIndex: this._lastIndex, endPosition: cursor, positions };
+    return { firstIndex: first, lastIndex: this._lastIndex, endPosition: cursor, positions, bodyCrcs: crcs };
   }
 
   /**
@@ -440,7 +451,7 @@ export class SegmentedLog {
       const p = this.unwritten.at(i)!;
       if (out.length > 0 && bytes + p.size > maxBytes) break;
       bytes += p.size;
-      out.push({ magic: p.magic, index: p.index, term: p.term, pos: p.pos, body: Buffer.isBuffer(p.body) ? p.body : Buffer.concat(p.body) });
+      out.push({ magic: p.magic, index: p.index, term: p.term, pos: p.pos, body: Buffer.isBuffer(p.body) ? p.body : Buffer.concat(p.body), bodyCrc: p.bodyCrc });
     }
     return out;
   }

@@ -10,6 +10,8 @@ export interface UnwrittenEntry {
   /** header + body */
   size: number;
   chainCrc: number;
+  /** the body's CRC as the header holds it (signed) */
+  bodyCrc: number;
   body: Buffer | Buffer[];
 }
 

@@ -40,7 +40,11 @@ function randomAppend(r: SeededRandom): WireAppendRequest {
   for (let i = 0; i < n; i++) {
     const body = Buffer.alloc(r.int(3) === 0 ? r.int(3) : r.int(3000));
     for (let j = 0; j < body.length; j++) body[j] = r.int(256);
-    entries.push({ index: prevIndex + 1 + i, term: number(r), magic: r.int(2) === 0 ? 1 + r.int(3) : number(r) % 2 ** 31, pos: number(r), body });
+    const e: WireEntry = { index: prevIndex + 1 + i, term: number(r), magic: r.int(2) === 0 ? 1 + r.int(3) : number(r) % 2 ** 31, pos: number(r), body };
+    // a body CRC left out, 0 (left out too), or any signed 32-bit value
+    const crc = r.int(3);
+    if (crc > 0) e.bodyCrc = crc === 1 ? 0 : (r.int(2 ** 16) * 2 ** 16 + r.int(2 ** 16)) | 0;
+    entries.push(e);
   }
   return { type: 'append', from: `n${r.int(1000)}`, to: `n${r.int(1000)}`, term: number(r), prevIndex, prevTerm: r.int(3) === 0 ? -1 : number(r), entries, commit: r.int(3) === 0 ? -1 : number(r) };
 }
@@ -140,7 +144,7 @@ t.test('other shapes: field order, unknown fields, repeats, wrong wire types, ba
     t.same(fast, generic, what);
   }
   const [reversed] = same(cases[0]![1]);
-  t.same((reversed as WireAppendRequest).entries[0], { index: 1, term: 5, magic: 1, pos: 99, body: Buffer.from('abc').toString('hex') }, 'fields read whatever their order (prevIndex left out: 0)');
+  t.same((reversed as WireAppendRequest).entries[0], { index: 1, term: 5, magic: 1, pos: 99, body: Buffer.from('abc').toString('hex'), bodyCrc: 0 }, 'fields read whatever their order (prevIndex left out: 0)');
   t.equal(same(cases[7]![1])[0], 'RaftDecodeError', 'a term past 2^53 is refused');
 });
 

@@ -22,9 +22,10 @@ const append: WireAppendRequest = {
   prevTerm: -1,
   commit: -1,
   entries: [
-    { index: 0, term: 7, magic: 2, pos: 0, body: new Uint8Array(0) },
-    { index: 1, term: 7, magic: 1, pos: 48, body: Buffer.from('hello raft') },
-    { index: 2, term: 7, magic: 1, pos: 2 ** 40, body: Buffer.alloc(3000, 0xab) },
+    // bodyCrc 0: not given (left out on the wire); the CRCs are the sender's, not checked here
+    { index: 0, term: 7, magic: 2, pos: 0, body: new Uint8Array(0), bodyCrc: 0 },
+    { index: 1, term: 7, magic: 1, pos: 48, body: Buffer.from('hello raft'), bodyCrc: -123456789 },
+    { index: 2, term: 7, magic: 1, pos: 2 ** 40, body: Buffer.alloc(3000, 0xab), bodyCrc: 0x7fffffff },
   ],
 };
 

@@ -1,5 +1,6 @@
 import t from 'tap';
 import fs from 'node:fs';
+import { crc32 } from '../../../protocol/crc32.js';
 import { NOOP_MAGIC, type RaftEntry } from '../../../raft/core/index.js';
 import { NotLeaderError, ProposalTimeoutError, RaftNode, TermChangedError } from '../../../raft/node/index.js';
 import { readCurrTerm } from '../../../storage/log/termFiles.js';
@@ -85,6 +86,11 @@ t.test('three nodes: followers refuse with the leader named, the leader commits,
   }
   const posOf = new Map(leader.applied.map((e) => [e.index, e.pos]));
   t.ok(results.every((r) => posOf.get(r.index) === r.pos), 'propose reports the position the entry has in the log');
+  // the leader's log hashes each body once; the CRC travels with the entry, and followers store it
+  for (const n of nodes) {
+    const wrong = n.applied.filter((e) => e.body.byteLength > 0 && e.bodyCrc !== (crc32(e.body) | 0));
+    t.same(wrong.map((e) => e.index), [], `${n.id}: every entry carries its body's CRC`);
+  }
 });
 
 t.test('an async onApply holds back later entries: one call at a time, in order', async (t) => {

@@ -1,6 +1,7 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
+import { crc32 } from '../../../protocol/crc32.js';
 import { EntryMagic, decodeEntryHeader, decodeIndexEntry } from '../../../storage/log/entryCodec.js';
 import { SegmentedLog } from '../../../storage/log/SegmentedLog.js';
 import type { WriteGroup } from '../../../storage/log/LogWriter.js';
@@ -108,6 +109,29 @@ t.test('beforeWrite sees index and pos before the bytes are hashed and written',
   t.same(seen, [[0, 3, r.positions[0]], [1, 4, r.positions[1]]]);
   await log.whenDurable(r.endPosition);
   t.equal(log.entryAt(4).body.readBigInt64BE(0), BigInt(r.positions[1]! + 48), 'patched body is what was stored (and its CRC checks)');
+});
+
+t.test("a given body CRC is stored as is, and a wrong one is caught by the read, not hidden", async (t) => {
+  const { log } = await openSmall(tempDir(t));
+  t.teardown(() => log.close());
+  const good = bodyFor(1);
+  const damaged = Buffer.from(bodyFor(2));
+  const leaderCrc = crc32(damaged) | 0;
+  damaged[10]! ^= 0x40; // a bit flipped after the leader hashed the body
+  const r = log.append([
+    { magic: EntryMagic.MESSAGE, term: 1, body: good, bodyCrc: crc32(good) | 0 },
+    { magic: EntryMagic.MESSAGE, term: 1, body: Buffer.from('no crc given') },
+    { magic: EntryMagic.MESSAGE, term: 1, body: damaged, bodyCrc: leaderCrc },
+  ]);
+  t.same(r.bodyCrcs, [crc32(good) | 0, crc32(Buffer.from('no crc given')) | 0, leaderCrc], 'what each header holds, for the leader to send along');
+  t.equal(log.entryAt(2).bodyCrc, leaderCrc, 'before it is written, from memory');
+  await log.whenWritten(r.endPosition);
+  t.same(log.readRange(0, 2, 1 << 20).map((e) => e.bodyCrc), [crc32(good) | 0, crc32(Buffer.from('no crc given')) | 0], 'read back from the file with their CRCs');
+  t.throws(() => log.entryAt(2), { name: 'LogCorruptionError', message: /body CRC/ }, 'the damaged body does not pass for a good one');
+  const h = decodeEntryHeader(fs.readFileSync(dataFile(log.dir, 0)), r.positions[2]!);
+  t.equal(h.bodyCrc, leaderCrc, "the leader's CRC is on disk");
+  t.throws(() => log.append([{ magic: EntryMagic.MESSAGE, term: 1, body: good, bodyCrc: 2 ** 32 }]), RangeError, 'a CRC that is not a signed 32-bit value is refused');
+  t.equal(log.lastIndex, 2);
 });
 
 t.test('unwritten entries are read from memory; written and durable positions follow the writer', async (t) => {
@@ -241,7 +265,7 @@ t.test('reopen after close gives the same state and bytes', async (t) => {
   t.teardown(() => again.log.close());
   const l = again.log;
   t.same({ first: l.firstIndex, last: l.lastIndex, term: l.lastTerm, end: l.endPosition, start: l.startPosition }, before);
-  t.same(l.entryAt(33), { magic: 16, index: 33, term: 4, pos: before.end - 48 - 12, body: Buffer.from('topic config') });
+  t.same(l.entryAt(33), { magic: 16, index: 33, term: 4, pos: before.end - 48 - 12, body: Buffer.from('topic config'), bodyCrc: crc32(Buffer.from('topic config')) | 0 });
   t.same(again.lines.filter((x) => /cut|rebuilt/.test(x)), [], 'a clean reopen cuts and rebuilds nothing');
   t.throws(() => log.entryAt(0), /closed/);
   // the index entries on disk describe the entries
