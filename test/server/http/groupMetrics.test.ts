@@ -202,7 +202,9 @@ t.test('metrics, readiness, admin API and status page of a DLedger group', async
     const s = await Promise.all(nodes.map((n) => scrape(n.httpPort)));
     const commit = s.map((x) => x.sum('raftmq_raft_commit_index'));
     const applied = s.map((x) => x.sum('raftmq_raft_applied_index'));
-    return commit.every((c) => c === commit[0]) && applied.every((a) => a === commit[0]) ? s : undefined;
+    // and nothing newer in flight: an entry the leader appends on its own (the offsets' flush) lags until acknowledged
+    const lag = s[nodes.indexOf(leader)]!.sum('raftmq_raft_peer_lag_entries');
+    return commit.every((c) => c === commit[0]) && applied.every((a) => a === commit[0]) && lag === 0 ? s : undefined;
   });
   t.equal(all.filter((s) => s.sum('raftmq_raft_is_leader') === 1).length, 1, 'exactly one leader');
   t.equal(new Set(all.map((s) => s.sum('raftmq_raft_term'))).size, 1, 'one term');
