@@ -25,6 +25,7 @@ import {
   KIND_SUBSCRIPTION_GROUP,
   KIND_TOPIC,
   KIND_UNIQ,
+  KIND_UNIQ_GROUP,
   KIND_VERSION,
   MAX_STR_BYTES,
   NO_QUEUE_REF,
@@ -35,6 +36,8 @@ import {
   readI64,
   readU16,
   readU32,
+  UNIQ_GROUP_PREFIX,
+  uniqGroupKey,
   withI64,
   writeI64,
 } from './keyLayout.js';
@@ -114,6 +117,10 @@ const OPEN_SEEKS = 32;
 const DEFAULT_TAIL_ENTRIES = 256;
 /** Most 'U' entries one key search reads (a producer that repeats its UNIQ_KEY must not blow it up). */
 const MAX_UNIQ_HITS = 1024;
+/** Most 'G' group members one UNIQ_KEY search looks at: keys that share their prefix far more than a producer's do (a custom key format) are searched this far back, newest first. */
+const MAX_UNIQ_MEMBERS_SCANNED = 1 << 20;
+/** A group member's bytes besides its UNIQ_KEY and topic: 'G', two str lengths, two i64. */
+const UNIQ_MEMBER_OVERHEAD = 1 + 2 + 8 + 8 + 2;
 const MAX_TAIL_ENTRIES = 65536;
 const MAX_QUEUE_ID = 0x7fffffff;
 const EMPTY = Buffer.alloc(0);
@@ -192,12 +199,85 @@ function fitsStr(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0 && (v.length * 3 <= MAX_STR_BYTES || Buffer.byteLength(v) <= MAX_STR_BYTES);
 }
 
+/**
+ * The UNIQ_KEY groups of one apply step. Members are records in the journal slab ('G', then
+ * str uniqKey, i64 physicalOffset, i64 storeTimestamp, str topic); a group is the members whose
+ * keys share their first UNIQ_GROUP_PREFIX bytes, and becomes one 'G' put.
+ */
+class UniqGroups {
+  /** per group: [start, end) of each member in the journal slab */
+  private readonly byPrefix = new Map<string, number[]>();
+  /** the group of the last member added: a producer's keys come in runs */
+  private last: number[] | null = null;
+
+  clear(): void {
+    this.byPrefix.clear();
+    this.last = null;
+  }
+
+  add(buf: Buffer, start: number, end: number): void {
+    const last = this.last;
+    if (last !== null && samePrefix(buf, last[0] as number, start)) {
+      last.push(start, end);
+      return;
+    }
+    // the prefix with its length: prefixes of different lengths never meet
+    const k = buf.toString('latin1', start + 1, start + 3 + memberPrefixLength(buf, start));
+    let g = this.byPrefix.get(k);
+    if (g === undefined) {
+      g = [];
+      this.byPrefix.set(k, g);
+    }
+    g.push(start, end);
+    this.last = g;
+  }
+
+  /** Queues one put per group, keys and values in `scratch`; returns how many. */
+  emit(w: RocksDB.WriteBatch, scratch: ByteSlab, buf: Buffer, pos: number): number {
+    for (const g of this.byPrefix.values()) {
+      const first = g[0] as number;
+      const n = memberPrefixLength(buf, first);
+      const keyAt = scratch.off;
+      scratch.u8(KIND_UNIQ_GROUP);
+      scratch.u16(n);
+      buf.copy(scratch.buf, scratch.off, first + 3, first + 3 + n);
+      scratch.off += n;
+      scratch.i64(pos);
+      const valueAt = scratch.off;
+      for (let m = 0; m < g.length; m += 2) {
+        const from = (g[m] as number) + 1;
+        const to = g[m + 1] as number;
+        buf.copy(scratch.buf, scratch.off, from, to);
+        scratch.off += to - from;
+      }
+      w.tryPut(scratch.view(keyAt, valueAt), scratch.view(valueAt));
+    }
+    const puts = this.byPrefix.size;
+    this.clear();
+    return puts;
+  }
+}
+
+/** How many leading bytes of the member record's UNIQ_KEY at `start` ('G', u16 length, bytes) name its group. */
+function memberPrefixLength(buf: Buffer, start: number): number {
+  return Math.min(UNIQ_GROUP_PREFIX, ((buf[start + 1] as number) << 8) | (buf[start + 2] as number));
+}
+
+function samePrefix(buf: Buffer, a: number, b: number): boolean {
+  const n = memberPrefixLength(buf, a);
+  if (memberPrefixLength(buf, b) !== n) return false;
+  for (let i = 3; i < 3 + n; i++) if (buf[a + i] !== buf[b + i]) return false;
+  return true;
+}
+
 export class IndexStore {
   readonly stats: IndexStoreStats = { applies: 0, dispatches: 0, writes: 0, queueOffsetGaps: 0 };
   private readonly topics = new Map<string, TopicState>();
   private readonly writer: RocksDB.WriteBatch;
   private readonly journal = new ByteSlab(1 << 16);
   private readonly scratch = new ByteSlab(1 << 16);
+  /** the apply step's UNIQ_KEY groups */
+  private readonly groups = new UniqGroups();
   private readonly touched: QueueState[] = [];
   private readonly queueOf: (QueueState | null)[] = [];
   private appliedIndex = -1;
@@ -525,12 +605,34 @@ export class IndexStore {
   }
 
   private async uniqHits(uniqKey: string, maxNum: number): Promise<{ ts: number; phys: number; topic: string }[]> {
+    const out: { ts: number; phys: number; topic: string }[] = [];
+    // 'G' groups of the key's prefix, newest step first, then members newest first
+    const uniq = Buffer.from(uniqKey, 'utf8');
+    const groupPrefix = uniqGroupKey(uniq, 0, uniq.length, 0).subarray(0, -8);
+    let scanned = 0;
+    for await (const { value } of this.db.iterator({ gte: groupPrefix, lt: prefixEnd(groupPrefix) }, { reverse: true, capacity: 16 })) {
+      const hits: { ts: number; phys: number; topic: string }[] = [];
+      const r = new ByteReader(value, 0);
+      while (!r.done) {
+        const n = r.u16();
+        const at = r.off;
+        r.skip(n);
+        const phys = r.i64();
+        const ts = r.i64();
+        const topic = r.str();
+        if (n === uniq.length && uniq.equals(value.subarray(at, at + n))) hits.push({ phys, ts, topic });
+        scanned++;
+      }
+      for (let i = hits.length - 1; i >= 0 && out.length < maxNum; i--) out.push(hits[i] as { ts: number; phys: number; topic: string });
+      if (out.length >= maxNum || scanned >= MAX_UNIQ_MEMBERS_SCANNED) break;
+    }
+    if (out.length >= maxNum) return out;
+    // 'U' entries written before groups
     const prefix = key((s) => {
       s.u8(KIND_UNIQ);
       s.str(uniqKey);
     }, 8 + maxUtf8(uniqKey));
-    const out: { ts: number; phys: number; topic: string }[] = [];
-    for await (const { key: k, value } of this.db.iterator({ gte: prefix, lt: prefixEnd(prefix) }, { reverse: true, limit: maxNum, capacity: 8 })) {
+    for await (const { key: k, value } of this.db.iterator({ gte: prefix, lt: prefixEnd(prefix) }, { reverse: true, limit: maxNum - out.length, capacity: 8 })) {
       out.push({ phys: readI64(k, k.length - 8), ts: readI64(value, 0), topic: value.toString('utf8', 8) });
     }
     return out;
@@ -685,7 +787,13 @@ export class IndexStore {
           const uniq = d.uniqKey;
           if (uniq !== undefined) {
             if (!fitsStr(uniq)) throw badDispatch(d, `uniqKey must be a non-empty string of at most ${MAX_STR_BYTES} bytes`);
-            bytes += 32 + maxUtf8(uniq);
+            // its group member, in the journal and once more in the group's value (and maybe the group's key)
+            const member = UNIQ_MEMBER_OVERHEAD + maxUtf8(uniq) + topicMax;
+            if (member > MAX_STR_BYTES && UNIQ_MEMBER_OVERHEAD + Buffer.byteLength(uniq) + Buffer.byteLength(d.topic) > MAX_STR_BYTES) {
+              throw badDispatch(d, `uniqKey and topic take more than ${MAX_STR_BYTES - UNIQ_MEMBER_OVERHEAD} bytes together`);
+            }
+            bytes += 2 + member;
+            scratchBytes += member + 16 + UNIQ_GROUP_PREFIX;
           }
           const keys = d.keys;
           if (!Array.isArray(keys)) throw badDispatch(d, 'keys must be an array');
@@ -838,6 +946,7 @@ export class IndexStore {
     const scratch = this.scratch;
     journal.reset(plan.journalBytes);
     scratch.reset(plan.scratchBytes);
+    this.groups.clear();
     const touched = this.touched;
     const queueOf = this.queueOf;
     const cap = this.tailEntries;
@@ -873,18 +982,19 @@ export class IndexStore {
       let count = 0;
       const uniq = d.uniqKey;
       if (uniq !== undefined) {
+        // its group member; the group's put comes after the loop
         const lenAt = journal.alloc(2);
         const start = journal.off;
-        journal.u8(KIND_UNIQ);
+        journal.u8(KIND_UNIQ_GROUP);
         journal.str(uniq);
         journal.i64(d.physicalOffset);
-        const keyBytes = journal.off - start;
-        journal.buf.writeUInt16BE(keyBytes, lenAt);
-        const valueAt = scratch.off;
-        scratch.i64(d.storeTimestamp);
-        scratch.bytes(d.topic === q?.topic.name ? q.topic.bytes : Buffer.from(d.topic));
-        w.tryPut(journal.view(start), scratch.view(valueAt));
+        journal.i64(d.storeTimestamp);
+        if (d.topic === q?.topic.name) journal.bytes(this.strBytes(q.topic));
+        else journal.str(d.topic);
+        journal.buf.writeUInt16BE(journal.off - start, lenAt);
+        this.groups.add(journal.buf, start, journal.off);
         count++;
+        writes--;
       }
       const keys = d.keys;
       for (let k = 0; k < keys.length; k++) {
@@ -935,6 +1045,9 @@ export class IndexStore {
         tail[s + 3] = d.storeTimestamp;
       }
     }
+
+    // One put per UNIQ_KEY group, keyed by the step's first pos (the journal's key).
+    writes += this.groups.emit(w, scratch, journal.buf, firstPos);
 
     // Runs, queue records and the journal's queue table.
     const tableStart = journal.off;
@@ -1230,6 +1343,9 @@ export class IndexStore {
     const kept: Buffer[] = [];
     let keptBytes = 0;
     let keptFirstPos = -1;
+    // UNIQ_KEY group members ([start, end) of each 'G' record), of every message and of the kept ones
+    const members: number[] = [];
+    const keptMembers: number[] = [];
     const r = new ByteReader(value, 0, tableStart);
     while (!r.done) {
       const start = r.off;
@@ -1237,19 +1353,22 @@ export class IndexStore {
       const queueRef = r.u16();
       const offset = r.i64();
       const count = r.u16();
-      if (!remove(msgPos)) {
-        for (let i = 0; i < count; i++) r.skip(r.u16());
+      const keep = !remove(msgPos);
+      for (let i = 0; i < count; i++) {
+        const n = r.u16();
+        if (value[r.off] === KIND_UNIQ_GROUP) {
+          members.push(r.off, r.off + n);
+          if (keep) keptMembers.push(r.off, r.off + n);
+        } else if (!keep) w.tryDelete(value.subarray(r.off, r.off + n));
+        r.skip(n);
+      }
+      if (keep) {
         if (keptFirstPos < 0) keptFirstPos = msgPos;
         kept.push(value.subarray(start, r.off));
         keptBytes += r.off - start;
         continue;
       }
       removed++;
-      for (let i = 0; i < count; i++) {
-        const n = r.u16();
-        w.tryDelete(value.subarray(r.off, r.off + n));
-        r.skip(n);
-      }
       if (queueRef !== NO_QUEUE_REF) {
         const q = refs[queueRef];
         if (q !== undefined) onQueueEntry(q, offset);
@@ -1257,6 +1376,33 @@ export class IndexStore {
     }
     if (removed === 0) return 0;
     w.tryDelete(k);
+    // The step's groups are keyed by its first pos, which may change: each is deleted, and put
+    // again with its kept members under the rewritten journal's key.
+    const oldPos = readI64(k, 1);
+    const deleted = new Set<string>();
+    for (let m = 0; m < members.length; m += 2) {
+      const s = members[m] as number;
+      const groupKey = uniqGroupKey(value, s + 3, s + 3 + readU16(value, s + 1), oldPos);
+      const id = groupKey.toString('latin1');
+      if (deleted.has(id)) continue;
+      deleted.add(id);
+      w.tryDelete(groupKey);
+    }
+    if (keptMembers.length > 0) {
+      const groups = new Map<string, { key: Buffer; parts: Buffer[] }>();
+      for (let m = 0; m < keptMembers.length; m += 2) {
+        const s = keptMembers[m] as number;
+        const groupKey = uniqGroupKey(value, s + 3, s + 3 + readU16(value, s + 1), keptFirstPos);
+        const id = groupKey.toString('latin1');
+        let g = groups.get(id);
+        if (g === undefined) {
+          g = { key: groupKey, parts: [] };
+          groups.set(id, g);
+        }
+        g.parts.push(value.subarray(s + 1, keptMembers[m + 1] as number));
+      }
+      for (const g of groups.values()) w.tryPut(g.key, Buffer.concat(g.parts));
+    }
     if (kept.length > 0) {
       const tail = Buffer.from(value.subarray(tableStart));
       tail.writeUInt32BE(keptBytes, tail.length - JOURNAL_FOOTER_BYTES);

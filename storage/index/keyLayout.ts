@@ -20,7 +20,14 @@
 //                                              physicalOffset i64, size i32, tagsCode i64,
 //                                              storeTimestamp i64 (first = last - n + 1)
 //   'K' str topic, str key, i64 storeTimestamp, i64 physicalOffset -> (empty)
-//   'U' str uniqKey, i64 physicalOffset     -> storeTimestamp i64, then the topic's bytes
+//   'G' str prefix, i64 pos                 -> the UNIQ_KEYs of one apply step that begin with
+//                                              `prefix` (their first UNIQ_GROUP_PREFIX bytes),
+//                                              keyed by the step's first log pos: members back
+//                                              to back, each `str uniqKey, i64 physicalOffset,
+//                                              i64 storeTimestamp, str topic`
+//   'U' str uniqKey, i64 physicalOffset     -> storeTimestamp i64, then the topic's bytes (the
+//                                              per-message layout before 'G': no longer written,
+//                                              still read, and deleted by truncation and retention)
 //   'J' i64 pos                             -> journal of the messages of one apply step, keyed
 //                                              by the first one's log pos (format below)
 //   'T' str name                            -> topic config (opaque JSON text)
@@ -31,12 +38,18 @@
 // Why runs: every RocksDB put costs a few microseconds through the binding, so one put per
 // queue per apply step, not one per message, is what makes replay fast. Keying a run by its
 // last offset lets one forward seek from `key(offset)` land on the run that holds `offset`.
-// For the same reason a UNIQ_KEY gets one 'U' entry and no 'K' entry: QUERY_MESSAGE by key
-// also looks there and keeps the hits whose topic (in the value) matches.
+// For the same reason a UNIQ_KEY gets no 'K' entry, and UNIQ_KEYs are grouped: a Java or ali-ons
+// producer's keys begin with its address, pid and class-loader hash and then the time in 256 ms
+// steps (26 hex characters), so the keys one producer sends within an apply step share their
+// first 26 bytes and take one 'G' put together, not one put each (on every broker of a group).
+// A lookup scans the groups of its key's prefix, newest first. QUERY_MESSAGE by key also looks
+// there and keeps the hits whose topic matches.
 //
 // Journal value: for each message `i64 pos, u16 queueRef (0xffff: no consume-queue entry),
-// i64 queueOffset, u16 keyCount, keyCount x (u16 length, key bytes)` (the message's 'U' and
-// 'K' keys, byte for byte); then the queue table `queueCount x (str topic, u32 queueId)`
+// i64 queueOffset, u16 keyCount, keyCount x (u16 length, key bytes)` (the message's 'K' keys,
+// byte for byte; a record that begins with 'G' is instead its UNIQ_KEY's group member, 'G' and the
+// member's bytes, from which truncation and retention rewrite the step's groups; older journals
+// hold the 'U' key there); then the queue table `queueCount x (str topic, u32 queueId)`
 // that queueRef points into; then u32 where the table starts and u16 queueCount. Truncation
 // and retention read it to find the key-index entries of the messages they remove without
 // scanning the key index.
@@ -45,6 +58,7 @@ export const KIND_APPLIED = 0x41; // 'A'
 export const KIND_CLEAN = 0x42; // 'B'
 export const KIND_RUN = 0x43; // 'C'
 export const KIND_DELAY = 0x44; // 'D'
+export const KIND_UNIQ_GROUP = 0x47; // 'G'
 export const KIND_JOURNAL = 0x4a; // 'J'
 export const KIND_KEY = 0x4b; // 'K'
 export const KIND_CONSUMER_OFFSET = 0x4f; // 'O'
@@ -58,6 +72,8 @@ export const FORMAT_VERSION = 1;
 /** Bytes of one consume-queue entry inside a run value. */
 export const CQ_ENTRY_BYTES = 28;
 export const NO_QUEUE_REF = 0xffff;
+/** Leading bytes of a UNIQ_KEY that name its 'G' group (producer address, pid, class-loader hash, time / 256 ms in Java's keys). */
+export const UNIQ_GROUP_PREFIX = 26;
 /** Bytes after the queue table: u32 table start, u16 queue count. */
 export const JOURNAL_FOOTER_BYTES = 6;
 /** Longest string a `str` field holds. */
@@ -280,6 +296,18 @@ export function queuePrefix(kind: number, topicBytes: Buffer, queueId: number): 
 }
 
 /** `prefix` followed by an i64. */
+/** The 'G' key of the group that UNIQ_KEY bytes `uniq[from, to)` belong to, for the step at `pos`. */
+export function uniqGroupKey(uniq: Buffer, from: number, to: number, pos: number): Buffer {
+  const n = Math.min(UNIQ_GROUP_PREFIX, to - from);
+  const b = Buffer.allocUnsafe(3 + n + 8);
+  b[0] = KIND_UNIQ_GROUP;
+  b[1] = n >>> 8;
+  b[2] = n & 0xff;
+  uniq.copy(b, 3, from, from + n);
+  writeI64(b, 3 + n, pos);
+  return b;
+}
+
 export function withI64(prefix: Buffer, v: number): Buffer {
   const b = Buffer.allocUnsafe(prefix.length + 8);
   prefix.copy(b, 0);

@@ -655,3 +655,109 @@ t.test('rebuild: deleting the folder and replaying gives identical consume queue
   t.equal(Object.keys(before).length, 20);
   t.equal(Object.values(before).reduce((n, q) => n + q.entries.length, 0), 3000);
 });
+
+/** UNIQ_KEYs as Java and ali-ons producers make them: 20 hex of address, pid and class-loader hash, 8 of time, 4 of counter. */
+function javaKey(producer: string, ms: number, counter: number): string {
+  return producer + ms.toString(16).toUpperCase().padStart(8, '0') + counter.toString(16).toUpperCase().padStart(4, '0');
+}
+
+/** 'G' entries in the database of a closed store. */
+async function groupEntries(dir: string): Promise<number> {
+  const raw = new RocksDB(dir);
+  await raw.ready();
+  let n = 0;
+  for await (const _ of raw.iterator({ gte: Buffer.from('G'), lt: Buffer.from('H') })) n++;
+  await raw.close();
+  return n;
+}
+
+t.test('UNIQ_KEYs sharing their first 26 bytes take one put per apply step, and are found, cut and dropped like the others', async (t) => {
+  const dir = path.join(tempDir(t), 'index-db');
+  let store = await IndexStore.open(dir);
+  const producers = ['0A0000010F2C18B4AAC2', '0A0000020F2C18B4AAC2'];
+  // three steps of 20 messages, two producers taking turns (keys of one producer and 256 ms share a prefix)
+  const records = messages(60, { queues: 1, keys: () => [] }).map((r, i) => ({ ...r, uniqKey: javaKey(producers[i % 2] as string, 0x1234500 + i, i) }));
+  const short = { ...(records[59] as MessageDispatch), index: 61, pos: 61 * 200, physicalOffset: 61 * 200 + HEADER, queueOffset: 60, uniqKey: 'SHORT-1' };
+  const noUniq = messages(20, { queues: 1, keys: () => [], firstIndex: 1000 }).map((r, i) => ({ ...r, queueOffset: 1000 + i, uniqKey: undefined }));
+  const writes: number[] = [];
+  for (let s = 0; s < 3; s++) {
+    const before = store.stats.writes;
+    await store.apply(records.slice(s * 20, s * 20 + 20));
+    writes.push(store.stats.writes - before);
+  }
+  await store.apply([short]);
+  const plainBefore = store.stats.writes;
+  await store.apply(noUniq);
+  const plain = store.stats.writes - plainBefore;
+  t.strictSame(writes.slice(1), [plain + 2, plain + 2], 'a step of 20 messages from two producers: two group puts more than a step without UNIQ_KEYs');
+
+  const found = async (rs: MessageDispatch[]): Promise<number[][]> => Promise.all(rs.map((r) => store.getByUniqKey(r.uniqKey as string)));
+  t.strictSame(await found(records), records.map((r) => [r.physicalOffset]), 'every key finds its message');
+  t.strictSame(await store.getByUniqKey('SHORT-1'), [short.physicalOffset], 'a key shorter than the prefix');
+  const m = records[33] as MessageDispatch;
+  t.strictSame(await store.queryByKey(m.topic, m.uniqKey as string, 10, 0, Number.MAX_SAFE_INTEGER), [m.physicalOffset], 'QUERY_MESSAGE by key looks in the groups');
+  t.strictSame(await store.queryByKey('OtherTopic', m.uniqKey as string, 10, 0, Number.MAX_SAFE_INTEGER), [], 'and keeps the topic');
+  t.strictSame(await store.getByUniqKey(javaKey(producers[1] as string, 0x1234500 + 33, 34)), [], 'a key of the same group that was never sent');
+  t.strictSame(await store.getByUniqKey((m.uniqKey as string).slice(0, 26)), [], 'the prefix alone matches nothing');
+  const retry: MessageDispatch = { ...m, index: 2000, pos: 2000 * 200, physicalOffset: 2000 * 200 + HEADER, topic: '%RETRY%G', queueId: 0, queueOffset: 0, storeTimestamp: T0 + 99_999 };
+  await store.apply([retry]);
+  t.strictSame(await store.getByUniqKey(m.uniqKey as string), [retry.physicalOffset, m.physicalOffset], 'a retry keeps its key: newest first');
+  t.strictSame(await store.getByUniqKey(m.uniqKey as string, 1), [retry.physicalOffset]);
+
+  // Truncation inside the third step, retention inside the second: the steps' groups are rewritten.
+  t.strictSame(await store.truncateFrom((records[47] as MessageDispatch).pos, { index: 47, pos: 47 * 200 }), { messages: 13 + 1 + 20 + 1, queues: 2 });
+  t.strictSame(await store.dropBefore((records[25] as MessageDispatch).pos), { messages: 25, queues: 1 });
+  const check = async (label: string): Promise<void> => {
+    t.strictSame(await found(records.slice(25, 47)), records.slice(25, 47).map((r) => [r.physicalOffset]), `${label}: the kept messages are found`);
+    t.strictSame(await found([...records.slice(0, 25), ...records.slice(47)]), Array.from({ length: 25 + 13 }, () => []), `${label}: the removed ones are not`);
+    t.strictSame(await store.getByUniqKey('SHORT-1'), [], `${label}: nor the cut short key`);
+  };
+  await check('after the cuts');
+  await store.close();
+  store = await open(t, dir);
+  await check('after reopen');
+  // the rewritten steps can be cut again, from both ends
+  t.strictSame(await store.truncateFrom((records[45] as MessageDispatch).pos, { index: 45, pos: 45 * 200 }), { messages: 2, queues: 1 });
+  t.strictSame(await store.dropBefore((records[30] as MessageDispatch).pos), { messages: 5, queues: 1 });
+  t.strictSame(await found(records.slice(25, 47)), records.slice(25, 47).map((r) => (r.index >= 31 && r.index <= 45 ? [r.physicalOffset] : [])));
+  await store.dropBefore(1_000_000);
+  t.strictSame(await found(records), records.map(() => []), 'everything dropped');
+  await store.close();
+  t.equal(await groupEntries(dir), 0, 'and no group entry is left behind');
+});
+
+t.test("'U' entries and journals written before groups are still found and removed", async (t) => {
+  const dir = path.join(tempDir(t), 'index-db');
+  const first = await IndexStore.open(dir);
+  await first.close();
+  // one message at pos 5000 in the old layout: its 'U' entry, and its journal naming that key
+  const uniq = '0A0000010F2C18B4AAC2012345670001';
+  const phys = 5048;
+  const ukey = Buffer.concat([Buffer.from([0x55, 0, uniq.length]), Buffer.from(uniq), Buffer.alloc(8)]);
+  ukey.writeBigInt64BE(BigInt(phys), ukey.length - 8);
+  const uvalue = Buffer.concat([Buffer.alloc(8), Buffer.from('Old')]);
+  uvalue.writeBigInt64BE(BigInt(T0), 0);
+  const record = Buffer.alloc(8 + 2 + 8 + 2 + 2);
+  record.writeBigInt64BE(5000n, 0);
+  record.writeUInt16BE(0xffff, 8);
+  record.writeUInt16BE(1, 18);
+  record.writeUInt16BE(ukey.length, 20);
+  const footer = Buffer.alloc(6);
+  footer.writeUInt32BE(record.length + ukey.length, 0);
+  const jkey = Buffer.alloc(9);
+  jkey[0] = 0x4a;
+  jkey.writeBigInt64BE(5000n, 1);
+  const raw = new RocksDB(dir);
+  await raw.ready();
+  const w = raw.write();
+  w.tryPut(ukey, uvalue);
+  w.tryPut(jkey, Buffer.concat([record, ukey, footer]));
+  await w.flush();
+  w.destroy();
+  await raw.close();
+  const store = await open(t, dir);
+  t.strictSame(await store.getByUniqKey(uniq), [phys]);
+  t.strictSame(await store.queryByKey('Old', uniq, 10, 0, Number.MAX_SAFE_INTEGER), [phys]);
+  t.strictSame(await store.truncateFrom(4000, { index: -1, pos: -1 }), { messages: 1, queues: 0 });
+  t.strictSame(await store.getByUniqKey(uniq), [], 'truncation deletes the old entry through the old journal');
+});
