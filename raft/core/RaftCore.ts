@@ -221,7 +221,8 @@ export class RaftCore {
       return { ok: false, reason: 'OVERLOADED', limit: 'maxUnpersistedEntries', value: this.limits.maxUnpersistedEntries };
     }
     const first = this.log.lastIndex + 1;
-    const entries: PendingEntry[] = proposals.map((p, i) => ({ index: first + i, term: this._term, magic: p.magic, body: p.body }));
+    // pos and bodyCrc are the log's to fill in; present from the start, so every entry object has one shape
+    const entries: PendingEntry[] = proposals.map((p, i) => ({ index: first + i, term: this._term, magic: p.magic, pos: undefined, body: p.body, bodyCrc: undefined }));
     this.log.append(entries);
     return { ok: true, term: this._term, firstIndex: first, lastIndex: this.log.lastIndex };
   }
@@ -501,7 +502,7 @@ export class RaftCore {
     this.progress.clear();
     for (const p of this.others) this.progress.set(p, new Progress(next, this.limits.maxInflightAppends, this.limits.maxInflightBytes));
     // Entries of earlier terms commit only under one of ours (Raft 5.4.2): append a no-op now.
-    this.log.append([{ index: next, term: this._term, magic: NOOP_MAGIC, body: new Uint8Array(0) }]);
+    this.log.append([{ index: next, term: this._term, magic: NOOP_MAGIC, pos: undefined, body: new Uint8Array(0), bodyCrc: undefined }]);
     // Announce ourselves and probe where each follower's log matches.
     for (const p of this.others) this.sendAppend(p, true, true);
   }

@@ -702,27 +702,31 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       this.view.truncated(rd.truncateFrom);
     }
     if (rd.entries.length === 0) return;
-    const written: RaftEntry[] = new Array(rd.entries.length);
+    // The Ready's entry objects themselves go to the log, and then, completed with their position
+    // and body CRC, to the view: two objects fewer per entry than copies for each (the garbage of
+    // every entry shows in the followers' GC time). Nothing reads them as pending after this.
+    const entries = rd.entries;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (!Buffer.isBuffer(e.body)) e.body = asBuffer(e.body);
+    }
     let end = 0;
-    for (let from = 0; from < rd.entries.length; ) {
-      const slice = this.batchSlice(rd.entries, from);
-      const batch: AppendEntry[] = new Array(slice.length);
-      for (let i = 0; i < slice.length; i++) {
-        const e = slice[i]!;
-        batch[i] = { magic: e.magic, term: e.term, index: e.index, pos: e.pos, body: asBuffer(e.body), bodyCrc: e.bodyCrc };
-      }
+    for (let from = 0; from < entries.length; ) {
+      const batch = this.batchSlice(entries, from) as readonly AppendEntry[];
       // only this node's own proposals (no position from a leader, this node's term) reach the proposer's hook
       const r =
         this.writeHooks.size > 0
           ? this.log.append(batch, { sync: this.syncFlush, beforeWrite: (i, index, pos) => batch[i]!.pos === undefined && this.runWriteHook(index, batch[i]!.term, pos) })
           : this.log.append(batch, { sync: this.syncFlush });
-      for (let i = 0; i < slice.length; i++) {
-        const e = slice[i]!;
-        written[from + i] = { index: e.index, term: e.term, magic: e.magic, pos: r.positions[i]!, body: batch[i]!.body as Buffer, bodyCrc: r.bodyCrcs[i]! };
+      for (let i = 0; i < batch.length; i++) {
+        const e = entries[from + i]!;
+        e.pos = r.positions[i]!;
+        e.bodyCrc = r.bodyCrcs[i]!;
       }
       end = r.endPosition;
-      from += slice.length;
+      from += batch.length;
     }
+    const written = entries as RaftEntry[];
     if (this.syncFlush) await this.log.whenDurable(end);
     else await this.log.whenWritten(end);
     this.view.persisted(written);
