@@ -761,3 +761,16 @@ t.test("'U' entries and journals written before groups are still found and remov
   t.strictSame(await store.truncateFrom(4000, { index: -1, pos: -1 }), { messages: 1, queues: 0 });
   t.strictSame(await store.getByUniqKey(uniq), [], 'truncation deletes the old entry through the old journal');
 });
+
+t.test('a UNIQ_KEY search stops at the first whole group past 65,536 members of its prefix, newest first', async (t) => {
+  const store = await open(t, path.join(tempDir(t), 'index-db'), { tailEntries: 0 });
+  // a custom key format whose first 26 bytes never change: every key of a step lands in one group
+  const records = messages(80_000, { queues: 1, keys: () => [] }).map((r, i) => ({ ...r, uniqKey: `CUSTOM-FORMAT-SAME-PREFIX-${i}` }));
+  await applyInBatches(store, records, MAX_DISPATCHES_PER_APPLY);
+  // groups of 8,192 (the last of 6,272), newest first: after the ninth, 71,808 members were looked at
+  const found = async (i: number): Promise<number[]> => store.getByUniqKey((records[i] as MessageDispatch).uniqKey as string);
+  t.strictSame(await found(79_999), [(records[79_999] as MessageDispatch).physicalOffset], 'the newest is found');
+  t.strictSame(await found(8192), [(records[8192] as MessageDispatch).physicalOffset], 'the oldest of the ninth group is found');
+  t.strictSame(await found(8191), [], 'the newest of the tenth group is past the bound');
+  t.strictSame(await found(0), []);
+});
