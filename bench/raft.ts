@@ -23,6 +23,7 @@ import { fsyncRate, loopbackRtt } from './load/machine.js';
 import { intOption } from './args.js';
 import { NodeCluster } from './raft/NodeCluster.js';
 import { processCpuTimes, processSyscalls } from './load/processes.js';
+import { countInstructions } from './load/instructions.js';
 
 interface Args {
   runs: number;
@@ -85,6 +86,9 @@ interface LoadResult {
   leaderSysUs: number;
   followerUserUs: number;
   followerSysUs: number;
+  /** thousands of instructions per committed entry (perf stat; NaN without it): the leader's, and the followers' mean */
+  leaderKInstr: number;
+  followerKInstr: number;
 }
 
 async function load(c: NodeCluster, entries: number, inflight: number, batch: number): Promise<LoadResult> {
@@ -100,10 +104,12 @@ async function load(c: NodeCluster, entries: number, inflight: number, batch: nu
     const f = followers.map((p) => processCpuTimes(p.child.pid));
     return { lu: l.user, ls: l.system, fu: f.reduce((s, x) => s + x.user, 0), fs: f.reduce((s, x) => s + x.system, 0) };
   };
+  const counter = await countInstructions([leader.child.pid, ...followers.map((p) => p.child.pid)]);
   const times0 = times();
   const calls0 = calls();
   const r = await leader.control.load(entries, inflight, 1024, batch);
   const n = Math.max(1, Number(r[2]));
+  const instructions = await counter.stop();
   const calls1 = calls();
   const times1 = times();
   const cpuUs = (times1.lu + times1.ls + times1.fu + times1.fs - (times0.lu + times0.ls + times0.fu + times0.fs)) / n;
@@ -122,6 +128,8 @@ async function load(c: NodeCluster, entries: number, inflight: number, batch: nu
     leaderSysUs: (times1.ls - times0.ls) / n,
     followerUserUs: (times1.fu - times0.fu) / perFollower,
     followerSysUs: (times1.fs - times0.fs) / perFollower,
+    leaderKInstr: instructions[0]! / n / 1000,
+    followerKInstr: instructions.slice(1).reduce((x, y) => x + y, 0) / perFollower / 1000,
   };
 }
 
@@ -162,7 +170,7 @@ async function main(): Promise<void> {
   }
   type Row = { entriesPerSec: number; p50us: number; p99us: number; cpuUsPerEntry: number; perEntry: Record<string, number> };
   const table: Record<string, Row> = {};
-  const detailKeys = ['leaderUserUs', 'leaderSysUs', 'followerUserUs', 'followerSysUs', 'leaderReads', 'leaderWrites', 'followerReads', 'followerWrites'] as const;
+  const detailKeys = ['leaderUserUs', 'leaderSysUs', 'followerUserUs', 'followerSysUs', 'leaderReads', 'leaderWrites', 'followerReads', 'followerWrites', 'leaderKInstr', 'followerKInstr'] as const;
   log('\ncommits (medians of runs)           entries/s   p50 us   p99 us   CPU us/entry (3 nodes)');
   for (const [name, rs] of Object.entries(rows)) {
     const perEntry: Record<string, number> = {};
@@ -178,11 +186,12 @@ async function main(): Promise<void> {
     log(`  ${name.padEnd(32)} ${String(m.entriesPerSec).padStart(9)} ${String(Math.round(m.p50us)).padStart(8)} ${String(Math.round(m.p99us)).padStart(8)} ${(Number.isFinite(m.cpuUsPerEntry) ? m.cpuUsPerEntry.toFixed(1) : '-').padStart(10)}`);
   }
   // where the time goes: user and kernel CPU, and system calls (all threads), per committed entry
-  log('\nper entry (medians)                 leader: user us  sys us  reads  writes   follower (mean): user us  sys us  reads  writes');
+  // instructions (perf stat) read steadier than time on a shared machine: compare runs in them
+  log('\nper entry (medians)                 leader: user us  sys us  reads  writes  k instr   follower (mean): user us  sys us  reads  writes  k instr');
   for (const [name, m] of Object.entries(table)) {
     const e = m.perEntry;
     const f = (k: string, d: number, w: number): string => (Number.isFinite(e[k]) ? e[k]!.toFixed(d) : '-').padStart(w);
-    log(`  ${name.padEnd(32)} ${f('leaderUserUs', 1, 15)} ${f('leaderSysUs', 1, 7)} ${f('leaderReads', 2, 6)} ${f('leaderWrites', 2, 7)}   ${f('followerUserUs', 1, 24)} ${f('followerSysUs', 1, 7)} ${f('followerReads', 2, 6)} ${f('followerWrites', 2, 7)}`);
+    log(`  ${name.padEnd(32)} ${f('leaderUserUs', 1, 15)} ${f('leaderSysUs', 1, 7)} ${f('leaderReads', 2, 6)} ${f('leaderWrites', 2, 7)} ${f('leaderKInstr', 1, 8)}   ${f('followerUserUs', 1, 24)} ${f('followerSysUs', 1, 7)} ${f('followerReads', 2, 6)} ${f('followerWrites', 2, 7)} ${f('followerKInstr', 1, 8)}`);
   }
   out['commits'] = table;
 
