@@ -14,6 +14,9 @@
 // Figures are medians over runs. Usage:
 //   node dist/bench/raft.js [--quick] [--runs 3] [--entries 300000] [--trials 20]
 //        [--writer worker|main (default: main for ASYNC_FLUSH, as the broker)] [--flush ASYNC_FLUSH|SYNC_FLUSH] [--dir /tmp] [--json]
+//        [--instructions: count the nodes' instructions per entry with perf stat, for A/B comparisons;
+//         the counters cost each context switch a few microseconds here, so the one-in-flight row's
+//         latency and CPU read higher with it]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,17 +36,19 @@ interface Args {
   flush: 'ASYNC_FLUSH' | 'SYNC_FLUSH';
   dir: string;
   json: boolean;
+  instructions: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
   const quick = argv.includes('--quick');
-  const a: Args = { runs: quick ? 1 : 3, entries: quick ? 50_000 : 300_000, trials: quick ? 5 : 20, writer: 'worker', flush: 'ASYNC_FLUSH', dir: os.tmpdir(), json: false };
+  const a: Args = { runs: quick ? 1 : 3, entries: quick ? 50_000 : 300_000, trials: quick ? 5 : 20, writer: 'worker', flush: 'ASYNC_FLUSH', dir: os.tmpdir(), json: false, instructions: false };
   let writerGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = (): string => argv[++i] ?? '';
     if (k === '--quick') continue;
     else if (k === '--json') a.json = true;
+    else if (k === '--instructions') a.instructions = true;
     else if (k === '--runs') a.runs = intOption(v(), 1, 20, '--runs');
     else if (k === '--entries') a.entries = intOption(v(), 1000, 10_000_000, '--entries');
     else if (k === '--trials') a.trials = intOption(v(), 0, 200, '--trials');
@@ -86,12 +91,12 @@ interface LoadResult {
   leaderSysUs: number;
   followerUserUs: number;
   followerSysUs: number;
-  /** thousands of instructions per committed entry (perf stat; NaN without it): the leader's, and the followers' mean */
+  /** thousands of instructions per committed entry (perf stat with --instructions; NaN otherwise): the leader's, and the followers' mean */
   leaderKInstr: number;
   followerKInstr: number;
 }
 
-async function load(c: NodeCluster, entries: number, inflight: number, batch: number): Promise<LoadResult> {
+async function load(c: NodeCluster, entries: number, inflight: number, batch: number, countThem: boolean): Promise<LoadResult> {
   const leader = await c.leader();
   const followers = [...c.procs.values()].filter((p) => p !== leader);
   const calls = (): { lr: number; lw: number; fr: number; fw: number } => {
@@ -104,7 +109,8 @@ async function load(c: NodeCluster, entries: number, inflight: number, batch: nu
     const f = followers.map((p) => processCpuTimes(p.child.pid));
     return { lu: l.user, ls: l.system, fu: f.reduce((s, x) => s + x.user, 0), fs: f.reduce((s, x) => s + x.system, 0) };
   };
-  const counter = await countInstructions([leader.child.pid, ...followers.map((p) => p.child.pid)]);
+  const pids = [leader.child.pid, ...followers.map((p) => p.child.pid)];
+  const counter = countThem ? await countInstructions(pids) : { stop: async (): Promise<number[]> => pids.map(() => NaN) };
   const times0 = times();
   const calls0 = calls();
   const r = await leader.control.load(entries, inflight, 1024, batch);
@@ -157,13 +163,13 @@ async function main(): Promise<void> {
     const c = await NodeCluster.start(fs.mkdtempSync(path.join(a.dir, 'raft-bench-')), nodeArgs);
     try {
       // warm-up in every shape measured: V8 compiles the paths and sizes its heap before the rows
-      await load(c, 2000, 16, 1);
-      await load(c, 20_000, 256, 1);
-      await load(c, 20_000, 16, 64);
-      await load(c, 2000, 1, 1);
-      rows['in flight 1']!.push(await load(c, Math.min(10_000, a.entries), 1, 1));
-      rows['in flight 256 (1 entry each)']!.push(await load(c, a.entries, 256, 1));
-      rows['in flight 16 x 64 entries']!.push(await load(c, a.entries, 16, 64));
+      await load(c, 2000, 16, 1, false);
+      await load(c, 20_000, 256, 1, false);
+      await load(c, 20_000, 16, 64, false);
+      await load(c, 2000, 1, 1, false);
+      rows['in flight 1']!.push(await load(c, Math.min(10_000, a.entries), 1, 1, a.instructions));
+      rows['in flight 256 (1 entry each)']!.push(await load(c, a.entries, 256, 1, a.instructions));
+      rows['in flight 16 x 64 entries']!.push(await load(c, a.entries, 16, 64, a.instructions));
     } finally {
       await c.stop();
     }
@@ -186,7 +192,7 @@ async function main(): Promise<void> {
     log(`  ${name.padEnd(32)} ${String(m.entriesPerSec).padStart(9)} ${String(Math.round(m.p50us)).padStart(8)} ${String(Math.round(m.p99us)).padStart(8)} ${(Number.isFinite(m.cpuUsPerEntry) ? m.cpuUsPerEntry.toFixed(1) : '-').padStart(10)}`);
   }
   // where the time goes: user and kernel CPU, and system calls (all threads), per committed entry
-  // instructions (perf stat) read steadier than time on a shared machine: compare runs in them
+  // instructions (perf stat, --instructions) read steadier than time on a shared machine: compare runs in them
   log('\nper entry (medians)                 leader: user us  sys us  reads  writes  k instr   follower (mean): user us  sys us  reads  writes  k instr');
   for (const [name, m] of Object.entries(table)) {
     const e = m.perEntry;
