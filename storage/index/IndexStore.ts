@@ -624,8 +624,11 @@ export class IndexStore {
         r.skip(n);
         const phys = r.i64();
         const ts = r.i64();
-        const topic = r.str();
-        if (n === uniq.length && uniq.equals(value.subarray(at, at + n))) hits.push({ phys, ts, topic });
+        const topicBytes = r.u16();
+        const topicAt = r.off;
+        r.skip(topicBytes);
+        // the topic is decoded for hits only: a lookup passes thousands of other members
+        if (n === uniq.length && uniq.equals(value.subarray(at, at + n))) hits.push({ phys, ts, topic: value.toString('utf8', topicAt, topicAt + topicBytes) });
         scanned++;
       }
       for (let i = hits.length - 1; i >= 0 && out.length < maxNum; i--) out.push(hits[i] as { ts: number; phys: number; topic: string });
