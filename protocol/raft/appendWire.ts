@@ -322,10 +322,6 @@ class Reader {
     return b.toString('latin1', s, s + len);
   }
 
-  /**
-   * Steps over a field of a number past the message's last known one, by its wire type. A known
-   * field in another wire type is not plain: protobufjs reads it by the schema's type instead.
-   */
   /** a fixed32 field's four bytes, little-endian, unsigned */
   fixed32(end: number): number {
     const b = this.b;
@@ -335,6 +331,10 @@ class Reader {
     return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
   }
 
+  /**
+   * Steps over a field of a number past the message's last known one, by its wire type. A known
+   * field in another wire type is not plain: protobufjs reads it by the schema's type instead.
+   */
   skip(tag: number, end: number, lastKnown: number): void {
     if (tag >>> 3 <= lastKnown) throw NOT_PLAIN;
     switch (tag & 7) {

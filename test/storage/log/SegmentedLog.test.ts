@@ -111,7 +111,7 @@ t.test('beforeWrite sees index and pos before the bytes are hashed and written',
   t.equal(log.entryAt(4).body.readBigInt64BE(0), BigInt(r.positions[1]! + 48), 'patched body is what was stored (and its CRC checks)');
 });
 
-t.test("a given body CRC is stored as is, and a wrong one is caught by the read, not hidden", async (t) => {
+t.test('a given body CRC is stored as is, and a wrong one is caught by the read, not hidden', async (t) => {
   const { log } = await openSmall(tempDir(t));
   t.teardown(() => log.close());
   const good = bodyFor(1);
