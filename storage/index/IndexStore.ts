@@ -38,6 +38,7 @@ import {
   readU32,
   UNIQ_GROUP_PREFIX,
   uniqGroupKey,
+  uniqGroupPrefix,
   withI64,
   writeI64,
 } from './keyLayout.js';
@@ -237,17 +238,11 @@ class UniqGroups {
     this.last = g;
   }
 
-  /** Queues one put per group, keys and values in `scratch`; returns how many. */
+  /** Queues one put per group, values in `scratch`; returns how many. */
   emit(w: RocksDB.WriteBatch, scratch: ByteSlab, buf: Buffer, pos: number): number {
     for (const g of this.byPrefix.values()) {
       const first = g[0] as number;
-      const n = memberPrefixLength(buf, first);
-      const keyAt = scratch.off;
-      scratch.u8(KIND_UNIQ_GROUP);
-      scratch.u16(n);
-      buf.copy(scratch.buf, scratch.off, first + 3, first + 3 + n);
-      scratch.off += n;
-      scratch.i64(pos);
+      const key = uniqGroupKey(buf, first + 3, first + 3 + readU16(buf, first + 1), pos);
       const valueAt = scratch.off;
       for (let m = 0; m < g.length; m += 2) {
         const from = (g[m] as number) + 1;
@@ -255,7 +250,7 @@ class UniqGroups {
         buf.copy(scratch.buf, scratch.off, from, to);
         scratch.off += to - from;
       }
-      w.tryPut(scratch.view(keyAt, valueAt), scratch.view(valueAt));
+      w.tryPut(key, scratch.view(valueAt));
     }
     const puts = this.byPrefix.size;
     this.clear();
@@ -265,7 +260,7 @@ class UniqGroups {
 
 /** How many leading bytes of the member record's UNIQ_KEY at `start` ('G', u16 length, bytes) name its group. */
 function memberPrefixLength(buf: Buffer, start: number): number {
-  return Math.min(UNIQ_GROUP_PREFIX, ((buf[start + 1] as number) << 8) | (buf[start + 2] as number));
+  return Math.min(UNIQ_GROUP_PREFIX, readU16(buf, start + 1));
 }
 
 function samePrefix(buf: Buffer, a: number, b: number): boolean {
@@ -613,7 +608,7 @@ export class IndexStore {
     const out: { ts: number; phys: number; topic: string }[] = [];
     // 'G' groups of the key's prefix, newest step first, then members newest first
     const uniq = Buffer.from(uniqKey, 'utf8');
-    const groupPrefix = uniqGroupKey(uniq, 0, uniq.length, 0).subarray(0, -8);
+    const groupPrefix = uniqGroupPrefix(uniq, 0, uniq.length);
     let scanned = 0;
     for await (const { value } of this.db.iterator({ gte: groupPrefix, lt: prefixEnd(groupPrefix) }, { reverse: true, capacity: 16 })) {
       const hits: { ts: number; phys: number; topic: string }[] = [];
@@ -795,13 +790,13 @@ export class IndexStore {
           const uniq = d.uniqKey;
           if (uniq !== undefined) {
             if (!fitsStr(uniq)) throw badDispatch(d, `uniqKey must be a non-empty string of at most ${MAX_STR_BYTES} bytes`);
-            // its group member, in the journal and once more in the group's value (and maybe the group's key)
+            // its group member, in the journal and once more in the group's value
             const member = UNIQ_MEMBER_OVERHEAD + maxUtf8(uniq) + topicMax;
             if (member > MAX_STR_BYTES && UNIQ_MEMBER_OVERHEAD + Buffer.byteLength(uniq) + Buffer.byteLength(d.topic) > MAX_STR_BYTES) {
               throw badDispatch(d, `uniqKey and topic take more than ${MAX_STR_BYTES - UNIQ_MEMBER_OVERHEAD} bytes together`);
             }
             bytes += 2 + member;
-            scratchBytes += member + 16 + UNIQ_GROUP_PREFIX;
+            scratchBytes += member;
           }
           const keys = d.keys;
           if (!Array.isArray(keys)) throw badDispatch(d, 'keys must be an array');
@@ -982,7 +977,7 @@ export class IndexStore {
         lastTs = d.storeTimestamp;
       }
       const q = queueOf[i];
-      // Journal entry; its U and K keys are put straight from the journal bytes.
+      // Journal entry: the UNIQ_KEY's group member, then the K keys, put straight from the journal bytes.
       journal.i64(d.pos);
       journal.u16(q === null || q === undefined ? NO_QUEUE_REF : q.batchRef);
       journal.i64(d.queueOffset);
@@ -1002,7 +997,6 @@ export class IndexStore {
         journal.buf.writeUInt16BE(journal.off - start, lenAt);
         this.groups.add(journal.buf, start, journal.off);
         count++;
-        writes--;
       }
       const keys = d.keys;
       for (let k = 0; k < keys.length; k++) {
@@ -1018,7 +1012,7 @@ export class IndexStore {
         count++;
       }
       journal.buf.writeUInt16BE(count, countAt);
-      writes += count;
+      writes += keys.length;
       if (q === null || q === undefined) continue;
 
       // Consume-queue entry into the queue's run; a gap closes the run and starts another.

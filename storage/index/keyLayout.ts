@@ -296,16 +296,20 @@ export function queuePrefix(kind: number, topicBytes: Buffer, queueId: number): 
 }
 
 /** `prefix` followed by an i64. */
-/** The 'G' key of the group that UNIQ_KEY bytes `uniq[from, to)` belong to, for the step at `pos`. */
-export function uniqGroupKey(uniq: Buffer, from: number, to: number, pos: number): Buffer {
+/** 'G' and the group prefix (a str) of UNIQ_KEY bytes `uniq[from, to)`: what every key of their groups begins with. */
+export function uniqGroupPrefix(uniq: Buffer, from: number, to: number): Buffer {
   const n = Math.min(UNIQ_GROUP_PREFIX, to - from);
-  const b = Buffer.allocUnsafe(3 + n + 8);
+  const b = Buffer.allocUnsafe(3 + n);
   b[0] = KIND_UNIQ_GROUP;
   b[1] = n >>> 8;
   b[2] = n & 0xff;
   uniq.copy(b, 3, from, from + n);
-  writeI64(b, 3 + n, pos);
   return b;
+}
+
+/** The 'G' key of the group that UNIQ_KEY bytes `uniq[from, to)` belong to, for the step at `pos`. */
+export function uniqGroupKey(uniq: Buffer, from: number, to: number, pos: number): Buffer {
+  return withI64(uniqGroupPrefix(uniq, from, to), pos);
 }
 
 export function withI64(prefix: Buffer, v: number): Buffer {
