@@ -1,6 +1,7 @@
 // RemotingCommand: one request or response of the RocketMQ remoting protocol, and its two
 // header encodings (JSON = serialize type 0, ROCKETMQ binary = 1).
 import { FrameError } from './errors.js';
+import { writeJsonHeader } from './jsonHeader.js';
 import { languageFromByte, languageToByte } from './LanguageCode.js';
 
 export const SerializeType = { JSON: 0, ROCKETMQ: 1 } as const;
@@ -96,7 +97,7 @@ export function encodeCommandParts(cmd: RemotingCommand): Buffer[] {
     head = Buffer.allocUnsafe(8 + headerLength);
     header.copy(head, 8);
   } else {
-    const end = writePlainJsonHeader(cmd, jsonScratch, 8);
+    const end = writeJsonHeader(cmd, jsonScratch, 8);
     if (end >= 0) {
       headerLength = end - 8;
       head = Buffer.allocUnsafe(end);
@@ -126,88 +127,13 @@ function quote(s: string): string {
   return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
 }
 
-// The usual header has only printable ASCII without quote or backslash in its strings (PLAIN):
-// its bytes are written straight into a scratch buffer, in jsonHeaderText's layout, and copied
-// into the frame. Building the text first made about 60 short strings (2 KB of garbage) per
-// response. A header with other text, or longer than the scratch, takes the text path.
+// A header is written straight into a scratch buffer, in jsonHeaderText's layout, and copied into
+// the frame. Building the text first made about 60 short strings (2 KB of garbage) per response.
+// A header longer than the scratch, or with a lone surrogate, takes the text path.
 const jsonScratch = Buffer.allocUnsafe(16 * 1024);
 
-/** Writes the one-byte chars of `s` at p when they fit; returns the end, or -1. */
-function putAscii(b: Buffer, p: number, s: string): number {
-  if (p < 0 || p + s.length > b.length) return -1;
-  for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
-  return p;
-}
-
-/** Writes a string of the header at p when it is PLAIN (no escaping, one byte a char) and fits; returns the end, or -1. */
-function putPlain(b: Buffer, p: number, s: string): number {
-  return PLAIN.test(s) ? putAscii(b, p, s) : -1;
-}
-
-/** Writes the decimal digits of an int32 at p; returns the end, or -1 when they do not fit. */
-function putInt(b: Buffer, p: number, n: number): number {
-  if (p < 0 || p + 11 > b.length) return -1;
-  let v = n;
-  if (n < 0) {
-    b[p++] = 0x2d;
-    v = -n;
-  }
-  let digits = 1;
-  for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
-  let at = p + digits;
-  do {
-    b[--at] = 0x30 + (v % 10);
-    v = Math.floor(v / 10);
-  } while (v > 0);
-  return p + digits;
-}
-
-/** Writes one byte at p; returns the end, or -1. */
-function putByte(b: Buffer, p: number, c: number): number {
-  if (p < 0 || p >= b.length) return -1;
-  b[p] = c;
-  return p + 1;
-}
-
-/** jsonHeaderText(cmd) as bytes at `at`, when every string in it is PLAIN and it fits; returns the end, or -1. */
-function writePlainJsonHeader(cmd: RemotingCommand, b: Buffer, at: number): number {
-  let p = putAscii(b, at, '{"code":');
-  p = putInt(b, p, cmd.code | 0);
-  const ext = cmd.extFields;
-  if (ext) {
-    p = putAscii(b, p, ',"extFields":{');
-    let first = true;
-    for (const key in ext) {
-      const v = ext[key];
-      if (v === undefined || v === null) continue;
-      if (!first) p = putByte(b, p, 0x2c);
-      first = false;
-      p = putByte(b, p, 0x22);
-      p = putPlain(b, p, key);
-      p = putAscii(b, p, '":"');
-      p = putPlain(b, p, typeof v === 'string' ? v : String(v));
-      p = putByte(b, p, 0x22);
-    }
-    p = putByte(b, p, 0x7d);
-  }
-  p = putAscii(b, p, ',"flag":');
-  p = putInt(b, p, cmd.flag | 0);
-  p = putAscii(b, p, ',"language":"');
-  p = putPlain(b, p, cmd.language);
-  p = putAscii(b, p, '","opaque":');
-  p = putInt(b, p, cmd.opaque | 0);
-  if (cmd.remark !== undefined && cmd.remark !== null) {
-    p = putAscii(b, p, ',"remark":"');
-    p = putPlain(b, p, cmd.remark);
-    p = putByte(b, p, 0x22);
-  }
-  p = putAscii(b, p, ',"serializeTypeCurrentRPC":"JSON","version":');
-  p = putInt(b, p, cmd.version | 0);
-  return putByte(b, p, 0x7d);
-}
-
 // fastjson writes the keys sorted; we do the same so our frames read like the Java ones.
-/** The JSON header text (the layout writePlainJsonHeader follows byte for byte). Exported for tests. */
+/** The JSON header text (the layout writeJsonHeader follows byte for byte). Exported for tests. */
 export function jsonHeaderText(cmd: RemotingCommand): string {
   let s = `{"code":${cmd.code | 0}`;
   if (cmd.extFields) {

@@ -12,6 +12,7 @@ import {
   type RemotingCommand,
 } from '../../../protocol/remoting/RemotingCommand.js';
 import { FrameError } from '../../../protocol/remoting/errors.js';
+import { writeJsonHeader } from '../../../protocol/remoting/jsonHeader.js';
 import { captureNames, loadCapture } from '../../helpers/fixtures.js';
 
 const strip = (frame: Buffer): Buffer => frame.subarray(4);
@@ -139,20 +140,24 @@ t.test('JSON headers written byte by byte are the bytes of jsonHeaderText, escap
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     return (seed >>> 12) % n;
   };
-  // plain characters mostly; now and then one that needs escaping or is not ASCII (the text path)
-  const pieces = ['a', 'Z', '0', ' ', '-', '_', '~', '{', ':', ',', '\u0001', '\u0002', '"', '\\', '\u00e9', '\u4e2d', '\u{1f600}', '\n'];
+  // plain characters mostly; now and then one that needs escaping, is not ASCII, or is a lone
+  // surrogate (which JSON.stringify escapes: the text path)
+  const pieces = ['a', 'Z', '0', ' ', '-', '_', '~', '{', ':', ',', '\u0001', '\u0002', '"', '\\', '\u00e9', '\u4e2d', '\u{1f600}', '\n', '\b', '\t', '\u001f', '\u007f', '/', '\ud800', '\udfff'];
+  const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
   const text = (max: number): string => {
     let s = '';
     const n = rand(max);
-    for (let i = 0; i < n; i++) s += pieces[rand(40) < 36 ? rand(10) : 10 + rand(pieces.length - 10)];
+    for (let i = 0; i < n; i++) s += pieces[rand(40) < 34 ? rand(10) : 10 + rand(pieces.length - 10)];
     return s;
   };
   const ints = [0, 1, -1, 9, 10, 409, -409, 2147483647, -2147483648, 123456789];
-  let plain = 0;
-  for (let i = 0; i < 2000; i++) {
+  const scratch = Buffer.alloc(4096);
+  let written = 0;
+  let refused = 0;
+  for (let i = 0; i < 3000; i++) {
     const extFields: Record<string, string> = {};
     const fields = rand(6);
-    for (let f = 0; f < fields; f++) extFields[text(6) || `k${f}`] = text(30);
+    for (let f = 0; f < fields; f++) extFields[text(6) || `k${f}`] = rand(50) === 0 ? 'x'.repeat(5000) : text(30);
     const cmd: RemotingCommand = {
       code: ints[rand(ints.length)]!,
       language: rand(10) === 0 ? text(6) : 'JAVA',
@@ -163,14 +168,29 @@ t.test('JSON headers written byte by byte are the bytes of jsonHeaderText, escap
       extFields: rand(5) === 0 ? undefined : extFields,
       serializeType: SerializeType.JSON,
     };
-    const head = encodeCommandParts(cmd)[0]!;
     const want = Buffer.from(jsonHeaderText(cmd), 'utf8');
+    // the frame, whichever path wrote it
+    const head = encodeCommandParts(cmd)[0]!;
     if (!head.subarray(8).equals(want) || (head.readUInt32BE(4) & 0xffffff) !== want.length) {
       t.fail(`command ${i}: ${head.subarray(8).toString()} (length field ${head.readUInt32BE(4) & 0xffffff}) is not ${want.toString()}`);
       break;
     }
+    // the byte writer itself: the same bytes, or a refusal only for a lone surrogate or no room
+    const end = writeJsonHeader(cmd, scratch, 3);
     const strings = [cmd.language, cmd.remark ?? '', ...Object.entries(cmd.extFields ?? {}).flat()];
-    if (strings.every((x) => /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/.test(x))) plain++;
+    if (end < 0) {
+      refused++;
+      if (!strings.some((x) => lone.test(x)) && 3 + want.length <= scratch.length) {
+        t.fail(`command ${i}: refused, though it fits and has no lone surrogate: ${want.toString()}`);
+        break;
+      }
+    } else {
+      written++;
+      if (!scratch.subarray(3, end).equals(want)) {
+        t.fail(`command ${i}: the writer gave ${scratch.subarray(3, end).toString()}, not ${want.toString()}`);
+        break;
+      }
+    }
   }
-  t.ok(plain > 500 && plain < 1950, `2000 headers equal, both paths taken (${plain} plain)`);
+  t.ok(written > 1000 && refused > 100, `3000 headers equal; ${written} written byte by byte, ${refused} left to the text path`);
 });
