@@ -57,29 +57,53 @@ function parseDecimal(raw: string): number {
   return negative ? -n : n;
 }
 
-function parseField(header: string, key: string, kind: FieldKind, raw: string): string | number | boolean {
-  switch (kind) {
-    case 'string':
-      return raw;
-    case 'boolean':
-      // Java's Boolean.parseBoolean: true iff "true" ignoring case.
-      return raw.toLowerCase() === 'true';
-    case 'int': {
-      const n = parseDecimal(raw);
-      if (!Number.isInteger(n) || n < -2147483648 || n > 2147483647) {
-        throw new HeaderFieldError(`${header}: the custom field ${key} is not a 32-bit integer: "${raw}"`);
-      }
-      return n;
-    }
-    case 'long': {
-      const n = parseDecimal(raw);
-      // Offsets and timestamps stay far below 2^53; a larger value would lose precision silently.
-      if (!Number.isSafeInteger(n)) {
-        throw new HeaderFieldError(`${header}: the custom field ${key} is not a 64-bit integer we can hold: "${raw}"`);
-      }
-      return n;
-    }
+function parseInt32(header: string, key: string, raw: string): number {
+  const n = parseDecimal(raw);
+  if (!Number.isInteger(n) || n < -2147483648 || n > 2147483647) {
+    throw new HeaderFieldError(`${header}: the custom field ${key} is not a 32-bit integer: "${raw}"`);
   }
+  return n;
+}
+
+function parseLong(header: string, key: string, raw: string): number {
+  const n = parseDecimal(raw);
+  // Offsets and timestamps stay far below 2^53; a larger value would lose precision silently.
+  if (!Number.isSafeInteger(n)) {
+    throw new HeaderFieldError(`${header}: the custom field ${key} is not a 64-bit integer we can hold: "${raw}"`);
+  }
+  return n;
+}
+
+/** Java's Boolean.parseBoolean: true iff "true" ignoring case. */
+function parseBoolean(raw: string): boolean {
+  return raw.toLowerCase() === 'true';
+}
+
+/**
+ * A decoder for one schema, with the field names written into its code: V8 then reads and writes
+ * them as named properties, where one loop over the names, shared by every header, made each
+ * read and write a megamorphic keyed access (about a microsecond for a send's 14 fields).
+ */
+function compileDecoder<S extends HeaderSchema>(name: string, schema: S): (ext: ExtFields | undefined) => HeaderOf<S> {
+  const lines = ['const out = {};', 'let raw;'];
+  for (const key of Object.keys(schema)) {
+    const spec = schema[key] as FieldSpec;
+    const k = JSON.stringify(key);
+    const value =
+      spec.kind === 'string' ? 'raw' : spec.kind === 'boolean' ? 'parseBoolean(raw)' : spec.kind === 'int' ? `parseInt32(header, ${k}, raw)` : `parseLong(header, ${k}, raw)`;
+    lines.push(`raw = ext == null ? undefined : ext[${k}];`);
+    lines.push(`if (raw !== undefined) out[${k}] = ${value};`);
+    if (spec.required) lines.push(`else throw missing(${k});`);
+  }
+  lines.push('return out;');
+  const make = new Function('header', 'missing', 'parseInt32', 'parseLong', 'parseBoolean', `'use strict'; return function decode(ext) {\n${lines.join('\n')}\n};`) as (
+    header: string,
+    missing: (key: string) => Error,
+    int32: typeof parseInt32,
+    long: typeof parseLong,
+    bool: typeof parseBoolean,
+  ) => (ext: ExtFields | undefined) => HeaderOf<S>;
+  return make(name, (key) => new HeaderFieldError(`${name}: the custom field ${key} is null`), parseInt32, parseLong, parseBoolean);
 }
 
 export function defineHeader<S extends HeaderSchema>(name: string, schema: S): HeaderDef<S> {
@@ -87,19 +111,7 @@ export function defineHeader<S extends HeaderSchema>(name: string, schema: S): H
   return {
     name,
     schema,
-    decode(ext) {
-      const out: Record<string, unknown> = {};
-      for (const key of keys) {
-        const spec = schema[key] as FieldSpec;
-        const raw = ext?.[key];
-        if (raw === undefined) {
-          if (spec.required) throw new HeaderFieldError(`${name}: the custom field ${key} is null`);
-          continue;
-        }
-        out[key] = parseField(name, key, spec.kind, raw);
-      }
-      return out as HeaderOf<S>;
-    },
+    decode: compileDecoder(name, schema),
     encode(value) {
       const out: ExtFields = {};
       const v = value as Record<string, unknown>;
