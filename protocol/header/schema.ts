@@ -106,21 +106,18 @@ function compileDecoder<S extends HeaderSchema>(name: string, schema: S): (ext: 
   return make(name, (key) => new HeaderFieldError(`${name}: the custom field ${key} is null`), parseInt32, parseLong, parseBoolean);
 }
 
+/** An encoder for one schema, compiled like the decoder: the fields that are set, as strings, in schema order. */
+function compileEncoder<S extends HeaderSchema>(schema: S): (value: HeaderOf<S>) => ExtFields {
+  const lines = ['const out = {};', 'let field;'];
+  for (const key of Object.keys(schema)) {
+    const k = JSON.stringify(key);
+    lines.push(`field = value[${k}];`);
+    lines.push(`if (field !== undefined && field !== null) out[${k}] = typeof field === 'string' ? field : String(field);`);
+  }
+  lines.push('return out;');
+  return new Function('value', `'use strict';\n${lines.join('\n')}`) as (value: HeaderOf<S>) => ExtFields;
+}
+
 export function defineHeader<S extends HeaderSchema>(name: string, schema: S): HeaderDef<S> {
-  const keys = Object.keys(schema);
-  return {
-    name,
-    schema,
-    decode: compileDecoder(name, schema),
-    encode(value) {
-      const out: ExtFields = {};
-      const v = value as Record<string, unknown>;
-      for (const key of keys) {
-        const field = v[key];
-        if (field === undefined || field === null) continue;
-        out[key] = String(field);
-      }
-      return out;
-    },
-  };
+  return { name, schema, decode: compileDecoder(name, schema), encode: compileEncoder(schema) };
 }

@@ -39,6 +39,19 @@ t.test('missing and malformed fields are SYSTEM_ERROR with the field named', asy
 
 t.test('encode writes strings and skips undefined', async (t) => {
   t.same(GetRouteInfoRequestHeader.encode({ topic: 'T', acceptStandardJsonOnly: undefined }), { topic: 'T' });
+  const ext = PullMessageRequestHeader.encode({
+    subscription: '*', consumerGroup: 'G', topic: 'T', queueId: 3, queueOffset: 9007199254740991, maxMsgNums: 32, sysFlag: -2,
+    commitOffset: 0, suspendTimeoutMillis: 15000, subVersion: 1700000000000, expressionType: null as unknown as undefined,
+  });
+  t.strictSame(ext, {
+    consumerGroup: 'G', topic: 'T', queueId: '3', queueOffset: '9007199254740991', maxMsgNums: '32', sysFlag: '-2',
+    commitOffset: '0', suspendTimeoutMillis: '15000', subscription: '*', subVersion: '1700000000000',
+  }, 'numbers become their decimal text, a null is skipped');
+  t.same(Object.keys(ext), Object.keys(PullMessageRequestHeader.schema).filter((k) => k in ext), 'in the schema order');
+  t.strictSame(PullMessageRequestHeader.decode(ext), {
+    consumerGroup: 'G', topic: 'T', queueId: 3, queueOffset: 9007199254740991, maxMsgNums: 32, sysFlag: -2,
+    commitOffset: 0, suspendTimeoutMillis: 15000, subscription: '*', subVersion: 1700000000000,
+  }, 'and decodes back to the values, without the absent fields');
 });
 
 t.test('the captured SEND_MESSAGE_V2 headers decode and map to the V1 names', async (t) => {
