@@ -2,6 +2,7 @@
 // millisecond timestamps stay far below 2^53, and numbers avoid a bigint conversion per
 // field on the hot path. Anything beyond the safe range is refused, never rounded.
 import { MessageFormatError } from './MessageFormatError.js';
+import { writeI64BE } from '../bytes.js';
 
 const TWO_POW_32 = 4294967296;
 
@@ -30,9 +31,8 @@ export function checkSafeInt64(value: number, what: string): void {
 /** Writes a safe integer as a big-endian i64 (two's complement for negatives). */
 export function writeSafeInt64(buf: Buffer, pos: number, value: number, what: string): void {
   checkSafeInt64(value, what);
-  const hi = Math.floor(value / TWO_POW_32);
-  buf.writeInt32BE(hi, pos);
-  buf.writeUInt32BE(value - hi * TWO_POW_32, pos + 4);
+  if (!(pos >= 0 && pos + 8 <= buf.length)) throw new RangeError(`${what} at byte ${pos} does not fit a buffer of ${buf.length} bytes`);
+  writeI64BE(buf, pos, value);
 }
 
 /** Checks a value for an i32 field before writing it, with a message naming the field. */

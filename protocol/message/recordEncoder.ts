@@ -1,6 +1,7 @@
 // Encodes a stored message record. The broker's send path encodes each message once, with
 // zero placeholders for queue offset, physical offset and store time, and the commit log
 // patches those in place (recordLayout.ts setters) when it appends.
+import { writeI16BE, writeI32BE } from '../bytes.js';
 import { maskedCrc32 } from '../crc32.js';
 import { encodeHostAddress, type HostInput } from './hostAddress.js';
 import { checkInt32, checkSafeInt64, writeSafeInt64 } from './int64.js';
@@ -112,37 +113,39 @@ function write(input: StoredMessageInput, m: Measured, buf: Buffer, start: numbe
   const bodyCrc = input.bodyCrc ?? maskedCrc32(input.body);
 
   let pos = start;
-  buf.writeInt32BE(m.size, pos);
-  buf.writeUInt32BE(m.magic, pos + 4);
-  buf.writeInt32BE(bodyCrc, pos + 8);
-  buf.writeInt32BE(input.queueId, pos + 12);
-  buf.writeInt32BE(input.flag, pos + 16);
+  writeI32BE(buf, pos, m.size);
+  writeI32BE(buf, pos + 4, m.magic);
+  writeI32BE(buf, pos + 8, bodyCrc);
+  writeI32BE(buf, pos + 12, input.queueId);
+  writeI32BE(buf, pos + 16, input.flag);
   writeSafeInt64(buf, pos + 20, input.queueOffset ?? 0, 'queueOffset');
   writeSafeInt64(buf, pos + 28, input.physicalOffset ?? 0, 'physicalOffset');
-  buf.writeInt32BE(m.sysFlag, pos + 36);
+  writeI32BE(buf, pos + 36, m.sysFlag);
   writeSafeInt64(buf, pos + 40, input.bornTimestamp, 'bornTimestamp');
   pos += 48;
-  buf.set(m.born, pos);
-  pos += m.born.length;
+  const born = m.born;
+  for (let i = 0; i < born.length; i++) buf[pos + i] = born[i]!;
+  pos += born.length;
   writeSafeInt64(buf, pos, input.storeTimestamp ?? 0, 'storeTimestamp');
   pos += 8;
-  buf.set(m.store, pos);
-  pos += m.store.length;
-  buf.writeInt32BE(reconsumeTimes, pos);
+  const store = m.store;
+  for (let i = 0; i < store.length; i++) buf[pos + i] = store[i]!;
+  pos += store.length;
+  writeI32BE(buf, pos, reconsumeTimes);
   writeSafeInt64(buf, pos + 4, input.preparedTransactionOffset ?? 0, 'preparedTransactionOffset');
-  buf.writeInt32BE(input.body.length, pos + 12);
+  writeI32BE(buf, pos + 12, input.body.length);
   pos += 16;
   buf.set(input.body, pos);
   pos += input.body.length;
   if (m.magic === MESSAGE_MAGIC_V1) {
-    buf.writeUInt8(m.topicBytes, pos);
+    buf[pos] = m.topicBytes;
     pos += 1;
   } else {
-    buf.writeInt16BE(m.topicBytes, pos);
+    writeI16BE(buf, pos, m.topicBytes);
     pos += 2;
   }
   pos += buf.write(input.topic, pos, m.topicBytes, 'utf8');
-  buf.writeInt16BE(m.propertiesBytes, pos);
+  writeI16BE(buf, pos, m.propertiesBytes);
   pos += 2;
   pos += buf.write(m.propertiesText, pos, m.propertiesBytes, 'utf8');
   if (pos - start !== m.size) throw new Error(`stored message encoder wrote ${pos - start} bytes, expected ${m.size}`);

@@ -1,5 +1,6 @@
 // Cuts a byte stream into remoting frames: partial frames wait for more bytes, several frames
 // in one chunk come out one by one.
+import { readU32BE } from '../bytes.js';
 import { FrameError } from './errors.js';
 
 export const DEFAULT_MAX_FRAME_LENGTH = 16 * 1024 * 1024;
@@ -37,7 +38,7 @@ export class FrameDecoder {
       this.buffered = 0;
     }
     while (chunk.length - p >= 4) {
-      const total = this.checkedLength(chunk.readUInt32BE(p));
+      const total = this.checkedLength(readU32BE(chunk, p));
       if (chunk.length - p - 4 < total) break;
       frames.push(chunk.subarray(p + 4, p + 4 + total));
       p += 4 + total;
@@ -69,7 +70,7 @@ export class FrameDecoder {
 
   private peekLength(): number {
     const first = this.chunks[0] as Buffer;
-    if (first.length >= 4) return first.readUInt32BE(0);
+    if (first.length >= 4) return readU32BE(first, 0);
     const head = Buffer.concat(this.chunks, this.buffered).subarray(0, 4);
     return head.readUInt32BE(0);
   }

@@ -2,6 +2,7 @@
 // header encodings (JSON = serialize type 0, ROCKETMQ binary = 1).
 import { FrameError } from './errors.js';
 import { writeJsonHeader } from './jsonHeader.js';
+import { readU32BE, writeI32BE } from '../bytes.js';
 import { languageFromByte, languageToByte } from './LanguageCode.js';
 
 export const SerializeType = { JSON: 0, ROCKETMQ: 1 } as const;
@@ -110,8 +111,9 @@ export function encodeCommandParts(cmd: RemotingCommand): Buffer[] {
     }
   }
   if (headerLength > 0xffffff) throw new FrameError(`header of ${headerLength} bytes exceeds the 24-bit length field`);
-  head.writeUInt32BE(4 + headerLength + bodyLength, 0);
-  head.writeUInt32BE(((cmd.serializeType & 0xff) << 24) | headerLength, 4);
+  if (4 + headerLength + bodyLength > 0x7fffffff) throw new FrameError(`frame of ${4 + headerLength + bodyLength} bytes exceeds the 32-bit length field`);
+  writeI32BE(head, 0, 4 + headerLength + bodyLength);
+  writeI32BE(head, 4, ((cmd.serializeType & 0xff) << 24) | headerLength);
   return bodyLength > 0 ? [head, cmd.body as Buffer] : [head];
 }
 
@@ -206,7 +208,7 @@ function encodeBinaryHeader(cmd: RemotingCommand): Buffer {
  */
 export function decodeCommand(frame: Buffer): RemotingCommand {
   if (frame.length < 4) throw new FrameError(`frame of ${frame.length} bytes is shorter than its header length field`);
-  const word = frame.readUInt32BE(0);
+  const word = readU32BE(frame, 0);
   const type = word >>> 24;
   const headerLength = word & 0xffffff;
   if (headerLength > frame.length - 4) {

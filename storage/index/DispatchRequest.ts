@@ -1,6 +1,7 @@
 // What the index store applies: one record per effect of a committed log entry, in log
 // order. Message records come from message entries (dispatchFromMessageRecord); the others
 // from broker metadata entries, which the broker decodes itself.
+import { readI16BE, readI32BE, readI64BE, readU32BE } from '../../protocol/bytes.js';
 import {
   BORN_HOST_POS,
   MESSAGE_MAGIC_V1,
@@ -82,7 +83,6 @@ export interface DispatchOptions {
   delayLevelMillis?: readonly number[];
 }
 
-const TWO_POW_32 = 4294967296;
 // Property names as bytes, compared in place while scanning the properties.
 const P_TAGS = [0x54, 0x41, 0x47, 0x53]; // TAGS
 const P_KEYS = [0x4b, 0x45, 0x59, 0x53]; // KEYS
@@ -95,7 +95,7 @@ function bad(index: number, pos: number, what: string): IndexStoreError {
 }
 
 function readI64(b: Buffer, o: number, index: number, pos: number, what: string): number {
-  const v = b.readInt32BE(o) * TWO_POW_32 + b.readUInt32BE(o + 4);
+  const v = readI64BE(b, o);
   if (!Number.isSafeInteger(v)) throw bad(index, pos, `${what} is beyond 2^53`);
   return v;
 }
@@ -141,30 +141,30 @@ function splitKeys(text: string | undefined): readonly string[] {
 export function dispatchFromMessageRecord(index: number, pos: number, body: Buffer, options?: DispatchOptions): MessageDispatch {
   const n = body.length;
   if (n < 8) throw bad(index, pos, `body of ${n} bytes is too short for a stored message`);
-  const size = body.readInt32BE(0);
+  const size = readI32BE(body, 0);
   if (size !== n) throw bad(index, pos, `TOTALSIZE ${size} differs from the entry body length ${n}`);
-  const magic = body.readUInt32BE(4);
+  const magic = readU32BE(body, 4);
   if (magic !== MESSAGE_MAGIC_V1 && magic !== MESSAGE_MAGIC_V2) {
     throw bad(index, pos, `MAGICCODE 0x${magic.toString(16)} is not a stored message`);
   }
-  const sysFlag = body.readInt32BE(36);
+  const sysFlag = readI32BE(body, 36);
   let p = BORN_HOST_POS + ((sysFlag & MessageSysFlag.BORNHOST_V6) !== 0 ? 20 : 8);
   // STORETIMESTAMP, STOREHOST, RECONSUMETIMES, PREPARED_TRANSACTION_OFFSET, BODYLEN
   const hostEnd = p + 8 + ((sysFlag & MessageSysFlag.STOREHOST_V6) !== 0 ? 20 : 8);
   if (hostEnd + 16 > n) throw bad(index, pos, 'record ends inside its fixed fields');
   const storeTimestamp = readI64(body, p, index, pos, 'STORETIMESTAMP');
   p = hostEnd + 12;
-  const bodyLength = body.readInt32BE(p);
+  const bodyLength = readI32BE(body, p);
   p += 4;
   const topicLenSize = magic === MESSAGE_MAGIC_V2 ? 2 : 1;
   if (bodyLength < 0 || p + bodyLength + topicLenSize > n) throw bad(index, pos, `BODYLEN ${bodyLength} runs past the record`);
   p += bodyLength;
-  const topicLength = topicLenSize === 1 ? (body[p] as number) : body.readInt16BE(p);
+  const topicLength = topicLenSize === 1 ? (body[p] as number) : readI16BE(body, p);
   p += topicLenSize;
   if (topicLength <= 0 || p + topicLength + 2 > n) throw bad(index, pos, `TOPICLEN ${topicLength} runs past the record`);
   const topic = topicAt(body, p, topicLength);
   p += topicLength;
-  const propertiesLength = body.readInt16BE(p);
+  const propertiesLength = readI16BE(body, p);
   p += 2;
   if (propertiesLength < 0 || p + propertiesLength !== n) throw bad(index, pos, `PROPLEN ${propertiesLength} does not end at TOTALSIZE`);
 
@@ -198,7 +198,7 @@ export function dispatchFromMessageRecord(index: number, pos: number, body: Buff
     index,
     pos,
     topic,
-    queueId: body.readInt32BE(12),
+    queueId: readI32BE(body, 12),
     queueOffset: readI64(body, 20, index, pos, 'QUEUEOFFSET'),
     physicalOffset: readI64(body, 28, index, pos, 'PHYSICALOFFSET'),
     size,

@@ -191,6 +191,8 @@ t.test('hot path: placeholders patched in place', async (t) => {
     t.equal(decodeStoredMessage(log, 100).offsetMsgId.slice(16), (2 ** 40 + 3).toString(16).toUpperCase().padStart(16, '0'));
   }
   t.throws(() => setQueueOffset(Buffer.alloc(100), 0, 2 ** 53), { code: 'VALUE_OUT_OF_RANGE' });
+  t.throws(() => setQueueOffset(Buffer.alloc(24), 0, 7), RangeError, 'a record cut short is not patched past its end');
+  t.throws(() => setQueueOffset(Buffer.alloc(100), -30, 7), RangeError, 'nor before the buffer');
 });
 
 t.test('encode into a shared buffer', async (t) => {
