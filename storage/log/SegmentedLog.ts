@@ -368,7 +368,9 @@ export class SegmentedLog {
       if (Buffer.isBuffer(e.body)) {
         // the CRC of the buffer given, not of a view made of the copy: one object less per entry
         if (bodyCrc === 0) bodyCrc = crc32(e.body) | 0;
-        bodyEnd += e.body.copy(data, bodyAt);
+        // TypedArray's set, not Buffer's copy: the copy's JS wrapper checks what the plan checked
+        data.set(e.body, bodyAt);
+        bodyEnd += e.body.length;
       } else {
         for (const part of e.body) bodyEnd += part.copy(data, bodyEnd);
         if (bodyCrc === 0) bodyCrc = crc32(data.subarray(bodyAt, bodyEnd)) | 0;
