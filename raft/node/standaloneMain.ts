@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { parseProperties } from '../../storage/log/termFiles.js';
 import { formatAddress } from '../transport/index.js';
 import { ControlServer } from './ControlServer.js';
+import { applyHeapGrowth } from './heapGrowth.js';
 import { RaftNode } from './RaftNode.js';
 import { timingFromProperties } from './RaftTiming.js';
 
@@ -54,6 +55,7 @@ function required(p: Map<string, string>, k: string): string {
 }
 
 async function main(): Promise<void> {
+  applyHeapGrowth();
   const p = parseArgs(process.argv.slice(2));
   const selfId = required(p, 'dLegerSelfId');
   const flushDiskType = (p.get('flushDiskType') ?? 'ASYNC_FLUSH') as 'ASYNC_FLUSH' | 'SYNC_FLUSH';

@@ -5,8 +5,10 @@ import { runMain, untilStopSignal } from './processMain.js';
 import { formatHostPort } from '../config/valueTypes.js';
 import { createLogger } from '../log.js';
 import { BrokerController } from '../broker/BrokerController.js';
+import { applyHeapGrowth } from '../../raft/node/heapGrowth.js';
 
 async function main(): Promise<number> {
+  applyHeapGrowth();
   const plan = prepareLaunch('broker', process.argv.slice(2), process.env, {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
