@@ -727,6 +727,9 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       from += batch.length;
     }
     const written = entries as RaftEntry[];
+    // the Ready is the batch: write it in this turn, not in the writer's next immediate (the
+    // Ready loop runs in an immediate itself, so that one came a loop iteration later)
+    this.log.writeNow();
     if (this.syncFlush) await this.log.whenDurable(end);
     else await this.log.whenWritten(end);
     this.view.persisted(written);

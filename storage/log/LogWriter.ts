@@ -42,6 +42,12 @@ export interface LogWriter {
    * dropped after a failure): the caller may then reuse them for the next group.
    */
   readonly releasesOnSubmit?: boolean;
+  /**
+   * Write the groups queued so far now rather than at the writer's own time (a coalescing
+   * writer's next immediate): the caller has submitted everything its batch holds. Optional; a
+   * no-op for writers that do not queue.
+   */
+  writeQueued?(): void;
   /** Highest end position written / fsynced so far. */
   progress(): WriterProgress;
   /** Called (on the main thread) whenever progress moves. */

@@ -416,6 +416,15 @@ export class SegmentedLog {
     return b.subarray(0, bytes);
   }
 
+  /**
+   * The appends made so far go to the writer's files now, when the writer would have waited to
+   * coalesce them with others (SyncLogWriter's next immediate): for a caller whose append was a
+   * whole batch already, such as a Raft node's Ready.
+   */
+  writeNow(): void {
+    this.writer.writeQueued?.();
+  }
+
   /** Resolves once everything up to `pos` is in the OS (rejects if the writer fails or the bytes are truncated away). */
   whenWritten(pos: number): Promise<void> {
     return this.marks.whenWritten(pos);

@@ -59,6 +59,11 @@ export class SyncLogWriter implements LogWriter {
     setImmediate(() => this.drain());
   }
 
+  writeQueued(): void {
+    if (this.closed) return;
+    this.drain();
+  }
+
   /** Writes what is queued (coalesce); a no-op when nothing is. */
   private drain(): void {
     this.drainQueued = false;

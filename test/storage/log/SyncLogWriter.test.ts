@@ -102,3 +102,30 @@ t.test('coalesce: groups of one turn are written together, one writev per file r
   await w.close();
   t.equal(fs.readFileSync(index, 'utf8'), 'i0i1i2z', 'close writes what is queued');
 });
+
+t.test('coalesce: writeQueued writes what is queued at once, in one writev per file run', async (t) => {
+  const dir = tempDir(t);
+  const data = path.join(dir, 'data');
+  const w = new SyncLogWriter({ coalesce: true });
+  const seen: WriterProgress[] = [];
+  w.onProgress((p) => seen.push(p));
+  w.submit({ ops: [{ file: data, filePosition: 0, buffers: [Buffer.from('ab')] }], endPosition: 2, sync: false });
+  w.submit({ ops: [{ file: data, filePosition: 2, buffers: [Buffer.from('cd')] }], endPosition: 4, sync: false });
+  t.notOk(fs.existsSync(data), 'queued, not written');
+  w.writeQueued();
+  t.equal(fs.readFileSync(data, 'utf8'), 'abcd', 'written before writeQueued returns');
+  t.same(w.progress(), { written: 4, durable: 0 });
+  t.same(seen, [], 'listeners still hear of it in a microtask, not inside the call');
+  await Promise.resolve();
+  t.same(seen, [{ written: 4, durable: 0 }]);
+  // the immediate scheduled by the first submit finds nothing left, and later submits queue again
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(seen.length, 1, 'nothing written twice');
+  w.submit({ ops: [{ file: data, filePosition: 4, buffers: [Buffer.from('e')] }], endPosition: 5, sync: false });
+  t.equal(fs.readFileSync(data, 'utf8'), 'abcd', 'a later submit is queued again');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(fs.readFileSync(data, 'utf8'), 'abcde');
+  await w.close();
+  w.writeQueued();
+  t.pass('writeQueued after close does nothing');
+});
