@@ -46,3 +46,8 @@ export function writeI64BE(b: Uint8Array, at: number, v: number): void {
 export function readI64BE(b: Uint8Array, at: number): number {
   return readI32BE(b, at) * TWO_POW_32 + readU32BE(b, at + 4);
 }
+
+/** The bytes as a Buffer: the same object when it is one, else a view of its memory (no copy). */
+export function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}

@@ -5,6 +5,7 @@
 import protobuf from 'protobufjs/light.js';
 import { RAFT_PROTOCOL_VERSION, RAFT_SCHEMA } from './raftSchema.js';
 import { APPEND_FRAME_TAG, putVarint, readAppendFrame, varintSize, writeAppendEntries, type AppendFields } from './appendWire.js';
+import { asBuffer } from '../bytes.js';
 
 export interface WireEntry {
   index: number;
@@ -206,7 +207,7 @@ type Obj = Record<string, unknown>;
 
 /** Decodes one payload. Throws RaftDecodeError for anything that is not a well-formed frame. */
 export function decodeRaftFrame(payload: Uint8Array): RaftFrame {
-  const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  const buf = asBuffer(payload);
   const a = readAppendFrame(buf, MAX_WIRE_ENTRIES);
   if (a) return { kind: 'message', message: appendFromFields(a) };
   return decodeRaftFrameGeneric(payload);

@@ -18,7 +18,7 @@ SHORT_ESCAPE[0x5c] = 0x5c; // \\
  * Writes `s` as JSON.stringify(s) would, quotes included, at p; returns the end, or -1 when it
  * does not fit or holds a lone surrogate (JSON.stringify's \udxxx escapes are left to the text path).
  */
-export function putJsonString(b: Buffer, p: number, s: string): number {
+function putJsonString(b: Buffer, p: number, s: string): number {
   // at most 6 bytes a char (\u00xx); checked once for the usual short strings
   const roomy = p >= 0 && p + 2 + 6 * s.length <= b.length;
   if (!roomy && (p < 0 || p + 2 + s.length > b.length)) return -1;

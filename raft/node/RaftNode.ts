@@ -37,6 +37,7 @@ import type { LogWriter } from '../../storage/log/LogWriter.js';
 import { RaftTransport, formatAddress, parseDLegerPeers, type PeerAddress, type RaftTransportOptions, type TransportStats } from '../transport/index.js';
 import { toCoreMessage } from '../transport/messageTypes.js';
 import type { RaftWireMessage, WireCopyChunk } from '../../protocol/raft/index.js';
+import { asBuffer } from '../../protocol/bytes.js';
 import { CopyAbortedError, CopyReceiver, CopySender, DEFAULT_COPY_IDLE_MS, finishPendingCopy, readInstalledCopy, type AppSnapshot, type CopyResult, type InstalledCopy } from './SegmentCopy.js';
 import { LeaderTransferRefusedError, LeaderTransferringError, NotLeaderError, ProposalTimeoutError, RaftNodeBusyError, RaftNodeClosedError, TermChangedError } from './errors.js';
 import { NodeMetrics } from './NodeMetrics.js';
@@ -1102,8 +1103,4 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     if (this.listenerCount('fatal') > 0) this.emit('fatal', this.failure);
     void this.close();
   }
-}
-
-function asBuffer(b: Uint8Array): Buffer {
-  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }

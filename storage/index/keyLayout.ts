@@ -53,6 +53,7 @@
 // that queueRef points into; then u32 where the table starts and u16 queueCount. Truncation
 // and retention read it to find the key-index entries of the messages they remove without
 // scanning the key index.
+import { readU16BE, readU32BE, writeI32BE, writeI64BE } from '../../protocol/bytes.js';
 
 export const KIND_APPLIED = 0x41; // 'A'
 export const KIND_CLEAN = 0x42; // 'B'
@@ -133,13 +134,13 @@ export class ByteSlab {
   }
 
   u32(v: number): void {
-    writeU32(this.buf, this.off, v);
+    writeI32BE(this.buf, this.off, v);
     this.off += 4;
   }
 
   /** A safe integer as a two's complement i64. */
   i64(v: number): void {
-    writeI64(this.buf, this.off, v);
+    writeI64BE(this.buf, this.off, v);
     this.off += 8;
   }
 
@@ -179,33 +180,8 @@ export class ByteSlab {
   }
 }
 
-export function writeU32(b: Buffer, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = v >>> 16;
-  b[o + 2] = v >>> 8;
-  b[o + 3] = v;
-}
-
-export function writeI64(b: Buffer, o: number, v: number): void {
-  const hi = Math.floor(v / TWO_POW_32);
-  const lo = v - hi * TWO_POW_32;
-  b[o] = hi >>> 24;
-  b[o + 1] = hi >>> 16;
-  b[o + 2] = hi >>> 8;
-  b[o + 3] = hi;
-  b[o + 4] = lo >>> 24;
-  b[o + 5] = lo >>> 16;
-  b[o + 6] = lo >>> 8;
-  b[o + 7] = lo;
-}
-
-export function readU16(b: Buffer, o: number): number {
-  return ((b[o] as number) << 8) | (b[o + 1] as number);
-}
-
-export function readU32(b: Buffer, o: number): number {
-  return b.readUInt32BE(o);
-}
+// The layout's names for the shared big-endian helpers (protocol/bytes.ts).
+export { writeI32BE as writeU32, writeI64BE as writeI64, readU16BE as readU16, readU32BE as readU32 };
 
 /** A big-endian signed 64-bit integer within Number's safe range. Byte reads: half the time of readInt32BE/readUInt32BE (their bounds checks), on the pull path's three per consume-queue entry. */
 export function readI64(b: Buffer, o: number): number {
@@ -239,11 +215,11 @@ export class ByteReader {
   }
 
   u16(): number {
-    return readU16(this.buf, this.need(2));
+    return readU16BE(this.buf, this.need(2));
   }
 
   u32(): number {
-    return readU32(this.buf, this.need(4));
+    return readU32BE(this.buf, this.need(4));
   }
 
   i64(): number {
@@ -291,7 +267,7 @@ export function queuePrefix(kind: number, topicBytes: Buffer, queueId: number): 
   b[1] = topicBytes.length >>> 8;
   b[2] = topicBytes.length;
   topicBytes.copy(b, 3);
-  writeU32(b, 3 + topicBytes.length, queueId);
+  writeI32BE(b, 3 + topicBytes.length, queueId);
   return b;
 }
 
@@ -315,6 +291,6 @@ export function uniqGroupKey(uniq: Buffer, from: number, to: number, pos: number
 export function withI64(prefix: Buffer, v: number): Buffer {
   const b = Buffer.allocUnsafe(prefix.length + 8);
   prefix.copy(b, 0);
-  writeI64(b, prefix.length, v);
+  writeI64BE(b, prefix.length, v);
   return b;
 }

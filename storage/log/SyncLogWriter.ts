@@ -5,10 +5,11 @@
 // reported are those of the latest group written / fsynced, so after a suffix truncation they
 // go down with the log.
 //
-// With `coalesce`, submit() only queues the group and the writes happen in a microtask: groups
-// submitted in the same turn (a broker's requests read from one socket chunk, each appending on
-// its own) go out as one writev per file and at most one fdatasync, instead of one each.
-// flush, truncate, release and close write what is queued first.
+// With `coalesce`, submit() only queues the group and the writes happen in the next immediate:
+// groups submitted in the same loop iteration (a broker's requests read from its sockets, each
+// appending on its own) go out as one writev per file and at most one fdatasync, instead of one
+// each. writeQueued() writes them at once (a caller whose submit was a whole batch); flush,
+// truncate, release and close write what is queued first.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LogWriter, WriteGroup, WriterProgress } from './LogWriter.js';

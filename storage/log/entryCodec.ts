@@ -1,6 +1,7 @@
 // Bytes of the log on disk (storage/README.md): the 48-byte entry header, the 32-byte index
 // entry, the 8-byte blank marker, and the two CRCs that DLedger leaves at 0 and we fill in.
 // Pure functions over buffers; no files here.
+import { writeI32BE as putInt32, writeI64BE as putInt64 } from '../../protocol/bytes.js';
 import { crc32 } from '../../protocol/crc32.js';
 
 export const ENTRY_HEADER_SIZE = 48;
@@ -61,22 +62,6 @@ const TWO_POW_32 = 4294967296;
  */
 export function readInt64(buf: Buffer, at: number): number {
   return buf.readInt32BE(at) * TWO_POW_32 + buf.readUInt32BE(at + 4);
-}
-
-// Byte stores instead of Buffer's write methods: the append path writes 9 fields per entry, and
-// a Buffer method call per field showed up in profiles (a megamorphic property load each).
-function putInt32(buf: Uint8Array, at: number, v: number): void {
-  buf[at] = v >>> 24;
-  buf[at + 1] = v >>> 16;
-  buf[at + 2] = v >>> 8;
-  buf[at + 3] = v;
-}
-
-/** `value` must be a safe integer (callers check). */
-function putInt64(buf: Uint8Array, at: number, value: number): void {
-  const hi = Math.floor(value / TWO_POW_32);
-  putInt32(buf, at, hi | 0);
-  putInt32(buf, at + 4, (value - hi * TWO_POW_32) >>> 0);
 }
 
 /** crc32 of the body (one buffer or parts back to back) as a signed int32, as the header stores it. */

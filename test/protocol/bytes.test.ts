@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readI16BE, readI32BE, readI64BE, readU16BE, readU32BE, writeI16BE, writeI32BE, writeI64BE } from '../../protocol/bytes.js';
+import { asBuffer, readI16BE, readI32BE, readI64BE, readU16BE, readU32BE, writeI16BE, writeI32BE, writeI64BE } from '../../protocol/bytes.js';
 
 // The hand-written readers and writers give the bytes and values of Buffer's own methods.
 let seed = 11;
@@ -46,4 +46,15 @@ t.test('64-bit safe integers, negatives included, as BigInt writes them', async 
     if (readI64BE(ours, 1) !== v) t.fail(`readI64BE ${v} gave ${readI64BE(ours, 1)}`);
   }
   t.pass(`${values.length} values`);
+});
+
+t.test('asBuffer: a Buffer as itself, other bytes as a view of the same memory', async (t) => {
+  const b = Buffer.from('abc');
+  t.equal(asBuffer(b), b);
+  const u = new Uint8Array([1, 2, 3, 4, 5]).subarray(1, 4);
+  const v = asBuffer(u);
+  t.ok(Buffer.isBuffer(v));
+  t.same([...v], [2, 3, 4]);
+  v[0] = 9;
+  t.equal(u[0], 9, 'no copy');
 });
