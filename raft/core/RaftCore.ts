@@ -377,6 +377,11 @@ export class RaftCore {
 
   ready(): Ready {
     invariant(this.outstanding === null, 'ready() called again before advance()');
+    if (this._role === 'leader' && this.log.unstableCount > 0) {
+      // The proposals of this turn go out in the Ready that persists them: one append per
+      // follower for all of them, sent by the caller once its log has placed them.
+      for (const p of this.others) while (this.sendAppend(p, false)) {}
+    }
     const rd: Ready = {
       entries: this.log.pendingEntries(),
       messages: this.outbox,
@@ -644,7 +649,9 @@ export class RaftCore {
       return false;
     }
     if (pr.isPaused()) return false;
-    const entries = this.log.stableEntries(pr.next, this.limits.maxEntriesPerAppend, this.limits.maxBytesPerAppend);
+    // Pending entries too (Raft thesis 10.2.1, etcd's order): the caller writes them while the
+    // followers do; the leader counts itself toward a quorum only once they are persisted.
+    const entries = this.log.entries(pr.next, this.limits.maxEntriesPerAppend, this.limits.maxBytesPerAppend);
     if (entries.length === 0 && !allowEmpty) return false;
     if (entries.length > 0 && this.batchTicks > 0 && !this.flushingBatch && pr.state === 'replicate' && this.holdForBatch(entries)) return false;
     const prevIndex = pr.next - 1;
@@ -659,7 +666,7 @@ export class RaftCore {
 
   /** True when the entries ready for a follower are all there is and still below batchBytes: wait for more. */
   private holdForBatch(entries: readonly RaftEntry[]): boolean {
-    if (entries.length >= this.limits.maxEntriesPerAppend || entries[entries.length - 1]!.index < this.log.stableLastIndex) return false;
+    if (entries.length >= this.limits.maxEntriesPerAppend || entries[entries.length - 1]!.index < this.log.lastIndex) return false;
     let bytes = 0;
     for (const e of entries) bytes += entrySize(e);
     if (bytes >= this.batchBytes) return false;
@@ -735,7 +742,7 @@ export class RaftCore {
       pr.lostEntries(lastIndex);
     }
     pr.heardSinceCheck = true;
-    if (pr.match >= this.log.stableLastIndex) {
+    if (pr.match >= this.log.lastIndex) {
       // Caught up and still in our term: a TimeoutNow we sent was lost, send it again.
       if (from === this._transferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(from);
       return;

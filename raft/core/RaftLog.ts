@@ -2,7 +2,7 @@
 // persisted. When offset <= view.lastIndex, the view's tail from offset is logically gone and
 // the next Ready asks the caller to truncate it (a follower found a conflict).
 import type { LogView } from './LogView.js';
-import type { PendingEntry, RaftEntry } from './RaftEntry.js';
+import { entrySize, type PendingEntry, type RaftEntry } from './RaftEntry.js';
 import { invariant } from './RaftInvariantError.js';
 
 export class RaftLog {
@@ -28,7 +28,7 @@ export class RaftLog {
     return this.termAt(this.lastIndex);
   }
 
-  /** Last index that is both persisted and not pending truncation: what may be sent or applied. */
+  /** Last index that is both persisted and not pending truncation: what may be applied, and what counts as the leader's own match. */
   get stableLastIndex(): number {
     return Math.min(this.offset - 1, this.view.lastIndex);
   }
@@ -91,6 +91,34 @@ export class RaftLog {
     const got = this.view.entries(from, n, maxBytes);
     invariant(got.length > 0 && got[0]!.index === from, `log view returned no entry at ${from}`);
     return got.length > n ? got.slice(0, n) : got;
+  }
+
+  /**
+   * Entries for an append, persisted or not: the durable ones, then the pending ones (the same
+   * objects the Ready hands over for appending; their pos and bodyCrc are filled in by the
+   * caller's log before the message that carries them is sent).
+   */
+  entries(from: number, maxCount: number, maxBytes: number): RaftEntry[] {
+    const n = Math.min(maxCount, this.lastIndex - from + 1);
+    if (n <= 0) return [];
+    invariant(from >= this.firstIndex, `entries from ${from} asked, but the log starts at ${this.firstIndex}`);
+    const stable = this.stableLastIndex;
+    let out: RaftEntry[];
+    let bytes = 0;
+    if (from <= stable) {
+      out = this.stableEntries(from, Math.min(n, stable - from + 1), maxBytes);
+      if (out[out.length - 1]!.index < stable || out.length === n) return out;
+      for (const e of out) bytes += entrySize(e);
+    } else out = [];
+    // the pending part: from the later of `from` and the first pending index
+    for (let i = Math.max(from, this.offset); out.length < n && i <= this.lastIndex; i++) {
+      const e = this.unstable[i - this.offset]!;
+      const size = entrySize(e);
+      if (out.length > 0 && bytes + size > maxBytes) break;
+      bytes += size;
+      out.push(e as RaftEntry);
+    }
+    return out;
   }
 
   /** Last index in [lo, hi] whose term is <= term (terms never decrease along a log), or lo - 1. Binary search: O(log n) termAt calls. */

@@ -639,13 +639,11 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
         const io = this.persist(rd);
         let rest = rd.messages;
         if (io) {
-          // A leader's appends and heartbeats carry only entries persisted by earlier Readies
-          // (the core sends stable entries only): they go out now, overlapping this write with
-          // the followers' work. Anything else waits, and everything waits on a term/vote change.
-          if (!rd.hardState && rest.length > 0) rest = this.sendLeaderTraffic(rest);
+          // persist sends a leader's appends and heartbeats before its write (Ready.ts); the
+          // rest of the messages wait for the write
           this.counters.persistWaits++;
           const t0 = performance.now();
-          await io;
+          rest = await io;
           this.counters.persistWaitMicros += Math.round((performance.now() - t0) * 1000);
         }
         if (this.closed) return;
@@ -690,19 +688,22 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     return rest;
   }
 
-  /** Term/vote, truncation and appends of a Ready; a promise when something must be waited for. */
-  private persist(rd: Ready): Promise<void> | null {
+  /**
+   * Term/vote, truncation and appends of a Ready; a promise when something must be waited for,
+   * which resolves with the messages still to send.
+   */
+  private persist(rd: Ready): Promise<RaftMessage[]> | null {
     if (!rd.hardState && rd.truncateFrom === undefined && rd.entries.length === 0) return null;
     return this.persistAsync(rd);
   }
 
-  private async persistAsync(rd: Ready): Promise<void> {
+  private async persistAsync(rd: Ready): Promise<RaftMessage[]> {
     if (rd.hardState) await writeCurrTerm(this.dir, { currTerm: rd.hardState.term, voteLeader: rd.hardState.votedFor });
     if (rd.truncateFrom !== undefined) {
       await this.log.truncateSuffix(rd.truncateFrom);
       this.view.truncated(rd.truncateFrom);
     }
-    if (rd.entries.length === 0) return;
+    if (rd.entries.length === 0) return rd.messages;
     // The Ready's entry objects themselves go to the log, and then, completed with their position
     // and body CRC, to the view: two objects fewer per entry than copies for each (the garbage of
     // every entry shows in the followers' GC time). Nothing reads them as pending after this.
@@ -728,6 +729,9 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       from += batch.length;
     }
     const written = entries as RaftEntry[];
+    // The entries are placed (the appends that share them now carry pos and bodyCrc): a leader's
+    // appends and heartbeats go out before the write, so the followers write while this node does.
+    const rest = rd.messages.length > 0 ? this.sendLeaderTraffic(rd.messages) : rd.messages;
     // the Ready is the batch: write it in this turn, not in the writer's next immediate (the
     // Ready loop runs in an immediate itself, so that one came a loop iteration later)
     this.log.writeNow();
@@ -735,6 +739,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     else await this.log.whenWritten(end);
     this.view.persisted(written);
     this.counters.entriesPersisted += written.length;
+    return rest;
   }
 
   private batchSlice(entries: readonly PendingEntry[], from: number): readonly PendingEntry[] {

@@ -56,13 +56,14 @@ t.test('an entry of an earlier term is not committed by counting replicas, only 
   c.nodes.set('n0', newNode('n0', IDS, 1, opts, logOfTerms([1, 2], 'x')));
   c.nodes.set('n1', newNode('n1', IDS, 2, opts, logOfTerms([1], 'x')));
   c.nodes.set('n2', newNode('n2', IDS, 3, opts, logOfTerms([1], 'x')));
-  // hold back every append that carries the no-op (index 2)
-  c.filter = (m) => !(m.type === 'append' && m.entries.some((e) => e.index === 2));
+  // the leader hears of index 1 on the followers, never of the no-op (index 2) after it
+  c.filter = (m) => !(m.type === 'appendResponse' && m.success && m.index >= 2);
   const leader = c.elect('n0');
   t.equal(leader.core.term, 3);
   c.tickAll(3);
-  t.equal(c.node('n1').log.lastIndex, 1, 'index 1 (term 2) reached n1: a quorum holds it');
-  t.equal(c.node('n2').log.lastIndex, 1, 'and n2');
+  const acked = (id: string) => c.delivered.some((m) => m.type === 'appendResponse' && m.from === id && m.success && m.index === 1);
+  t.ok(acked('n1'), 'n1 acknowledged index 1 (term 2): a quorum holds it');
+  t.ok(acked('n2'), 'and n2');
   t.equal(leader.core.commitIndex, -1, 'yet it is not committed: its term is not the leader\'s');
   c.heal();
   c.tickAll(2);
@@ -152,4 +153,56 @@ t.test('a heartbeat answer naming a shorter log sends the leader back to probing
   t.equal(leader.core.progressOf('n1')!.state, 'replicate');
   t.ok(c.delivered.filter((m) => m.to === 'n1').length <= 2, 'at the cost of one round trip');
   t.equal(leader.core.commitIndex, 4, 'the commit index never moved back');
+});
+
+t.test('a leader sends new entries in the Ready that persists them, and counts itself only after advance', async (t) => {
+  const c = new TestCluster(IDS);
+  const leader = c.elect('n0');
+  c.tickAll(1);
+  const before = leader.core.commitIndex;
+  leader.core.propose([{ magic: 1, body: body('early') }]);
+  const rd = leader.core.ready();
+  t.equal(rd.entries.length, 1, 'the Ready persists the proposal');
+  const appends = rd.messages.filter((m): m is AppendRequest => m.type === 'append');
+  t.same(appends.map((m) => m.to).sort(), ['n1', 'n2'], 'and carries an append to each follower');
+  for (const m of appends) t.equal(m.entries[0], rd.entries[0], `the append to ${m.to} shares the pending entry object (its log fills in pos)`);
+  // the leader's log places the entry; the append to n1 is delivered before the leader's write
+  leader.log.persist(rd);
+  t.equal(appends[0]!.entries[0]!.pos, rd.entries[0]!.pos, 'the shared entry carries its position');
+  const n1 = c.node('n1');
+  n1.core.step(appends.find((m) => m.to === 'n1')!);
+  const ack = (() => {
+    const r = n1.core.ready();
+    n1.log.persist(r);
+    n1.core.advance(r);
+    return r.messages.find((m) => m.type === 'appendResponse')!;
+  })();
+  leader.core.step(ack);
+  t.equal(leader.core.commitIndex, before, 'one follower and a leader whose write is not done are not a quorum');
+  leader.core.advance(rd);
+  t.equal(leader.core.commitIndex, before + 1, 'once the write is done they are');
+});
+
+t.test('two followers commit an entry whose leader write is still running', async (t) => {
+  const c = new TestCluster(IDS);
+  const leader = c.elect('n0');
+  c.tickAll(1);
+  const before = leader.core.commitIndex;
+  leader.core.propose([{ magic: 1, body: body('x') }]);
+  const rd = leader.core.ready();
+  leader.log.persist(rd);
+  for (const m of rd.messages) {
+    if (m.type !== 'append') continue;
+    const f = c.node(m.to);
+    f.core.step(m);
+    const r = f.core.ready();
+    f.log.persist(r);
+    f.core.advance(r);
+    for (const a of r.messages) if (a.type === 'appendResponse') leader.core.step(a);
+  }
+  t.equal(leader.core.commitIndex, before + 1, 'a quorum of followers holds it');
+  leader.core.advance(rd);
+  const next = leader.core.ready();
+  t.same(next.committed.map((e) => text(e.body)), ['x'], 'applied only after the leader\'s own write');
+  leader.core.advance(next);
 });

@@ -54,6 +54,8 @@ export class MemoryLog implements LogView {
       const pos = this.endPosition;
       if (e.pos !== undefined && e.pos !== pos) throw new Error(`entry ${e.index}: given pos ${e.pos}, this log puts it at ${pos}`);
       if (e.term < this.lastTerm) throw new Error(`entry ${e.index}: term ${e.term} below ${this.lastTerm}`);
+      // as raft/node does: the Ready's entry gets its position, for the leader's appends that share it
+      e.pos = pos;
       this.list.push({ index: e.index, term: e.term, magic: e.magic, pos, body: e.body });
     }
   }

@@ -325,7 +325,14 @@ export class RaftSimulator {
     const stage = this.rnd.int(4);
     if (stage >= 1 && rd.hardState) n.hard = rd.hardState;
     if (stage >= 2 && rd.truncateFrom !== undefined) n.log.truncate(rd.truncateFrom);
-    if (stage >= 3 && (rd.truncateFrom === undefined || n.log.lastIndex < rd.truncateFrom)) n.log.append(rd.entries.slice(0, this.rnd.int(rd.entries.length + 1)));
+    if (stage >= 3 && (rd.truncateFrom === undefined || n.log.lastIndex < rd.truncateFrom)) {
+      // raft/node places the whole batch, sends a leader's appends and heartbeats, then writes: the
+      // appends may be out while the write is torn (only a prefix of the entries survives)
+      const from = n.log.lastIndex + 1;
+      n.log.append(rd.entries);
+      if (this.rnd.next() < 0.5) for (const m of rd.messages) if (m.type === 'append' || m.type === 'heartbeat') this.send(m);
+      n.log.truncate(from + this.rnd.int(rd.entries.length + 1));
+    }
     this.crash(n, `crashes mid-Ready (stage ${stage} of 3, ${rd.entries.length} entries)`);
   }
 
