@@ -417,7 +417,8 @@ export class RaftCore {
       this._applied = last.index;
     }
     if (this._role === 'leader' && rd.entries.length > 0) {
-      // Our own entries are durable now: they count toward the quorum and may be sent.
+      // Our own entries are durable now: they count toward the quorum. (They went out with this
+      // Ready already, where the pipeline let them; what it held back goes now.)
       this.maybeCommit();
       for (const p of this.others) while (this.sendAppend(p, false)) {}
     }
