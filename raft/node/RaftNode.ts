@@ -299,7 +299,8 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     const flushDiskType = o.flushDiskType ?? 'ASYNC_FLUSH';
     const writer: LogWriter =
       o.logWriter === 'main'
-        ? new SyncLogWriter()
+        ? // coalescing: a Ready's appends are written at writeNow(), after a leader's appends went out
+          new SyncLogWriter({ coalesce: true })
         : new WorkerLogWriter({ flushDiskType, flushIntervalCommitLog: timing.flushIntervalCommitLog, spinMicros: o.writerSpinMicros ?? 0 });
     const log = await SegmentedLog.open({ dir, writer, dataSegmentSize: o.dataSegmentSize, log: o.log });
     try {

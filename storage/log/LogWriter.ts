@@ -43,6 +43,12 @@ export interface LogWriter {
    */
   readonly releasesOnSubmit?: boolean;
   /**
+   * True when no group submitted so far still holds its buffers (all written, or dropped after
+   * a failure): a writer that queues groups (SyncLogWriter's coalescing) says so between
+   * batches, and the caller may then reuse its buffers for the next group.
+   */
+  readonly buffersReleased?: boolean;
+  /**
    * Write the groups queued so far now rather than at the writer's own time (a coalescing
    * writer's next immediate): the caller has submitted everything its batch holds. Optional; a
    * no-op for writers that do not queue.

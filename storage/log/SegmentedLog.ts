@@ -402,12 +402,13 @@ export class SegmentedLog {
 
   /**
    * A buffer for a group's data (slot 0) or index entries (slot 1). With a writer that is done
-   * with the buffers when submit() returns, the same memory serves every group up to
+   * with the buffers when submit() returns, or that holds none now (a coalescing writer between
+   * batches, such as a Raft node's Readies, each written before the next), the same memory serves every group up to
    * STAGING_KEEP_BYTES: a fresh buffer of a few hundred KiB per group cost a page fault per 4 KiB
    * on the first copy into it, and counted as external memory growth for V8's GC.
    */
   private stagingBuffer(slot: 0 | 1, bytes: number): Buffer {
-    if (!this.writer.releasesOnSubmit || bytes > STAGING_KEEP_BYTES) return Buffer.allocUnsafe(bytes);
+    if (!(this.writer.releasesOnSubmit || this.writer.buffersReleased === true) || bytes > STAGING_KEEP_BYTES) return Buffer.allocUnsafe(bytes);
     let b = this.staging[slot];
     if (b === undefined || b.length < bytes) {
       b = Buffer.allocUnsafeSlow(Math.min(STAGING_KEEP_BYTES, Math.max(bytes, 2 * (b?.length ?? 32 * 1024))));

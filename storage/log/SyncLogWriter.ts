@@ -47,6 +47,11 @@ export class SyncLogWriter implements LogWriter {
     return !this.coalesce;
   }
 
+  /** Nothing queued: every group submitted is written (or dropped after a failure). */
+  get buffersReleased(): boolean {
+    return this.queued.length === 0;
+  }
+
   submit(group: WriteGroup): void {
     if (this.closed) throw new Error('SyncLogWriter: submit after close');
     if (this.failure) return; // no progress after a failure, as the interface says
