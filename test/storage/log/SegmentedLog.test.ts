@@ -323,6 +323,38 @@ t.test('group buffers: reused only with a writer that releases them on submit', 
   await b.close();
 });
 
+t.test('group buffers with a coalescing writer: reused only once the queued groups are written', async (t) => {
+  const { SyncLogWriter } = await import('../../../storage/log/SyncLogWriter.js');
+  const dir = tempDir(t);
+  const w = new SyncLogWriter({ coalesce: true });
+  const submitted: WriteGroup[] = [];
+  const submit = w.submit.bind(w);
+  w.submit = (g: WriteGroup) => {
+    submitted.push(g);
+    submit(g);
+  };
+  const log = await SegmentedLog.open({ dir, writer: w, log: () => undefined });
+  const two = (i: number) => [{ magic: 1, term: 1, body: bodyFor(i, 3000) }, { magic: 1, term: 1, body: bodyFor(i + 10, 2000) }];
+  log.append(two(0));
+  t.equal(w.buffersReleased, false, 'a queued group holds its buffers');
+  log.append(two(1));
+  const data = submitted.map((g) => g.ops[0]!.buffers[0]!.buffer);
+  t.not(data[1], data[0], 'the second group of a batch gets memory of its own');
+  log.writeNow();
+  t.equal(w.buffersReleased, true, 'written: nothing held');
+  log.append(two(2));
+  t.equal(submitted[2]!.ops[0]!.buffers[0]!.buffer, data[0], 'the next batch reuses the memory');
+  log.writeNow();
+  await log.whenWritten(log.endPosition);
+  for (let i = 0; i < 3; i++) {
+    t.same(log.entryAt(2 * i).body, bodyFor(i, 3000), `entry ${2 * i} read back`);
+    t.same(log.entryAt(2 * i + 1).body, bodyFor(i + 10, 2000), `entry ${2 * i + 1} read back`);
+  }
+  const file = fs.readFileSync(dataFile(dir, 0));
+  for (let i = 0; i < 3; i++) t.ok(file.includes(bodyFor(i, 3000)) && file.includes(bodyFor(i + 10, 2000)), `batch ${i} is on disk intact`);
+  await log.close();
+});
+
 t.test('the background sync of the newest files skips a folder that is gone (a copy or truncation replacing it)', async (t) => {
   const { syncNewestSegments } = await import('../../../storage/log/backgroundSync.js');
   const dir = tempDir(t);
