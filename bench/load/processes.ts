@@ -20,13 +20,17 @@ export async function startBootingProcess(script: string, args: string[], log: s
   let text = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} did not start within 60 s; see ${log}`)), 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
+    const onData = (d: Buffer): void => {
       text += d.toString();
       if (/boot success/.test(text)) {
         clearTimeout(timer);
+        // booted: the output goes on to the log file only, not into a string kept here
+        child.stdout!.off('data', onData);
+        text = '';
         resolve();
       }
-    });
+    };
+    child.stdout!.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`${script} exited with ${code}; see ${log}`));
