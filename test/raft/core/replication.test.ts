@@ -1,9 +1,9 @@
 // Replication: positions identical on every replica, conflicting logs repaired with the fast
 // back-up, the commit rule for entries of earlier terms, pipelining limits.
 import t from 'tap';
-import type { AppendRequest, PendingEntry } from '../../../raft/core/index.js';
+import type { AppendRequest, PendingEntry, RaftMessage } from '../../../raft/core/index.js';
 import { MemoryLog } from '../helpers/MemoryLog.js';
-import { TestCluster, body, newNode, text } from '../helpers/TestCluster.js';
+import { TestCluster, body, handleReady, newNode, text } from '../helpers/TestCluster.js';
 
 const IDS = ['n0', 'n1', 'n2'];
 
@@ -155,6 +155,13 @@ t.test('a heartbeat answer naming a shorter log sends the leader back to probing
   t.equal(leader.core.commitIndex, 4, 'the commit index never moved back');
 });
 
+/** The follower an append is for steps it and handles its Ready: its append responses. */
+function answer(c: TestCluster, m: AppendRequest): RaftMessage[] {
+  const f = c.node(m.to);
+  f.core.step(m);
+  return handleReady(f).messages.filter((a) => a.type === 'appendResponse');
+}
+
 t.test('a leader sends new entries in the Ready that persists them, and counts itself only after advance', async (t) => {
   const c = new TestCluster(IDS);
   const leader = c.elect('n0');
@@ -169,15 +176,7 @@ t.test('a leader sends new entries in the Ready that persists them, and counts i
   // the leader's log places the entry; the append to n1 is delivered before the leader's write
   leader.log.persist(rd);
   t.equal(appends[0]!.entries[0]!.pos, rd.entries[0]!.pos, 'the shared entry carries its position');
-  const n1 = c.node('n1');
-  n1.core.step(appends.find((m) => m.to === 'n1')!);
-  const ack = (() => {
-    const r = n1.core.ready();
-    n1.log.persist(r);
-    n1.core.advance(r);
-    return r.messages.find((m) => m.type === 'appendResponse')!;
-  })();
-  leader.core.step(ack);
+  for (const a of answer(c, appends.find((m) => m.to === 'n1')!)) leader.core.step(a);
   t.equal(leader.core.commitIndex, before, 'one follower and a leader whose write is not done are not a quorum');
   leader.core.advance(rd);
   t.equal(leader.core.commitIndex, before + 1, 'once the write is done they are');
@@ -191,15 +190,7 @@ t.test('two followers commit an entry whose leader write is still running', asyn
   leader.core.propose([{ magic: 1, body: body('x') }]);
   const rd = leader.core.ready();
   leader.log.persist(rd);
-  for (const m of rd.messages) {
-    if (m.type !== 'append') continue;
-    const f = c.node(m.to);
-    f.core.step(m);
-    const r = f.core.ready();
-    f.log.persist(r);
-    f.core.advance(r);
-    for (const a of r.messages) if (a.type === 'appendResponse') leader.core.step(a);
-  }
+  for (const m of rd.messages) if (m.type === 'append') for (const a of answer(c, m)) leader.core.step(a);
   t.equal(leader.core.commitIndex, before + 1, 'a quorum of followers holds it');
   leader.core.advance(rd);
   const next = leader.core.ready();
