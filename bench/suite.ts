@@ -7,7 +7,8 @@
 // one-send-at-a-time row, the bare chain (bench/load/bareChain.ts) measures the floor of that
 // row on this machine: bare node processes (a client, a leader, two followers or none) doing only
 // the writes and sends of one send; the table gives it as a row of its own.
-// Usage: node dist/bench/suite.js [--seconds 10] [--flush ASYNC_FLUSH|SYNC_FLUSH|both] [--json] [--keep]
+// Usage: node dist/bench/suite.js [--seconds 10] [--flush ASYNC_FLUSH|SYNC_FLUSH|both] [--set key=value]... [--json] [--keep]
+// --set adds a line to every broker's config file (e.g. --set commitLogCacheWindow=268435456).
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -60,7 +61,7 @@ class Processes {
   }
 }
 
-async function runTarget(target: 'group' | 'single', flush: string, seconds: number, root: string): Promise<Row[]> {
+async function runTarget(target: 'group' | 'single', flush: string, seconds: number, root: string, settings: readonly string[]): Promise<Row[]> {
   const procs = new Processes();
   const dir = fs.mkdtempSync(path.join(root, `${target}-${flush}-`));
   const nsPort = await freePort();
@@ -84,6 +85,7 @@ async function runTarget(target: 'group' | 'single', flush: string, seconds: num
           'brokerIP1=127.0.0.1',
           `storePathRootDir=${path.join(dir, id)}`,
           `flushDiskType=${flush}`,
+          ...settings,
           ...(target === 'group' ? ['enableDLegerCommitLog=true', 'dLegerGroup=RaftNode00', `dLegerPeers=${peers}`, `dLegerSelfId=${id}`] : []),
         ].join('\n');
         const file = path.join(dir, `broker-${id}.conf`);
@@ -129,6 +131,7 @@ async function main(): Promise<void> {
   let flushes = ['ASYNC_FLUSH', 'SYNC_FLUSH'];
   let json = false;
   let keep = false;
+  const settings: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--seconds') seconds = intOption(argv[++i], 1, 600, '--seconds');
@@ -138,7 +141,11 @@ async function main(): Promise<void> {
       if (!flushes.every((x) => x === 'ASYNC_FLUSH' || x === 'SYNC_FLUSH')) throw new Error('--flush must be ASYNC_FLUSH, SYNC_FLUSH or both');
     } else if (a === '--json') json = true;
     else if (a === '--keep') keep = true;
-    else throw new Error(`unknown option ${a}; use --seconds N --flush ASYNC_FLUSH|SYNC_FLUSH|both --json --keep`);
+    else if (a === '--set') {
+      const kv = String(argv[++i]);
+      if (!/^[A-Za-z][A-Za-z0-9]*=\S*$/.test(kv)) throw new Error(`--set expects key=value (a broker config line), got ${kv}`);
+      settings.push(kv);
+    } else throw new Error(`unknown option ${a}; use --seconds N --flush ASYNC_FLUSH|SYNC_FLUSH|both --set key=value --json --keep`);
   }
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'raftmq-suite-'));
   const rtt = await loopbackRtt();
@@ -146,20 +153,20 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     for (const flush of flushes) {
-      rows.push(...(await runTarget('group', flush, seconds, root)));
-      rows.push(...(await runTarget('single', flush, seconds, root)));
+      rows.push(...(await runTarget('group', flush, seconds, root, settings)));
+      rows.push(...(await runTarget('single', flush, seconds, root, settings)));
     }
   } finally {
     if (!keep) fs.rmSync(root, { recursive: true, force: true });
   }
   const machine = { loopbackRttUs: rtt, fsyncPerSecond: Math.round(fsync), cpus: os.cpus().length, loadAverage: os.loadavg() };
   if (json) {
-    process.stdout.write(JSON.stringify({ machine, seconds, rows }) + '\n');
+    process.stdout.write(JSON.stringify({ machine, seconds, settings, rows }) + '\n');
     return;
   }
   const f = (v: number, d = 2): string => (Number.isFinite(v) ? v.toFixed(d) : '-');
   process.stdout.write(
-    `machine: ${machine.cpus} CPUs, load ${machine.loadAverage.map((x) => x.toFixed(1)).join(' ')}, loopback RTT p50 ${f(rtt.p50, 0)} us p99 ${f(rtt.p99, 0)} us, fdatasync ${machine.fsyncPerSecond}/s; ${seconds} s per scenario, medians of per-second rates\n`,
+    `machine: ${machine.cpus} CPUs, load ${machine.loadAverage.map((x) => x.toFixed(1)).join(' ')}, loopback RTT p50 ${f(rtt.p50, 0)} us p99 ${f(rtt.p99, 0)} us, fdatasync ${machine.fsyncPerSecond}/s; ${seconds} s per scenario, medians of per-second rates${settings.length > 0 ? `; brokers set ${settings.join(' ')}` : ''}\n`,
   );
   process.stdout.write(`| target | flush | scenario | msg/s | p50 ms | p99 ms | goal | brokers' CPU us/msg | client CPU us/msg |\n|---|---|---|---|---|---|---|---|---|\n`);
   for (const r of rows) {

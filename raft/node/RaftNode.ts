@@ -31,6 +31,7 @@ import { EntryMagic } from '../../storage/log/entryCodec.js';
 import { SegmentedLog, type AppendEntry } from '../../storage/log/SegmentedLog.js';
 import { SyncLogWriter } from '../../storage/log/SyncLogWriter.js';
 import { syncNewestSegments } from '../../storage/log/backgroundSync.js';
+import { cacheWindowFor, type CacheWindow } from '../../storage/log/pageCache.js';
 import { readCurrTerm, writeCheckpoint, writeCurrTerm } from '../../storage/log/termFiles.js';
 import { WorkerLogWriter, type FlushDiskType } from '../../storage/log/WorkerLogWriter.js';
 import type { LogWriter } from '../../storage/log/LogWriter.js';
@@ -119,6 +120,8 @@ export interface RaftNodeOptions {
   /** the writer thread polls this long for more work before it sleeps */
   writerSpinMicros?: number;
   dataSegmentSize?: number;
+  /** the newest bytes of the data log kept in the page cache; older fsynced pages are dropped (0 or unset: the kernel decides) */
+  cacheWindow?: number;
   /** listen here instead of this node's dLegerPeers address */
   listen?: PeerAddress;
   random?: RandomSource;
@@ -204,6 +207,9 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   private readonly onTickBound = (): void => this.onTick();
   private checkpointing = false;
   private syncing = false;
+  private readonly cacheWindow: CacheWindow | null;
+  /** the background timer fsyncs the newest files (the main-thread writer has no flusher of its own) */
+  private mainWriterSync = false;
   private readonly syncFlush: boolean;
   private lastCheckpoint = '';
   private closed = false;
@@ -252,6 +258,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     this.leaderId = core.leaderId;
     this.syncFlush = o.flushDiskType === 'SYNC_FLUSH';
     this.logLine = o.log ?? ((l) => process.stderr.write(`raft/node ${o.selfId} ${l}\n`));
+    this.cacheWindow = cacheWindowFor(o.cacheWindow, this.logLine);
     if (o.onRoleChange) this.on('roleChange', o.onRoleChange);
   }
 
@@ -605,10 +612,12 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     this.lastTickAt = performance.now();
     this.armTick();
     this.timers.push(setInterval(() => void this.writeCheckpoint().catch((e: Error) => this.logLine(`checkpoint: ${e.message}`)), this.timing.checkPointInterval));
-    if (backgroundSync) {
+    this.mainWriterSync = backgroundSync;
+    if (backgroundSync || this.cacheWindow) {
       // The main-thread writer has no background flusher of its own, and its flush() would block
       // this thread for the whole fsync: sync the recent files from the thread pool instead.
-      this.timers.push(setInterval(() => void this.backgroundSync().catch((e: Error) => this.fail(e)), this.timing.flushIntervalCommitLog));
+      // The same timer drops the page cache behind the cache window.
+      this.timers.push(setInterval(() => void this.backgroundRound().catch((e: Error) => this.fail(e)), this.timing.flushIntervalCommitLog));
     }
   }
 
@@ -1074,15 +1083,30 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   }
 
   /** ASYNC_FLUSH with the main-thread writer: fdatasync the newest data and index files off this thread. */
-  private async backgroundSync(): Promise<void> {
+  /**
+   * One round of the background timer: the fsync of the newest files (main-thread writer,
+   * ASYNC_FLUSH), then the page-cache trim behind the cache window. Public for tests.
+   */
+  async backgroundRound(): Promise<void> {
     // not while a copy is swapped in: the log is closed and its folders are being replaced
     if (this.syncing || this.closed || this.installing) return;
     this.syncing = true;
     try {
-      await syncNewestSegments(this.log);
+      const log = this.log;
+      // what was written before the fsync starts is clean after it
+      const syncedTo = this.mainWriterSync ? log.writtenPosition : log.durablePosition;
+      if (this.mainWriterSync) await syncNewestSegments(log);
+      if (this.cacheWindow && this.log === log && !this.closed && !this.installing) {
+        await this.cacheWindow.trim(log.dataSegments, log.dataSegmentSize, syncedTo);
+      }
     } finally {
       this.syncing = false;
     }
+  }
+
+  /** Bytes of the log behind the cache window whose pages were dropped; 0 without a window. */
+  get pageCacheDroppedBytes(): number {
+    return this.cacheWindow?.droppedBytes ?? 0;
   }
 
   private async writeCheckpoint(): Promise<void> {

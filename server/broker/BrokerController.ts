@@ -141,7 +141,7 @@ export class BrokerController {
           onRole: (r) => this.roleChanged(r),
           diskGuard: () => this.retention?.guard ?? { writable: true },
           // Java hands DLedger mappedFileSizeCommitLog as its data file size
-          node: { dataSegmentSize: c.mappedFileSizeCommitLog },
+          node: { dataSegmentSize: c.mappedFileSizeCommitLog, cacheWindow: c.commitLogCacheWindow },
           writeHold,
           hasOutsideData: classic !== undefined,
         })
@@ -150,6 +150,7 @@ export class BrokerController {
           indexDir,
           flushDiskType: c.flushDiskType,
           flushIntervalCommitLog: c.flushIntervalCommitLog,
+          cacheWindow: c.commitLogCacheWindow,
           decodeMetadata: decodeBrokerMetadata,
           dispatchOptions: { delayLevelMillis },
           diskGuard: () => this.retention?.guard ?? { writable: true },

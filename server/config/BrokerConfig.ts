@@ -63,7 +63,7 @@ export const brokerKeys = {
     important: true,
   }),
   brokerId: key({
-    type: int({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    type: int({ min: 0, max: Number.MAX_SAFE_INTEGER, expected: 'a number of bytes, 0 or more' }),
     default: 0,
     doc: '0 is the master; without DLedger a SLAVE needs > 0. With DLedger the Raft role decides.',
     important: true,
@@ -185,6 +185,12 @@ export const brokerKeys = {
     default: 500,
     doc: 'ASYNC_FLUSH: interval (ms) of the background fsync.',
     important: true,
+  }),
+  commitLogCacheWindow: key({
+    // raftmq's own key; RocketMQ leaves the commit log's page cache to the kernel (0 here)
+    type: int({ min: 0, max: Number.MAX_SAFE_INTEGER, expected: 'a number of bytes, 0 or more' }),
+    default: 0,
+    doc: 'Newest bytes of the commit log kept in the page cache; older fsynced pages are dropped. 0: the kernel decides.',
   }),
   deleteWhen: key({
     type: hoursOfDay(),

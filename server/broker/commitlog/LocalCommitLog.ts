@@ -17,6 +17,7 @@ import { CommitLogBusyError, CommitLogError, CommitLogStorageError, DiskFullErro
 import { QueueOffsetAssigner } from './QueueOffsetAssigner.js';
 import { CommitLogReads } from './logReads.js';
 import { syncNewestSegments } from '../../../storage/log/backgroundSync.js';
+import { cacheWindowFor, type CacheWindow } from '../../../storage/log/pageCache.js';
 import { SyncLogWriter } from '../../../storage/log/SyncLogWriter.js';
 import { LogRetentionSource } from '../../../storage/LogRetention.js';
 import type { SegmentSource } from '../../../storage/retention/DiskSpace.js';
@@ -31,6 +32,8 @@ export interface LocalCommitLogOptions {
   /** default: see logWriter. The log owns (and closes) it. */
   writer?: LogWriter;
   flushIntervalCommitLog?: number;
+  /** the newest bytes of the data log kept in the page cache; older fsynced pages are dropped (0 or unset: the kernel decides) */
+  cacheWindow?: number;
   /** without `writer`: 'main' (this thread; default for ASYNC_FLUSH) or 'worker' (the writer thread; default for SYNC_FLUSH) */
   logWriter?: 'main' | 'worker';
   dataSegmentSize?: number;
@@ -56,6 +59,9 @@ export const DEFAULT_MAX_PENDING_APPENDS = 10_000;
 export class LocalCommitLog extends CommitLogReads implements CommitLog {
   private syncTimer: NodeJS.Timeout | undefined;
   private syncing: Promise<unknown> | null = null;
+  /** the background timer fsyncs the newest files (the main-thread writer has no flusher of its own) */
+  private readonly mainWriterSync: boolean;
+  private readonly cacheWindow: CacheWindow | null;
   readonly flushDiskType: FlushDiskType;
   readonly maxPendingAppends: number;
   private readonly assigner: QueueOffsetAssigner;
@@ -80,11 +86,13 @@ export class LocalCommitLog extends CommitLogReads implements CommitLog {
   ) {
     super(indexStore);
     this.flushDiskType = opts.flushDiskType ?? 'ASYNC_FLUSH';
-    if (backgroundSync) {
+    this.mainWriterSync = backgroundSync;
+    this.cacheWindow = cacheWindowFor(opts.cacheWindow, opts.log);
+    if (backgroundSync || this.cacheWindow) {
       this.syncTimer = setInterval(() => {
         if (this.syncing || this.closing !== null) return;
-        this.syncing = syncNewestSegments(log)
-          .catch((e: Error) => this.opts.log?.(`background fsync failed: ${e.message}`))
+        this.syncing = this.backgroundRound()
+          .catch((e: Error) => this.opts.log?.(`background fsync or page-cache trim failed: ${e.message}`))
           .finally(() => (this.syncing = null));
       }, opts.flushIntervalCommitLog ?? 500);
       this.syncTimer.unref();
@@ -130,6 +138,22 @@ export class LocalCommitLog extends CommitLogReads implements CommitLog {
       await log.close().catch(() => undefined);
       throw e;
     }
+  }
+
+  /**
+   * One round of the background timer: the fsync of the newest files (main-thread writer,
+   * ASYNC_FLUSH), then the page-cache trim behind the cache window. Public for tests.
+   */
+  async backgroundRound(): Promise<void> {
+    // what was written before the fsync starts is clean after it
+    const syncedTo = this.mainWriterSync ? this.log.writtenPosition : this.log.durablePosition;
+    if (this.mainWriterSync) await syncNewestSegments(this.log);
+    await this.cacheWindow?.trim(this.log.dataSegments, this.log.dataSegmentSize, syncedTo);
+  }
+
+  /** Bytes of the log behind the cache window whose pages were dropped; 0 without a window. */
+  get pageCacheDroppedBytes(): number {
+    return this.cacheWindow?.droppedBytes ?? 0;
   }
 
   get isWritable(): boolean {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { crc32 } from '../../../protocol/crc32.js';
 import { NOOP_MAGIC, type RaftEntry } from '../../../raft/core/index.js';
 import { NotLeaderError, ProposalTimeoutError, RaftNode, TermChangedError } from '../../../raft/node/index.js';
+import { pageCacheAddon } from '../../../storage/log/pageCache.js';
 import { readCurrTerm } from '../../../storage/log/termFiles.js';
 import { FAST_TIMING, TestCluster, until, type TestNode } from './cluster.js';
 
@@ -223,4 +224,38 @@ t.test('preferredLeaderIds with beforePreferredTransfer: the leader runs the hoo
   await until(() => n2.applied.some((e) => e.index === hookWrites[0]), [n2]);
   t.equal(Buffer.from(n2.applied.find((e) => e.index === hookWrites[0])!.body).toString(), `written by ${first.id} before the hand-over`, 'and the new leader has it');
   t.equal(first.node.status().role, 'follower');
+});
+
+t.test('with a cache window, the background round drops the fsynced pages behind it, with either log writer', async (t) => {
+  const addon = pageCacheAddon();
+  if (addon === null) throw new Error('the optional addon raftmq-pagecache is not built: run npm ci');
+  const window = 64 * 1024;
+  for (const [logWriter, flushDiskType] of [['main', 'ASYNC_FLUSH'], ['worker', 'SYNC_FLUSH']] as const) {
+    const c = await TestCluster.create(t, 1);
+    const n0 = await c.start('n0', {
+      logWriter,
+      flushDiskType,
+      dataSegmentSize: 64 * 1024,
+      cacheWindow: window,
+      timing: { ...FAST_TIMING, flushIntervalCommitLog: 3_600_000 }, // the test runs the rounds
+    });
+    await c.leader();
+    let last = { index: 0, pos: 0 };
+    for (let i = 0; i < 30; i++) last = (await n0.node.propose(Array.from({ length: 10 }, () => Buffer.alloc(1000, i)))).at(-1)!;
+    const end = last.pos + 48 + 1000;
+    await n0.node.backgroundRound();
+    t.equal(n0.node.pageCacheDroppedBytes, end - window, `${logWriter}: the log up to the window was dropped`);
+    const dataDir = `${n0.storeDir}/dledger-n0/data`;
+    const files = fs.readdirSync(dataDir).sort();
+    t.ok(files.length > 4, `${logWriter}: several files (${files.length})`);
+    for (const name of files) {
+      const start = Number(name);
+      const fd = fs.openSync(`${dataDir}/${name}`, 'r');
+      const cached = addon.cachedPages(fd, 0, fs.fstatSync(fd).size);
+      fs.closeSync(fd);
+      if (start + 64 * 1024 <= end - window) t.equal(cached, 0, `${logWriter} ${name}: behind the window`);
+      else if (start >= end - window) t.ok(cached > 0, `${logWriter} ${name}: in the window, cached`);
+    }
+    await n0.node.close();
+  }
 });

@@ -49,6 +49,7 @@ t.test('broker defaults', async (t) => {
   t.equal(c.brokerRole, 'ASYNC_MASTER');
   t.equal(c.flushDiskType, 'ASYNC_FLUSH');
   t.equal(c.flushIntervalCommitLog, 500);
+  t.equal(c.commitLogCacheWindow, 0, "the kernel manages the commit log's page cache unless asked");
   t.equal(c.storePathRootDir, '/home/op/store');
   t.equal(c.storePathCommitLog, '/home/op/store/commitlog');
   t.equal(c.deleteWhen, '04');
@@ -173,6 +174,8 @@ t.test('bad values name file, line, key, value and what was expected', async (t)
   t.equal(msg('listenPort=1.5'), ':1: listenPort = "1.5": expected an integer port 1..65535');
   t.equal(msg('fileReservedTime=0x10'), ':1: fileReservedTime = "0x10": expected an integer 1..2147483647');
   t.equal(msg('mappedFileSizeCommitLog=4294967296'), ':1: mappedFileSizeCommitLog = "4294967296": expected an integer 1..2147483647');
+  t.equal(msg('commitLogCacheWindow=-1'), ':1: commitLogCacheWindow = "-1": expected a number of bytes, 0 or more');
+  t.equal(msg('commitLogCacheWindow=1g'), ':1: commitLogCacheWindow = "1g": expected a number of bytes, 0 or more');
   t.equal(msg('brokerPermission=8'), ':1: brokerPermission = "8": expected an integer 0..7');
   t.equal(msg('autoCreateTopicEnable=yes'), ':1: autoCreateTopicEnable = "yes": expected true or false');
   t.equal(msg('autoCreateTopicEnable='), ':1: autoCreateTopicEnable = "": expected true or false');

@@ -20,6 +20,7 @@ import {
   NotWritableError,
 } from '../../../../server/broker/commitlog/CommitLogError.js';
 import { LocalCommitLog, type LocalCommitLogOptions } from '../../../../server/broker/commitlog/LocalCommitLog.js';
+import { pageCacheAddon } from '../../../../storage/log/pageCache.js';
 import { tempDir } from '../../../helpers/processes.js';
 
 const SEGMENT = 4096;
@@ -260,3 +261,41 @@ for (const flushDiskType of ['SYNC_FLUSH', 'ASYNC_FLUSH'] as FlushDiskType[]) {
     await log.close();
   });
 }
+
+t.test('with a cache window, the background round fsyncs and drops the pages behind the window', async (t) => {
+  const addon = pageCacheAddon();
+  if (addon === null) throw new Error('the optional addon raftmq-pagecache is not built: run npm ci');
+  const window = 64 * 1024;
+  const log = await openLog(tempDir(t), {
+    writer: undefined,
+    logWriter: 'main',
+    flushDiskType: 'ASYNC_FLUSH',
+    dataSegmentSize: 64 * 1024,
+    cacheWindow: window,
+    flushIntervalCommitLog: 3_600_000, // the test runs the rounds
+  });
+  t.teardown(() => log.close());
+  const body = 'x'.repeat(1000);
+  for (let i = 0; i < 30; i++) await log.append(Array.from({ length: 10 }, (_, k) => message('T', k % 4, `${i}-${k}-${body}`)));
+  const storage = log.storage;
+  const end = storage.writtenPosition;
+  t.ok(end > 4 * window, `the log is several windows long (${end} bytes)`);
+  await log.backgroundRound();
+  t.equal(log.pageCacheDroppedBytes, end - window - storage.startPosition, 'everything up to the window was dropped');
+
+  for (const seg of storage.dataSegments) {
+    const fd = fs.openSync(seg.path, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const cached = addon.cachedPages(fd, 0, size);
+      if (seg.start + 64 * 1024 <= end - window) t.equal(cached, 0, `${path.basename(seg.path)}: behind the window, not cached`);
+      else if (seg.start >= end - window) t.ok(cached > 0, `${path.basename(seg.path)}: in the window, cached`);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  // the dropped messages still read back (from the disk)
+  const first = await log.readConsumeQueue('T', 0, 0, 1);
+  const { body: bytes } = log.readMessages(first);
+  t.match(decodeStoredMessage(bytes).body.toString(), /^0-0-x+$/);
+});

@@ -1,0 +1,120 @@
+// The commit log's cache window: which file ranges it drops (with a recording drop function),
+// and the native addon's posix_fadvise / mincore on a real file.
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { CacheWindow, MIN_DROP_STEP, pageCacheAddon, addonDropPages, cacheWindowFor, type CacheSegment } from '../../../storage/log/pageCache.js';
+import { tempDir } from '../../helpers/processes.js';
+
+const MiB = 1024 * 1024;
+
+interface Drop {
+  file: string;
+  offset: number;
+  length: number;
+}
+
+function recorder(): { drops: Drop[]; drop: (file: string, offset: number, length: number) => Promise<void> } {
+  const drops: Drop[] = [];
+  return { drops, drop: async (file, offset, length) => void drops.push({ file, offset, length }) };
+}
+
+/** Data files of `size` bytes starting at `first`. */
+function segments(first: number, size: number, count: number): CacheSegment[] {
+  return Array.from({ length: count }, (_, k) => ({ start: first + k * size, path: `f${k}` }));
+}
+
+t.test('nothing is dropped until the log is a step longer than the window', async (t) => {
+  const { drops, drop } = recorder();
+  const w = new CacheWindow(64 * MiB, drop);
+  const segs = segments(0, 1024 * MiB, 1);
+  t.equal(await w.trim(segs, 1024 * MiB, 64 * MiB), 0);
+  t.equal(await w.trim(segs, 1024 * MiB, 64 * MiB + MIN_DROP_STEP - 1), 0, 'less than one step behind the window');
+  t.same(drops, []);
+  t.equal(await w.trim(segs, 1024 * MiB, 64 * MiB + MIN_DROP_STEP), MIN_DROP_STEP);
+  t.same(drops, [{ file: 'f0', offset: 0, length: MIN_DROP_STEP }]);
+  t.equal(w.droppedBytes, MIN_DROP_STEP);
+});
+
+t.test('each trim continues where the last stopped, across file boundaries, in file offsets', async (t) => {
+  const { drops, drop } = recorder();
+  const size = 100 * MiB;
+  const w = new CacheWindow(50 * MiB, drop);
+  const segs = segments(1000 * MiB, size, 4); // a log whose first file starts at 1000 MiB
+  t.equal(await w.trim(segs, size, 1000 * MiB + 130 * MiB), 80 * MiB);
+  t.same(drops.splice(0), [{ file: 'f0', offset: 0, length: 80 * MiB }]);
+  t.equal(await w.trim(segs, size, 1000 * MiB + 300 * MiB), 170 * MiB);
+  t.same(drops.splice(0), [
+    { file: 'f0', offset: 80 * MiB, length: 20 * MiB },
+    { file: 'f1', offset: 0, length: 100 * MiB },
+    { file: 'f2', offset: 0, length: 50 * MiB },
+  ]);
+  t.equal(await w.trim(segs, size, 1000 * MiB + 310 * MiB), 0, 'a step is at least MIN_DROP_STEP');
+  t.equal(await w.trim(segs, size, 1000 * MiB + 400 * MiB), 100 * MiB);
+  t.same(drops.splice(0), [
+    { file: 'f2', offset: 50 * MiB, length: 50 * MiB },
+    { file: 'f3', offset: 0, length: 50 * MiB },
+  ]);
+  t.equal(w.droppedBytes, 350 * MiB);
+});
+
+t.test('a window smaller than a step drops in steps of the window', async (t) => {
+  const { drops, drop } = recorder();
+  const w = new CacheWindow(64 * 1024, drop);
+  const segs = segments(0, MiB, 2);
+  t.equal(await w.trim(segs, MiB, 100 * 1024), 0);
+  t.equal(await w.trim(segs, MiB, 128 * 1024), 64 * 1024);
+  t.same(drops, [{ file: 'f0', offset: 0, length: 64 * 1024 }]);
+});
+
+t.test('retention and truncation: start at the first file; a log that moved back starts over', async (t) => {
+  const { drops, drop } = recorder();
+  const size = 100 * MiB;
+  const w = new CacheWindow(20 * MiB, drop);
+  t.equal(await w.trim(segments(0, size, 3), size, 120 * MiB), 100 * MiB);
+  drops.splice(0);
+  // retention removed f0 and f1: the next trim starts at the new first file
+  const later = [{ start: 200 * MiB, path: 'g2' }, { start: 300 * MiB, path: 'g3' }];
+  t.equal(await w.trim(later, size, 340 * MiB), 120 * MiB);
+  t.same(drops.splice(0), [
+    { file: 'g2', offset: 0, length: 100 * MiB },
+    { file: 'g3', offset: 0, length: 20 * MiB },
+  ]);
+  // a copied-in log that ends before where the window had got to
+  const copied = [{ start: 0, path: 'h0' }];
+  t.equal(await w.trim(copied, size, 60 * MiB), 40 * MiB);
+  t.same(drops.splice(0), [{ file: 'h0', offset: 0, length: 40 * MiB }]);
+});
+
+t.test('the window must be a positive integer', async (t) => {
+  const { drop } = recorder();
+  t.throws(() => new CacheWindow(0, drop), RangeError);
+  t.throws(() => new CacheWindow(1.5, drop), RangeError);
+  t.equal(cacheWindowFor(0), null, '0 leaves the cache to the kernel');
+  t.equal(cacheWindowFor(undefined), null);
+});
+
+t.test('the addon drops a fsynced range from the page cache and counts cached pages', async (t) => {
+  const addon = pageCacheAddon();
+  if (addon === null) throw new Error('the optional addon raftmq-pagecache is not built: run npm ci (it needs node-gyp, python3, make and a C compiler)');
+  const file = path.join(tempDir(t), 'data');
+  fs.writeFileSync(file, Buffer.alloc(8 * MiB, 7));
+  const fd = fs.openSync(file, 'r');
+  t.teardown(() => fs.closeSync(fd));
+  fs.fdatasyncSync(fd);
+  const pages = (8 * MiB) / 4096;
+  t.equal(addon.cachedPages(fd, 0, 8 * MiB), pages, 'just written: all cached');
+  await addon.dropCache(fd, 0, 4 * MiB);
+  t.equal(addon.cachedPages(fd, 0, 4 * MiB), 0, 'the dropped half');
+  t.equal(addon.cachedPages(fd, 4 * MiB, 4 * MiB), pages / 2, 'the other half stays');
+
+  await addonDropPages(addon)(file, 4 * MiB, 4 * MiB);
+  t.equal(addon.cachedPages(fd, 0, 8 * MiB), 0, 'by path');
+  t.same(fs.readFileSync(file), Buffer.alloc(8 * MiB, 7), 'the data is intact (read back from the disk)');
+  t.equal(addon.cachedPages(fd, 0, 8 * MiB), pages, 'and cached again by the read');
+  await t.resolves(addonDropPages(addon)(path.join(path.dirname(file), 'gone'), 0, MiB), 'a file removed meanwhile is nothing to drop');
+
+  await t.rejects(addon.dropCache(123_456, 0, 4096), { code: 'EBADF' });
+  t.throws(() => addon.dropCache(fd, -1, 4096), RangeError);
+  t.throws(() => (addon.dropCache as (...a: unknown[]) => unknown)(fd, '0', 4096), TypeError);
+});
