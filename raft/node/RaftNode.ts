@@ -158,8 +158,29 @@ interface PendingProposal {
   term: number;
   bytes: number;
   deadline: number;
-  resolve: (r: ProposedEntry[]) => void;
+  /** propose() answers with each entry's position; proposeEntries() with the range only */
+  positions: boolean;
+  hook: WriteHookRange | undefined;
+  resolve: (r: CommittedRange) => void;
   reject: (e: Error) => void;
+}
+
+/** The proposer's write hook for a range of entries (one proposal), in index order. */
+interface WriteHookRange {
+  first: number;
+  last: number;
+  term: number;
+  hook: (i: number, index: number, pos: number) => void;
+  /** the proposal failed: its entries, if ever written, are not this proposer's */
+  dead: boolean;
+}
+
+/** The entries of one proposal, committed. */
+export interface CommittedRange {
+  firstIndex: number;
+  lastIndex: number;
+  /** each entry's index and position; propose() only (proposeEntries() leaves it null) */
+  entries: ProposedEntry[] | null;
 }
 
 /** A tick timer firing this close to its due time counts as on time (libuv's clock has 1 ms steps). */
@@ -348,8 +369,12 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
    * entry's index and log position.
    */
   propose(bodies: readonly Uint8Array[], magic: number = MESSAGE_MAGIC): Promise<ProposedEntry[]> {
-    const r = this.proposeEntries(bodies.map((body) => ({ magic, body })));
-    return r.accepted ? r.committed : Promise.reject(r.error);
+    const r = this.proposeEntries(
+      bodies.map((body) => ({ magic, body })),
+      undefined,
+      true,
+    );
+    return r.accepted ? r.committed.then((c) => c.entries ?? []) : Promise.reject(r.error);
   }
 
   /**
@@ -361,9 +386,10 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   proposeEntries(
     proposals: ReadonlyArray<{ magic: number; body: Uint8Array }>,
     beforeWrite?: (i: number, index: number, pos: number) => void,
-  ): { accepted: true; committed: Promise<ProposedEntry[]> } | { accepted: false; error: Error } {
+    positions = false,
+  ): { accepted: true; committed: Promise<CommittedRange> } | { accepted: false; error: Error } {
     if (this.closed) return { accepted: false, error: this.failure ?? new RaftNodeClosedError('raft node is closed') };
-    if (proposals.length === 0) return { accepted: true, committed: Promise.resolve([]) };
+    if (proposals.length === 0) return { accepted: true, committed: Promise.resolve({ firstIndex: -1, lastIndex: -1, entries: [] }) };
     // a bad entry must be refused here: the log refuses it later only by stopping the node
     let bytes = 0;
     for (const p of proposals) {
@@ -388,14 +414,16 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       if (r.reason === 'LEADER_TRANSFERRING') return { accepted: false, error: new LeaderTransferringError(r.transferee) };
       return { accepted: false, error: new RaftNodeBusyError(r.limit, r.value) };
     }
+    let hook: WriteHookRange | undefined;
     if (beforeWrite) {
-      for (let i = r.firstIndex; i <= r.lastIndex; i++) this.writeHooks.set(i, { i: i - r.firstIndex, term: r.term, hook: beforeWrite });
+      hook = { first: r.firstIndex, last: r.lastIndex, term: r.term, hook: beforeWrite, dead: false };
+      this.writeHooks.push(hook);
     }
     this.scheduleReady();
     this.armTick();
     this.counters.proposals++;
-    const committed = new Promise<ProposedEntry[]>((resolve, reject) => {
-      this.pending.push({ first: r.firstIndex, last: r.lastIndex, term: r.term, bytes, deadline: Date.now() + this.timing.maxWaitAckTimeMs, resolve, reject });
+    const committed = new Promise<CommittedRange>((resolve, reject) => {
+      this.pending.push({ first: r.firstIndex, last: r.lastIndex, term: r.term, bytes, deadline: Date.now() + this.timing.maxWaitAckTimeMs, positions, hook, resolve, reject });
       this.pendingEntries += proposals.length;
       this.pendingBytes += bytes;
     });
@@ -727,7 +755,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       const batch = this.batchSlice(entries, from) as readonly AppendEntry[];
       // only this node's own proposals (no position from a leader, this node's term) reach the proposer's hook
       const r =
-        this.writeHooks.size > 0
+        this.writeHookHead < this.writeHooks.length
           ? this.log.append(batch, { sync: this.syncFlush, beforeWrite: (i, index, pos) => batch[i]!.pos === undefined && this.runWriteHook(index, batch[i]!.term, pos) })
           : this.log.append(batch, { sync: this.syncFlush });
       for (let i = 0; i < batch.length; i++) {
@@ -849,13 +877,16 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       this.pendingHead = 0;
     }
     if (err) {
-      for (let i = p.first; i <= p.last; i++) this.writeHooks.delete(i);
+      if (p.hook) p.hook.dead = true;
       return p.reject(err);
     }
     this.metrics.appendCommitted(p.last - p.first + 1, p.bytes);
-    const out = new Array<ProposedEntry>(p.last - p.first + 1);
-    for (let i = p.first; i <= p.last; i++) out[i - p.first] = { index: i, pos: this.view.posAt(i) };
-    p.resolve(out);
+    let entries: ProposedEntry[] | null = null;
+    if (p.positions) {
+      entries = new Array<ProposedEntry>(p.last - p.first + 1);
+      for (let i = p.first; i <= p.last; i++) entries[i - p.first] = { index: i, pos: this.view.posAt(i) };
+    }
+    p.resolve({ firstIndex: p.first, lastIndex: p.last, entries });
   }
 
   private expireProposals(now: number): void {
@@ -870,13 +901,36 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     while (this.pendingHead < this.pending.length) this.finish(this.pending[this.pendingHead]!, e);
   }
 
-  /** index -> the proposer's hook for that entry; entries from a leader's proposals only */
-  private readonly writeHooks = new Map<number, { i: number; term: number; hook: (i: number, index: number, pos: number) => void }>();
+  /**
+   * The proposers' hooks, one range per proposal in index order (entries are written in index
+   * order); from writeHookHead on, not all entries written yet. A leader's own proposals only.
+   */
+  private writeHooks: WriteHookRange[] = [];
+  private writeHookHead = 0;
   private runWriteHook(index: number, term: number, pos: number): void {
-    const h = this.writeHooks.get(index);
-    if (!h) return;
-    this.writeHooks.delete(index);
-    if (h.term === term) h.hook(h.i, index, pos);
+    const q = this.writeHooks;
+    // ranges behind this entry, or of failed proposals (a later leader may reuse their indexes), are done
+    while (this.writeHookHead < q.length && (q[this.writeHookHead]!.last < index || q[this.writeHookHead]!.dead)) q[this.writeHookHead++] = undefined as unknown as WriteHookRange;
+    if (this.writeHookHead === q.length) {
+      this.clearWriteHooks();
+      return;
+    }
+    const h = q[this.writeHookHead]!;
+    if (index < h.first) return;
+    if (h.term === term) h.hook(index - h.first, index, pos);
+    if (index === h.last) {
+      q[this.writeHookHead++] = undefined as unknown as WriteHookRange;
+      if (this.writeHookHead === q.length) this.clearWriteHooks();
+      else if (this.writeHookHead > 1024 && this.writeHookHead * 2 > q.length) {
+        q.splice(0, this.writeHookHead);
+        this.writeHookHead = 0;
+      }
+    }
+  }
+
+  private clearWriteHooks(): void {
+    this.writeHooks.length = 0;
+    this.writeHookHead = 0;
   }
 
   private notLeader(leaderId: string | null): NotLeaderError {
@@ -1023,7 +1077,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       while (this.applyQueue.length > 0 && !this.closed && !this.failure) await new Promise<void>((r) => setTimeout(r, 5));
       if (this.closed) return;
       this.rejectAll(new TermChangedError(this.core.term, this.core.term));
-      this.writeHooks.clear();
+      this.clearWriteHooks();
       await this.log.close();
       await finishPendingCopy(this.dir, this.logLine);
       // nothing of the old state counts as applied: the application takes the snapshot (onInstall) before the new core starts

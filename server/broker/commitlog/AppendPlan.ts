@@ -124,15 +124,20 @@ export class AppendPlan {
     const r = this.records[i]!;
     const physicalOffset = pos + ENTRY_HEADER_SIZE;
     if (r.kind !== 'metadata') setPhysicalOffset(r.record, 0, physicalOffset);
-    this.results[i] = { ...this.results[i]!, index, physicalOffset };
+    // in place: the plan made these objects at the placeholder, and nothing else holds them yet
+    const res = this.results[i]!;
+    res.index = index;
+    res.physicalOffset = physicalOffset;
     // what the index will apply, at the real place: the leader applies it without decoding the record again
     const d = this.decoded[i];
     if (d) {
-      this.decoded[i] = {
-        index,
-        pos,
-        dispatches: d.dispatches.map((x) => (x.kind === 'message' ? { ...x, index, pos, physicalOffset } : { ...x, index, pos })),
-      };
+      d.index = index;
+      d.pos = pos;
+      for (const x of d.dispatches) {
+        x.index = index;
+        x.pos = pos;
+        if (x.kind === 'message') x.physicalOffset = physicalOffset;
+      }
     }
   };
 

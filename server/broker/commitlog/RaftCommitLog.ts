@@ -77,6 +77,13 @@ export interface RaftCommitLogOptions {
 /** Entries whose planned dispatches are kept for apply, at most (beyond that, apply decodes them). */
 const MAX_OWN_DECODED = 65536;
 
+/** A proposal's entries as the leader decoded them: entry `first + k` is `decoded[k]`. */
+interface OwnDecoded {
+  first: number;
+  term: number;
+  decoded: readonly DecodedEntry[];
+}
+
 const TRACE = process.env.RAFTMQ_TRACE_COMMIT === '1';
 const traced: number[] = [];
 let lastCounters = { readies: 0, persistWaits: 0, persistWaitMicros: 0 };
@@ -119,8 +126,14 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
   private pending = 0;
   private readonly resetListeners: Array<() => Promise<void>> = [];
   private readonly handOverListeners: Array<() => Promise<void>> = [];
-  /** index -> what this leader decoded when it planned the entry (its term), until the entry is applied */
-  private readonly own = new Map<number, { term: number; dispatches: readonly DispatchRequest[] }>();
+  /**
+   * What this leader decoded when it planned its proposals, one range per proposal in index
+   * order (from its first entry's write until the range is applied); `ownHead` is the first not
+   * yet applied. `ownEntries` counts their entries.
+   */
+  private own: OwnDecoded[] = [];
+  private ownHead = 0;
+  private ownEntries = 0;
 
   private constructor(
     indexStore: IndexStore,
@@ -230,14 +243,15 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
       return Promise.reject(e as Error);
     }
     // checked and patched above; at the write only the physical offset (pos + 48) is new
-    const r = this.node.proposeEntries(
-      plan.entries.map((e) => ({ magic: e.magic, body: e.body as Buffer })),
-      (i, index, pos) => {
-        plan.placed(i, index, pos);
-        const d = plan.decoded[i];
-        if (d && this.own.size < MAX_OWN_DECODED) this.own.set(index, { term, dispatches: d.dispatches });
-      },
-    );
+    // the plan's entries have one body each (a record or a metadata body), never gathered parts
+    const r = this.node.proposeEntries(plan.entries as ReadonlyArray<{ magic: number; body: Buffer }>, (i, index, pos) => {
+      plan.placed(i, index, pos);
+      // the first entry's write is where the proposal's indexes are known
+      if (i === 0 && this.ownEntries + plan.decoded.length <= MAX_OWN_DECODED) {
+        this.own.push({ first: index, term, decoded: plan.decoded });
+        this.ownEntries += plan.decoded.length;
+      }
+    });
     if (!r.accepted) return Promise.reject(mapProposeError(r.error));
     plan.accepted();
     options?.onAccepted?.();
@@ -248,7 +262,7 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
       (entries) => {
         if (TRACE) traceCommit(performance.now() - t0, this.node.counters);
         this.pending--;
-        return { firstIndex: entries[0]!.index, lastIndex: entries[entries.length - 1]!.index, records: plan.results };
+        return { firstIndex: entries.firstIndex, lastIndex: entries.lastIndex, records: plan.results };
       },
       (e: Error) => {
         this.pending--;
@@ -257,15 +271,41 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
     );
   }
 
+  /** The range of this leader's own decoded entries that holds `index`; ranges below it (applied) are let go. */
+  private ownDecoded(index: number): OwnDecoded | undefined {
+    while (this.ownHead < this.own.length) {
+      const r = this.own[this.ownHead]!;
+      const end = r.first + r.decoded.length;
+      if (index < r.first) return undefined;
+      if (index < end) {
+        if (index === end - 1) this.dropOwnHead();
+        return r;
+      }
+      this.dropOwnHead();
+    }
+    return undefined;
+  }
+
+  private dropOwnHead(): void {
+    this.ownEntries -= this.own[this.ownHead]!.decoded.length;
+    this.own[this.ownHead++] = undefined as unknown as OwnDecoded;
+    if (this.ownHead === this.own.length) {
+      this.own.length = 0;
+      this.ownHead = 0;
+    } else if (this.ownHead > 1024 && this.ownHead * 2 > this.own.length) {
+      this.own.splice(0, this.ownHead);
+      this.ownHead = 0;
+    }
+  }
+
   /** Committed entries, in order, from the node: decoded and applied like the local log's. */
   private apply(entries: readonly RaftEntry[]): Promise<void> {
     for (const e of entries) {
       let dispatches: readonly DispatchRequest[] = [];
-      const own = this.own.size > 0 ? this.own.get(e.index) : undefined;
-      if (own !== undefined) this.own.delete(e.index);
+      const own = this.ownHead < this.own.length ? this.ownDecoded(e.index) : undefined;
       if (own !== undefined && own.term === e.term) {
         // this leader's own proposal (same index and term: the same entry), decoded when it was planned
-        dispatches = own.dispatches;
+        dispatches = own.decoded[e.index - own.first]!.dispatches;
       } else if (e.magic === EntryMagic.MESSAGE) {
         dispatches = [dispatchFromMessageRecord(e.index, e.pos, asBuffer(e.body), this.opts.dispatchOptions)];
       } else if (e.magic >= EntryMagic.METADATA_MIN && this.opts.decodeMetadata) {
@@ -295,7 +335,9 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
       );
     }
     await this.applier.drained();
-    this.own.clear();
+    this.own = [];
+    this.ownHead = 0;
+    this.ownEntries = 0;
     await this.indexStore.resetTo(at, metadata);
     this.applier.resetTo(at.index);
     this.lastStoreTimestamp = 0;
