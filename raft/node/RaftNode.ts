@@ -44,6 +44,7 @@ import { LeaderTransferRefusedError, LeaderTransferringError, NotLeaderError, Pr
 import { NodeMetrics } from './NodeMetrics.js';
 import { resolveTiming, type RaftTiming } from './RaftTiming.js';
 import { ReplicationLatency } from './ReplicationLatency.js';
+import { RangeQueue, type IndexRange } from './RangeQueue.js';
 import { StoredLogView } from './StoredLogView.js';
 
 export const MESSAGE_MAGIC = 1;
@@ -166,9 +167,7 @@ interface PendingProposal {
 }
 
 /** The proposer's write hook for a range of entries (one proposal), in index order. */
-interface WriteHookRange {
-  first: number;
-  last: number;
+interface WriteHookRange extends IndexRange {
   term: number;
   hook: (i: number, index: number, pos: number) => void;
   /** the proposal failed: its entries, if ever written, are not this proposer's */
@@ -755,7 +754,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       const batch = this.batchSlice(entries, from) as readonly AppendEntry[];
       // only this node's own proposals (no position from a leader, this node's term) reach the proposer's hook
       const r =
-        this.writeHookHead < this.writeHooks.length
+        this.writeHooks.size > 0
           ? this.log.append(batch, { sync: this.syncFlush, beforeWrite: (i, index, pos) => batch[i]!.pos === undefined && this.runWriteHook(index, batch[i]!.term, pos) })
           : this.log.append(batch, { sync: this.syncFlush });
       for (let i = 0; i < batch.length; i++) {
@@ -901,36 +900,11 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     while (this.pendingHead < this.pending.length) this.finish(this.pending[this.pendingHead]!, e);
   }
 
-  /**
-   * The proposers' hooks, one range per proposal in index order (entries are written in index
-   * order); from writeHookHead on, not all entries written yet. A leader's own proposals only.
-   */
-  private writeHooks: WriteHookRange[] = [];
-  private writeHookHead = 0;
+  /** The proposers' hooks, one range per proposal in index order; a leader's own proposals only. */
+  private readonly writeHooks = new RangeQueue<WriteHookRange>();
   private runWriteHook(index: number, term: number, pos: number): void {
-    const q = this.writeHooks;
-    // ranges behind this entry, or of failed proposals (a later leader may reuse their indexes), are done
-    while (this.writeHookHead < q.length && (q[this.writeHookHead]!.last < index || q[this.writeHookHead]!.dead)) q[this.writeHookHead++] = undefined as unknown as WriteHookRange;
-    if (this.writeHookHead === q.length) {
-      this.clearWriteHooks();
-      return;
-    }
-    const h = q[this.writeHookHead]!;
-    if (index < h.first) return;
-    if (h.term === term) h.hook(index - h.first, index, pos);
-    if (index === h.last) {
-      q[this.writeHookHead++] = undefined as unknown as WriteHookRange;
-      if (this.writeHookHead === q.length) this.clearWriteHooks();
-      else if (this.writeHookHead > 1024 && this.writeHookHead * 2 > q.length) {
-        q.splice(0, this.writeHookHead);
-        this.writeHookHead = 0;
-      }
-    }
-  }
-
-  private clearWriteHooks(): void {
-    this.writeHooks.length = 0;
-    this.writeHookHead = 0;
+    const h = this.writeHooks.find(index);
+    if (h && h.term === term) h.hook(index - h.first, index, pos);
   }
 
   private notLeader(leaderId: string | null): NotLeaderError {
@@ -1077,7 +1051,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       while (this.applyQueue.length > 0 && !this.closed && !this.failure) await new Promise<void>((r) => setTimeout(r, 5));
       if (this.closed) return;
       this.rejectAll(new TermChangedError(this.core.term, this.core.term));
-      this.clearWriteHooks();
+      this.writeHooks.clear();
       await this.log.close();
       await finishPendingCopy(this.dir, this.logLine);
       // nothing of the old state counts as applied: the application takes the snapshot (onInstall) before the new core starts

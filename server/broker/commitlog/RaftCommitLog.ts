@@ -12,6 +12,7 @@ import { NOOP_MAGIC, type RaftEntry, type Role } from '../../../raft/core/index.
 import { LeaderTransferringError, NotLeaderError, ProposalTimeoutError, RaftNodeBusyError, TermChangedError } from '../../../raft/node/errors.js';
 import { RaftNode, type RaftNodeOptions, type RoleChange } from '../../../raft/node/RaftNode.js';
 import type { RaftTiming } from '../../../raft/node/RaftTiming.js';
+import { RangeQueue, type IndexRange } from '../../../raft/node/RangeQueue.js';
 import type { PeerAddress } from '../../../raft/transport/index.js';
 import { IndexStore } from '../../../storage/index/IndexStore.js';
 import { dispatchFromMessageRecord, type DispatchOptions, type DispatchRequest } from '../../../storage/index/DispatchRequest.js';
@@ -78,8 +79,7 @@ export interface RaftCommitLogOptions {
 const MAX_OWN_DECODED = 65536;
 
 /** A proposal's entries as the leader decoded them: entry `first + k` is `decoded[k]`. */
-interface OwnDecoded {
-  first: number;
+interface OwnDecoded extends IndexRange {
   term: number;
   decoded: readonly DecodedEntry[];
 }
@@ -126,14 +126,8 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
   private pending = 0;
   private readonly resetListeners: Array<() => Promise<void>> = [];
   private readonly handOverListeners: Array<() => Promise<void>> = [];
-  /**
-   * What this leader decoded when it planned its proposals, one range per proposal in index
-   * order (from its first entry's write until the range is applied); `ownHead` is the first not
-   * yet applied. `ownEntries` counts their entries.
-   */
-  private own: OwnDecoded[] = [];
-  private ownHead = 0;
-  private ownEntries = 0;
+  /** What this leader decoded when it planned its proposals, one range per proposal, until applied. */
+  private readonly own = new RangeQueue<OwnDecoded>();
 
   private constructor(
     indexStore: IndexStore,
@@ -247,9 +241,8 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
     const r = this.node.proposeEntries(plan.entries as ReadonlyArray<{ magic: number; body: Buffer }>, (i, index, pos) => {
       plan.placed(i, index, pos);
       // the first entry's write is where the proposal's indexes are known
-      if (i === 0 && this.ownEntries + plan.decoded.length <= MAX_OWN_DECODED) {
-        this.own.push({ first: index, term, decoded: plan.decoded });
-        this.ownEntries += plan.decoded.length;
+      if (i === 0 && this.own.entries + plan.decoded.length <= MAX_OWN_DECODED) {
+        this.own.push({ first: index, last: index + plan.decoded.length - 1, term, decoded: plan.decoded });
       }
     });
     if (!r.accepted) return Promise.reject(mapProposeError(r.error));
@@ -271,38 +264,11 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
     );
   }
 
-  /** The range of this leader's own decoded entries that holds `index`; ranges below it (applied) are let go. */
-  private ownDecoded(index: number): OwnDecoded | undefined {
-    while (this.ownHead < this.own.length) {
-      const r = this.own[this.ownHead]!;
-      const end = r.first + r.decoded.length;
-      if (index < r.first) return undefined;
-      if (index < end) {
-        if (index === end - 1) this.dropOwnHead();
-        return r;
-      }
-      this.dropOwnHead();
-    }
-    return undefined;
-  }
-
-  private dropOwnHead(): void {
-    this.ownEntries -= this.own[this.ownHead]!.decoded.length;
-    this.own[this.ownHead++] = undefined as unknown as OwnDecoded;
-    if (this.ownHead === this.own.length) {
-      this.own.length = 0;
-      this.ownHead = 0;
-    } else if (this.ownHead > 1024 && this.ownHead * 2 > this.own.length) {
-      this.own.splice(0, this.ownHead);
-      this.ownHead = 0;
-    }
-  }
-
   /** Committed entries, in order, from the node: decoded and applied like the local log's. */
   private apply(entries: readonly RaftEntry[]): Promise<void> {
     for (const e of entries) {
       let dispatches: readonly DispatchRequest[] = [];
-      const own = this.ownHead < this.own.length ? this.ownDecoded(e.index) : undefined;
+      const own = this.own.size > 0 ? this.own.find(e.index) : undefined;
       if (own !== undefined && own.term === e.term) {
         // this leader's own proposal (same index and term: the same entry), decoded when it was planned
         dispatches = own.decoded[e.index - own.first]!.dispatches;
@@ -335,9 +301,7 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
       );
     }
     await this.applier.drained();
-    this.own = [];
-    this.ownHead = 0;
-    this.ownEntries = 0;
+    this.own.clear();
     await this.indexStore.resetTo(at, metadata);
     this.applier.resetTo(at.index);
     this.lastStoreTimestamp = 0;
