@@ -47,6 +47,8 @@ export interface ConsumerSummary {
   /** queues drained to their end (with --repeat, each pass counts) */
   passes: number;
   errors: Record<string, number>;
+  /** CPU time (user + system) of this process during the run, microseconds */
+  cpuMicros: number;
 }
 
 export function parseConsumerArgs(argv: string[]): Options {
@@ -111,6 +113,7 @@ export async function runConsumer(o: Options): Promise<ConsumerSummary> {
   let secondBytes = 0;
   const perSecond: number[] = [];
   const start = Date.now();
+  const cpu0 = process.cpuUsage();
   const deadline = start + o.duration * 1000;
   const done = (): boolean => (o.count > 0 && received >= o.count) || Date.now() >= deadline;
   const offsets = new Map<string, { addr: string; queueId: number; offset: number }>();
@@ -219,6 +222,7 @@ export async function runConsumer(o: Options): Promise<ConsumerSummary> {
   await Promise.all(queues.map((q) => loop(q.addr, q.queueId)));
   clearInterval(ticker);
   const seconds = (Date.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   client.close();
   const sorted = [...perSecond].sort((a, b) => a - b);
   return {
@@ -233,6 +237,7 @@ export async function runConsumer(o: Options): Promise<ConsumerSummary> {
     dropped,
     passes,
     errors,
+    cpuMicros: cpu.user + cpu.system,
   };
 }
 

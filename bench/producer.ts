@@ -47,6 +47,8 @@ export interface ProducerSummary {
   medianTps: number;
   latencyUs: { avg: number; p50: number; p99: number; max: number };
   errors: Record<string, number>;
+  /** CPU time (user + system) of this process during the run, microseconds */
+  cpuMicros: number;
 }
 
 export function parseProducerArgs(argv: string[]): Options {
@@ -135,6 +137,7 @@ export async function runProducer(o: Options): Promise<ProducerSummary> {
   let secondFailed = 0;
   const perSecond: number[] = [];
   const start = Date.now();
+  const cpu0 = process.cpuUsage();
   const deadline = start + o.duration * 1000;
   const limitReached = (): boolean => (o.count > 0 && seq >= o.count) || Date.now() >= deadline;
   let rr = Math.floor(Math.random() * targets.length);
@@ -208,6 +211,7 @@ export async function runProducer(o: Options): Promise<ProducerSummary> {
   await Promise.all(Array.from({ length: o.inflight }, loop));
   clearInterval(ticker);
   const seconds = (Date.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   client.close();
   const sorted = [...perSecond].sort((a, b) => a - b);
   return {
@@ -223,6 +227,7 @@ export async function runProducer(o: Options): Promise<ProducerSummary> {
     medianTps: sorted.length > 0 ? sorted[Math.floor(sorted.length / 2)]! : sent / seconds,
     latencyUs: { avg: total.mean, p50: total.quantile(0.5), p99: total.quantile(0.99), max: total.max },
     errors,
+    cpuMicros: cpu.user + cpu.system,
   };
 }
 

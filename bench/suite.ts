@@ -1,26 +1,28 @@
 // bench/suite: the standard scenarios of the benchmark issue in one command. Starts a fresh name
 // server, a 3-node DLedger group and a single node (processes, temporary folders), runs each
-// scenario with bench/producer and bench/consumer from this process, and prints one table with
-// the machine's loopback round trip and fsync rate measured in the same run. Each row also gives
-// the CPU time spent per message by the brokers (all of them, from /proc/<pid>/stat) and by the
-// client (this process): on a shared machine they move far less than the rates do. Before each
-// one-send-at-a-time row, the bare chain (bench/load/bareChain.ts) measures the floor of that
-// row on this machine: bare node processes (a client, a leader, two followers or none) doing only
-// the writes and sends of one send; the table gives it as a row of its own.
+// scenario with bench/producer or bench/consumer in a tool process of its own, and prints one
+// table with the machine's loopback round trip and fsync rate measured in the same run. Each row
+// also gives the CPU time spent per message by the brokers (all of them, from /proc/<pid>/stat)
+// and by the client (the tool's own report): on a shared machine they move far less than the
+// rates do. Before each one-send-at-a-time row, the bare chain (bench/load/bareChain.ts) measures
+// the floor of that row on this machine: bare node processes (a client, a leader, two followers
+// or none) doing only the writes and sends of one send; the table gives it as a row of its own.
 // Usage: node dist/bench/suite.js [--seconds 10] [--flush ASYNC_FLUSH|SYNC_FLUSH|both] [--set key=value]... [--json] [--keep]
 // --set adds a line to every broker's config file (e.g. --set commitLogCacheWindow=268435456).
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { intOption, isMain } from './args.js';
-import { parseConsumerArgs, runConsumer } from './consumer.js';
+import type { ConsumerSummary } from './consumer.js';
 import { bareChain } from './load/bareChain.js';
 import { fsyncRate, loopbackRtt } from './load/machine.js';
 import { freePort } from './load/ports.js';
 import { processCpuMicros, startBootingProcess, stopProcesses, waitForMaster } from './load/processes.js';
-import { parseProducerArgs, runProducer } from './producer.js';
+import type { ProducerSummary } from './producer.js';
 
+const distDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 interface Row {
   target: 'group' | 'single';
@@ -35,16 +37,35 @@ interface Row {
   clientCpuUs: number;
 }
 
-/** CPU per message while `run` goes: the brokers' (summed) and this process's. */
-async function cpuPerMessage<T>(brokers: readonly ChildProcess[], run: () => Promise<T>, count: (r: T) => number): Promise<{ result: T; broker: number; client: number }> {
+/**
+ * Runs bench/producer or bench/consumer with --json in a process of its own (one client process
+ * per scenario, as RocketMQ's benchmark tool is run; a scenario does not inherit the heap and
+ * compiled code of the ones before it) and returns its summary. Killed if it overruns by a minute.
+ */
+async function runTool<T extends { cpuMicros: number }>(tool: 'producer' | 'consumer', args: string[], seconds: number): Promise<T> {
+  const env = { ...process.env };
+  delete env['NODE_OPTIONS'];
+  const child = spawn(process.execPath, [path.join(distDir, 'bench', `${tool}.js`), ...args, '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-1_000_000)));
+  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+  const timer = setTimeout(() => child.kill('SIGKILL'), (seconds + 60) * 1000);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  const last = out.trim().split('\n').at(-1) ?? '';
+  if (code !== 0 || !last.startsWith('{')) throw new Error(`bench ${tool} ${args.join(' ')} exited with ${code}: ${err || last}`);
+  return JSON.parse(last) as T;
+}
+
+/** CPU per message while `run` goes: the brokers' (summed, from /proc) and the tool process's (its own report). */
+async function cpuPerMessage<T extends { cpuMicros: number }>(brokers: readonly ChildProcess[], run: () => Promise<T>, count: (r: T) => number): Promise<{ result: T; broker: number; client: number }> {
   const before = brokers.map((c) => processCpuMicros(c.pid));
-  const c0 = process.cpuUsage();
   const result = await run();
-  const c1 = process.cpuUsage(c0);
   const n = Math.max(1, count(result));
   let broker = 0;
   brokers.forEach((c, i) => (broker += processCpuMicros(c.pid) - before[i]!));
-  return { result, broker: broker / n, client: (c1.user + c1.system) / n };
+  return { result, broker: broker / n, client: result.cpuMicros / n };
 }
 
 class Processes {
@@ -95,14 +116,14 @@ async function runTarget(target: 'group' | 'single', flush: string, seconds: num
     );
     await waitForMaster(ns, brokerName);
     const produce = async (scenario: string, goal: string, args: string[]): Promise<number> => {
-      const m = await cpuPerMessage(procs.brokers, () => runProducer(parseProducerArgs(['-n', ns, '--duration', String(seconds), '-q', ...args])), (r) => r.sent);
+      const m = await cpuPerMessage(procs.brokers, () => runTool<ProducerSummary>('producer', ['-n', ns, '--duration', String(seconds), ...args], seconds), (r) => r.sent);
       const s = m.result;
       rows.push({ target, flush, scenario, tps: s.medianTps, p50ms: s.latencyUs.p50 / 1000, p99ms: s.latencyUs.p99 / 1000, goal, brokerCpuUs: m.broker, clientCpuUs: m.client });
       return s.medianTps;
     };
     const topic = 'SuiteTopic';
     // warm up (JIT, connections, the first segment) before anything is measured
-    await runProducer(parseProducerArgs(['-n', ns, '-t', topic, '--create', '8', '--cluster', cluster, '-w', '16', '--duration', '3', '-q']));
+    await runTool<ProducerSummary>('producer', ['-n', ns, '-t', topic, '--create', '8', '--cluster', cluster, '-w', '16', '--duration', '3'], 3);
     if (flush === 'ASYNC_FLUSH') {
       // the floor of the next row, measured now (same machine, same minute); without fsyncs, so ASYNC_FLUSH only
       const floor = await bareChain(dir, { followers: target === 'group' ? 2 : 0, client: true, count: 5000, warm: 1000 });
@@ -114,7 +135,7 @@ async function runTarget(target: 'group' | 'single', flush: string, seconds: num
       const top = await produce('256 in flight', '>= 45,000/s', ['-t', topic, '-w', '256']);
       await produce('batches of 32, 16 in flight', '>= 150,000/s', ['-t', topic, '-w', '16', '-b', '32']);
       await produce('at half the top rate', 'p99 <= 5 ms', ['-t', topic, '-w', '256', '--rate', String(Math.max(1, Math.floor(top / 2)))]);
-      const m = await cpuPerMessage(procs.brokers, () => runConsumer(parseConsumerArgs(['-n', ns, '-t', topic, '--duration', String(seconds), '--drain', '--repeat', '-q'])), (r) => r.received);
+      const m = await cpuPerMessage(procs.brokers, () => runTool<ConsumerSummary>('consumer', ['-n', ns, '-t', topic, '--duration', String(seconds), '--drain', '--repeat'], seconds), (r) => r.received);
       rows.push({ target, flush, scenario: 'consume from the backlog', tps: m.result.medianTps, p50ms: NaN, p99ms: NaN, goal: '>= 150,000/s', brokerCpuUs: m.broker, clientCpuUs: m.client });
     } else {
       await produce('64 in flight', '>= 60,000/s', ['-t', topic, '-w', '64']);

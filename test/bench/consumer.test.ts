@@ -12,6 +12,7 @@ t.test('a drained backlog counts each message once, however many pulls are in fl
   // batches of 10 over 3 queues: each queue ends on a short pull, which drops what was asked ahead
   const sent = await runProducer(parseProducerArgs(['-n', ns, '-t', 'PipeTopic', '--create', '3', '--cluster', 'DefaultCluster', '-s', '64', '-w', '4', '-b', '10', '--count', '770', '--duration', '60', '-q']));
   t.equal(sent.sent, 770);
+  t.ok(sent.cpuMicros > 0, 'the producer reports its CPU time (bench/suite reads it)');
   for (const pipeline of ['1', '4']) {
     const s = await runConsumer(parseConsumerArgs(['-n', ns, '-t', 'PipeTopic', '-g', `G${pipeline}`, '--duration', '2', '--pipeline', pipeline, '-q']));
     t.equal(s.received, 770, `--pipeline ${pipeline}: every message once`);
@@ -28,6 +29,7 @@ t.test('a drained backlog counts each message once, however many pulls are in fl
   t.ok(repeated.passes > 3, `reading each queue again from its start (${repeated.passes} passes over 3 queues)`);
   t.ok(repeated.received > 770, `more messages than the backlog holds (${repeated.received})`);
   t.same(repeated.errors, {}, 'no errors');
+  t.ok(repeated.cpuMicros > 0, 'the consumer reports its CPU time');
   t.throws(() => parseConsumerArgs(['-n', ns, '--repeat']), /--repeat needs --drain/, '--repeat without --drain is refused');
   t.throws(() => parseConsumerArgs(['-n', ns, '--drain', '--repeat', '--from', 'last']), /--from first/, 'and from the last offset');
 });
