@@ -11,7 +11,7 @@ import { SegmentedLog } from '../../../storage/log/SegmentedLog.js';
 import { WorkerLogWriter, WriterBusyError, type FlushDiskType } from '../../../storage/log/WorkerLogWriter.js';
 import type { DiskGuard } from '../../../storage/retention/RetentionPolicy.js';
 import { AppendPlan } from './AppendPlan.js';
-import { CommitApplier } from './CommitApplier.js';
+import { CommitApplier, DEFAULT_APPLY_COALESCE_MS } from './CommitApplier.js';
 import type { AppendOptions, AppendRecord, AppendResult, AppliedListener, CommitLog, CommitLogStats, IndexReader, WriteHold } from './CommitLog.js';
 import { CommitLogBusyError, CommitLogError, CommitLogStorageError, DiskFullError, MessageTooLargeError, NotWritableError } from './CommitLogError.js';
 import { QueueOffsetAssigner } from './QueueOffsetAssigner.js';
@@ -43,6 +43,8 @@ export interface LocalCommitLogOptions {
   maxPendingAppends?: number;
   /** entries per apply step */
   maxApplyEntries?: number;
+  /** how long a few committed entries wait to share an index write (CommitApplier coalesceMs; default 1) */
+  applyCoalesceMs?: number;
   decodeMetadata?: MetadataDecoder;
   dispatchOptions?: DispatchOptions;
   /** the retention service's guard (RetentionService.guard); asked per append */
@@ -103,6 +105,7 @@ export class LocalCommitLog extends CommitLogReads implements CommitLog {
     this.assigner = new QueueOffsetAssigner(indexStore);
     this.applier = new CommitApplier(indexStore, {
       maxEntries: opts.maxApplyEntries,
+      coalesceMs: opts.applyCoalesceMs ?? DEFAULT_APPLY_COALESCE_MS,
       log: opts.log,
       onFailure: (e) => this.fail(e),
     });

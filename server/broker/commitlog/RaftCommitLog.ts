@@ -21,7 +21,7 @@ import { EntryMagic } from '../../../storage/log/entryCodec.js';
 import type { SegmentedLog } from '../../../storage/log/SegmentedLog.js';
 import type { FlushDiskType } from '../../../storage/log/WorkerLogWriter.js';
 import { AppendPlan } from './AppendPlan.js';
-import { CommitApplier, type DecodedEntry } from './CommitApplier.js';
+import { CommitApplier, DEFAULT_APPLY_COALESCE_MS, type DecodedEntry } from './CommitApplier.js';
 import type { AppendOptions, AppendRecord, AppendResult, AppliedListener, CommitLog, CommitLogStats, IndexReader, WriteHold } from './CommitLog.js';
 import { CommitLogBusyError, CommitLogError, CommitLogStorageError, DiskFullError, NotWritableError } from './CommitLogError.js';
 import { CommitLogReads } from './logReads.js';
@@ -69,6 +69,8 @@ export interface RaftCommitLogOptions {
   diskGuard?: () => DiskGuard;
   /** extra RaftNode options (tests, benches) */
   node?: Partial<RaftNodeOptions>;
+  /** how long a few committed entries wait to share an index write (CommitApplier coalesceMs; default 1) */
+  applyCoalesceMs?: number;
   /** holds ordinary writes while it gives a reason (a classic import under way) */
   writeHold?: WriteHold;
   /** this node has data outside the Raft log (a classic commit log to import): it campaigns without the fresh-start wait */
@@ -137,6 +139,7 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
     this.now = opts.now ?? Date.now;
     this.assigner = new QueueOffsetAssigner(indexStore);
     this.applier = new CommitApplier(indexStore, {
+      coalesceMs: opts.applyCoalesceMs ?? DEFAULT_APPLY_COALESCE_MS,
       log: opts.log,
       onFailure: (e) => (this.failure = e),
     });

@@ -62,3 +62,47 @@ t.test('after the index fails, later commits apply nothing and drained() still r
   t.equal(a.appliedIndex, 0, 'nothing past the failure is applied');
   t.equal(a.committedIndex, 2);
 });
+
+t.test('coalescing: a few commits wait for the timer and share one index write; enough waiting entries start it at once', async (t) => {
+  const ix = fakeIndex();
+  const timers: Array<{ fn: () => void; ms: number; cancelled: boolean }> = [];
+  const a = new CommitApplier(ix.store, {
+    coalesceMs: 1,
+    coalesceEntries: 4,
+    setTimer: (fn, ms) => {
+      const timer = { fn, ms, cancelled: false };
+      timers.push(timer);
+      return () => (timer.cancelled = true);
+    },
+  });
+  const heard: number[] = [];
+  a.onApplied((b) => heard.push(b.lastIndex));
+  for (let i = 0; i < 12; i++) a.add({ index: i, pos: i * 10, dispatches: [] });
+  a.commit(0);
+  a.commit(1);
+  a.commit(2);
+  await Promise.resolve();
+  t.equal(timers.length, 1, 'one wait armed for the three commits');
+  t.equal(timers[0]!.ms, 1);
+  t.same(ix.applies, [], 'nothing applied before the timer');
+  t.equal(a.appliedIndex, -1);
+  timers[0]!.fn();
+  await a.drained();
+  t.same(ix.applies, [{ upTo: 2 }], 'one index write for entries 0..2');
+  t.same(heard, [2]);
+
+  a.commit(4); // 2 waiting: a new wait
+  t.equal(timers.length, 2);
+  a.commit(7); // 5 waiting >= 4: at once, the wait is cancelled
+  await a.drained();
+  t.equal(timers[1]!.cancelled, true, 'the wait was cut short');
+  t.same(ix.applies.at(-1), { upTo: 7 });
+  t.equal(timers.length, 2);
+
+  a.commit(11); // 4 waiting: at once, no wait armed
+  await a.drained();
+  t.equal(timers.length, 2, 'no timer when enough entries wait');
+  t.same(ix.applies.at(-1), { upTo: 11 });
+  t.same(heard, [2, 7, 11]);
+  t.throws(() => new CommitApplier(ix.store, { coalesceMs: -1 }), RangeError);
+});
