@@ -2,12 +2,12 @@
 // project's lean client. Prints one line per second (TPS, latency avg/p50/p99/max, failures)
 // and a summary; --json prints the summary as JSON.
 // Usage: node dist/bench/producer.js -n 127.0.0.1:9876 -t BenchTopic [-s 1024] [-w 64]
-//        [--mode sync|async|oneway] [-b 1] [-k] [-c tags] [--duration 10 | --count N] [--create 8] [--json]
+//        [--mode sync|async|oneway] [-b 1] [-k] [--no-uniq-key] [-c tags] [--duration 10 | --count N] [--create 8] [--json]
 import { Command } from 'commander';
 import { RemotingConnection } from '../client/RemotingConnection.js';
 import { RemotingClient } from '../client/RemotingClient.js';
 import { SendMessageRequestHeaderV2 } from '../protocol/header/broker.js';
-import { encodeBatchBody, serializeProperties } from '../protocol/message/index.js';
+import { MessageProperty, UniqKeyGenerator, encodeBatchBody, serializeProperties } from '../protocol/message/index.js';
 import { createRequest, type RemotingCommand } from '../protocol/remoting/RemotingCommand.js';
 import { RequestCode } from '../protocol/remoting/RequestCode.js';
 import { intOption, isMain } from './args.js';
@@ -22,6 +22,8 @@ interface Options {
   mode: 'sync' | 'async' | 'oneway';
   batch: number;
   keys: boolean;
+  /** a UNIQ_KEY per message, made here as RocketMQ's clients do (--no-uniq-key: the broker makes it) */
+  uniqKey: boolean;
   tags: number;
   duration: number;
   count: number;
@@ -60,6 +62,7 @@ export function parseProducerArgs(argv: string[]): Options {
     .option('--mode <mode>', 'sync | async | oneway', 'sync')
     .option('-b, --batch <n>', 'messages per SEND_BATCH_MESSAGE (1 = single sends)', '1')
     .option('-k, --keys', 'give every message a key', false)
+    .option('--no-uniq-key', 'send without UNIQ_KEY (RocketMQ\'s clients always set it; the broker then makes one)')
     .option('-c, --tags <n>', 'number of distinct tags (0 = none)', '0')
     .option('--duration <s>', 'run this many seconds', '10')
     .option('--count <n>', 'stop after this many messages (0 = no limit)', '0')
@@ -81,6 +84,7 @@ export function parseProducerArgs(argv: string[]): Options {
     mode,
     batch: intOption(String(o.batch), 1, 1024, '--batch'),
     keys: o.keys === true,
+    uniqKey: o.uniqKey !== false,
     tags: intOption(String(o.tags), 0, 1000, '--tags'),
     duration: intOption(String(o.duration), 1, 3600, '--duration'),
     count: intOption(String(o.count), 0, 1_000_000_000, '--count'),
@@ -99,8 +103,12 @@ export async function runProducer(o: Options): Promise<ProducerSummary> {
   const conns = new Map<string, RemotingConnection>();
   for (const t of targets) if (!conns.has(t.addr)) conns.set(t.addr, await client.connection(t.addr));
   const body = Buffer.alloc(o.size, 0x61);
+  // the message id the Java client gives every message (MessageClientIDSetter): ip, pid, a
+  // per-process value, then time in the month and a counter
+  const uniq = new UniqKeyGenerator({ ip: '127.0.0.1', pid: process.pid, processValue: (Math.random() * 0x7fffffff) | 0 });
   const keyProps = (i: number): string => {
     const p: Array<[string, string]> = [];
+    if (o.uniqKey) p.push([MessageProperty.UNIQ_KEY, uniq.next(Date.now())]);
     if (o.tags > 0) p.push(['TAGS', `Tag${i % o.tags}`]);
     if (o.keys) p.push(['KEYS', `k${i}`]);
     return serializeProperties(p);

@@ -31,5 +31,7 @@ t.test('a drained backlog counts each message once, however many pulls are in fl
   t.same(repeated.errors, {}, 'no errors');
   t.ok(repeated.cpuMicros > 0, 'the consumer reports its CPU time');
   t.throws(() => parseConsumerArgs(['-n', ns, '--repeat']), /--repeat needs --drain/, '--repeat without --drain is refused');
+  t.equal(parseProducerArgs(['-n', ns]).uniqKey, true, 'the producer gives every message a UNIQ_KEY, as RocketMQ\'s clients do');
+  t.equal(parseProducerArgs(['-n', ns, '--no-uniq-key']).uniqKey, false, 'or leaves it to the broker');
   t.throws(() => parseConsumerArgs(['-n', ns, '--drain', '--repeat', '--from', 'last']), /--from first/, 'and from the last offset');
 });
