@@ -182,6 +182,9 @@ export interface CommittedRange {
   entries: ProposedEntry[] | null;
 }
 
+/** Entries one onApply call gets at most when it takes several queued batches together. */
+const MAX_APPLY_CALL_ENTRIES = 4096;
+
 /** A tick timer firing this close to its due time counts as on time (libuv's clock has 1 ms steps). */
 const TIMER_SLACK_MS = 1;
 
@@ -807,7 +810,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
 
   private drainApply(): void {
     while (this.applyQueue.length > 0 && !this.closed) {
-      const batch = this.applyQueue[0]!;
+      const [batch, batches] = this.nextApplyBatch();
       let r: void | Promise<void>;
       try {
         this.metrics.applyStarted();
@@ -821,19 +824,34 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
         (r as Promise<void>).then(
           () => {
             this.applying = false;
-            this.applied(batch);
+            this.applied(batch, batches);
             this.drainApply();
           },
           (e: unknown) => this.fail(new Error(`onApply failed at index ${batch[0]!.index}: ${(e as Error).message}`, { cause: e })),
         );
         return;
       }
-      this.applied(batch);
+      this.applied(batch, batches);
     }
   }
 
-  private applied(batch: RaftEntry[]): void {
-    this.applyQueue.shift();
+  /**
+   * What the next onApply call gets: every batch queued meanwhile, in order, up to
+   * MAX_APPLY_CALL_ENTRIES (the first batch whole). An application that waits to batch its own
+   * writes (the broker's apply coalescing) then sees one call for what piled up while its last
+   * call ran, not one call per Ready in turn.
+   */
+  private nextApplyBatch(): [RaftEntry[], number] {
+    const q = this.applyQueue;
+    let n = 1;
+    let count = q[0]!.length;
+    while (n < q.length && count + q[n]!.length <= MAX_APPLY_CALL_ENTRIES) count += q[n++]!.length;
+    return [n === 1 ? q[0]! : q.slice(0, n).flat(), n];
+  }
+
+  private applied(batch: RaftEntry[], batches: number): void {
+    if (batches === 1) this.applyQueue.shift();
+    else this.applyQueue.splice(0, batches);
     this.applyQueued -= batch.length;
     this._applied = batch[batch.length - 1]!.index;
     this.view.applied(this._applied);

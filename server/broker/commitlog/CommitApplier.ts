@@ -25,7 +25,8 @@ export interface CommitApplierOptions {
    * With fewer than `coalesceEntries` committed entries waiting, wait this long before applying
    * them, so that several commits share one index write (one thread-pool round trip instead of
    * one per send). RocketMQ's dispatch (ReputMessageService) polls every 1 ms the same way.
-   * 0 (default): apply at once.
+   * 0 (default): apply at once. The Raft node hands over everything queued while an apply ran
+   * in one call, so a wait per call does not become a wait per Ready.
    */
   coalesceMs?: number;
   /** committed entries waiting from which apply starts at once (default 16) */

@@ -259,3 +259,34 @@ t.test('with a cache window, the background round drops the fsynced pages behind
     await n0.node.close();
   }
 });
+
+t.test('batches queued while onApply runs go to the next call together, in order', async (t) => {
+  // An application that waits before it writes (the broker coalesces its index writes for up
+  // to 1 ms) must see what piled up in one call; one call per Ready in turn collapsed the
+  // group's rate to one Ready per wait.
+  const c = await TestCluster.create(t, 1);
+  const calls: number[][] = [];
+  const noRelease = (): void => undefined;
+  let release: () => void = noRelease;
+  let heldStarted: () => void = () => undefined;
+  const held = new Promise<void>((r) => (heldStarted = r));
+  const n0 = await c.start('n0', {
+    onApply: async (es) => {
+      calls.push(es.map((e) => e.index));
+      if (release === noRelease && es.some((e) => e.magic !== NOOP_MAGIC)) {
+        heldStarted();
+        await new Promise<void>((r) => (release = r));
+      }
+    },
+  });
+  await c.leader();
+  const a = (await n0.node.propose(bodies('a')))[0]!.index; // committed; the call that applies it is held
+  await held;
+  const rest: number[] = [];
+  for (const b of ['b', 'c', 'd']) rest.push((await n0.node.propose(bodies(b)))[0]!.index); // three Readies, three batches
+  const before = calls.length;
+  t.same(calls.flat(), Array.from({ length: a + 1 }, (_, i) => i), 'nothing more is handed over while a call runs');
+  release();
+  await until(() => n0.node.status().appliedIndex === rest.at(-1), [n0]);
+  t.same(calls.slice(before), [rest], 'the three queued batches in one call');
+});
