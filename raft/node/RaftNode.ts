@@ -231,6 +231,8 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   private checkpointing = false;
   private syncing = false;
   private readonly cacheWindow: CacheWindow | null;
+  /** when a message from each peer last arrived (performance.now()) */
+  private readonly lastHeard = new Map<string, number>();
   /** the background timer fsyncs the newest files (the main-thread writer has no flusher of its own) */
   private mainWriterSync = false;
   private readonly syncFlush: boolean;
@@ -554,6 +556,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
 
   private onWire(m: RaftWireMessage): void {
     if (this.closed) return;
+    this.lastHeard.set(m.from, performance.now());
     if (m.type === 'copyChunk') this.onCopyChunk(m);
     else if (m.type === 'copyAck') this.copySenders.get(m.from)?.onAck(m);
     else this.onMessage(toCoreMessage(m));
@@ -1148,6 +1151,19 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     } finally {
       this.syncing = false;
     }
+  }
+
+  /**
+   * Whether this node leads and heard from a quorum (itself included) within the last `ms`. A
+   * leader that was paused, or cut off, still thinks it leads until its next check-quorum tick;
+   * what it tells the outside world as leader (the broker's name server registration) should
+   * wait for this.
+   */
+  leadsWithQuorumWithin(ms: number, now: number = performance.now()): boolean {
+    if (this.core.role !== 'leader') return false;
+    let heard = 1;
+    for (const id of this.peers.keys()) if (id !== this.selfId && (this.lastHeard.get(id) ?? -Infinity) >= now - ms) heard++;
+    return heard * 2 > this.peers.size;
   }
 
   /** Bytes of the log behind the cache window whose pages were dropped; 0 without a window. */

@@ -291,7 +291,7 @@ export class BrokerController {
         brokerAddr: storeHost,
         haServerAddr: `${c.brokerIP2}:${c.haListenPort}`,
         // the whole group stays out of the routes while a classic import is unfinished
-        brokerId: this.classicImport?.hidesGroup ? -1 : this.ctx.brokerId(),
+        brokerId: this.classicImport?.hidesGroup ? -1 : this.registeredId(),
       }),
       topics: () => ({ dataVersion: topics.dataVersion, table: topics.all() }),
       periodMs: c.registerNameServerPeriod,
@@ -314,6 +314,21 @@ export class BrokerController {
     if (!r || r.term < 0) return -1;
     if (r.role === 'leader') return 0;
     return r.role === 'follower' ? followerBrokerId(this.config.dLegerSelfId) : -1;
+  }
+
+  /**
+   * The broker id to register. A Raft leader registers as master only while it hears from a
+   * quorum: one resumed after a pause (or cut off) still thinks it leads until its next
+   * check-quorum tick, and its registration as broker 0 would replace the real master's at the
+   * name server; when it then steps down and registers as n + 1, the route had no master until
+   * the real one registered again (up to registerNameServerPeriod). It stays out instead (-1)
+   * until it knows.
+   */
+  private registeredId(): number {
+    const id = this.ctx!.brokerId();
+    if (id !== 0 || !(this.commitLog instanceof RaftCommitLog)) return id;
+    const c = this.config;
+    return this.commitLog.raft.leadsWithQuorumWithin(c.maxHeartBeatLeak * c.heartBeatTimeIntervalMs) ? 0 : -1;
   }
 
   private roleChanged(r: CommitLogRole): void {

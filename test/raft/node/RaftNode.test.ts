@@ -290,3 +290,17 @@ t.test('batches queued while onApply runs go to the next call together, in order
   await until(() => n0.node.status().appliedIndex === rest.at(-1), [n0]);
   t.same(calls.slice(before), [rest], 'the three queued batches in one call');
 });
+
+t.test('leadsWithQuorumWithin: a leader counts the peers it heard from lately; a follower never leads', async (t) => {
+  const c = await TestCluster.create(t, 3);
+  const nodes = await c.startAll();
+  const leader = await c.leader();
+  await leader.node.propose(bodies('x')); // both followers answered lately
+  const now = performance.now();
+  t.ok(leader.node.leadsWithQuorumWithin(5_000, now), 'heard from the followers within 5 s');
+  t.notOk(leader.node.leadsWithQuorumWithin(500, now + 60_000), 'a minute later without a word from them: not confirmed (a paused or cut-off leader)');
+  for (const n of nodes.filter((x) => x !== leader)) t.notOk(n.node.leadsWithQuorumWithin(5_000), `${n.id} is a follower`);
+  const single = await (await TestCluster.create(t, 1)).start('n0');
+  await new Promise<void>((r) => (single.node.status().role === 'leader' ? r() : single.node.once('roleChange', () => r())));
+  t.ok(single.node.leadsWithQuorumWithin(0, performance.now() + 60_000), 'a group of one is its own quorum');
+});
