@@ -70,16 +70,25 @@ export class CacheWindow {
   /** log position below which pages were dropped; unset until the first trim */
   private droppedTo: number | undefined;
   private _droppedBytes = 0;
+  private _failure: Error | null = null;
 
   /**
    * @param windowBytes the newest bytes of the log kept cached (> 0)
    * @param drop drops a file range's pages (the addon's, or a test's)
+   * @param log told once if a drop fails; the window is off from then on (dropping pages is an
+   *   optimization: its failure must not stop the log)
    */
   constructor(
     readonly windowBytes: number,
     private readonly drop: DropPages,
+    private readonly log?: (line: string) => void,
   ) {
     if (!Number.isSafeInteger(windowBytes) || windowBytes <= 0) throw new RangeError(`windowBytes must be a positive integer, got ${windowBytes}`);
+  }
+
+  /** The drop that failed and turned the window off, if one did. */
+  get failure(): Error | null {
+    return this._failure;
   }
 
   /** Bytes of the log whose pages were dropped so far (ranges, whether or not they were cached). */
@@ -95,7 +104,7 @@ export class CacheWindow {
    * Returns the bytes of log dropped by this call.
    */
   async trim(segments: readonly CacheSegment[], segmentSize: number, syncedTo: number): Promise<number> {
-    if (segments.length === 0) return 0;
+    if (segments.length === 0 || this._failure !== null) return 0;
     const first = segments[0]!.start;
     const to = syncedTo - this.windowBytes;
     let from = this.droppedTo ?? first;
@@ -107,7 +116,15 @@ export class CacheWindow {
       const end = k + 1 < segments.length ? segments[k + 1]!.start : s.start + segmentSize;
       const lo = Math.max(from, s.start);
       const hi = Math.min(to, end);
-      if (hi > lo) await this.drop(s.path, lo - s.start, hi - lo);
+      if (hi > lo) {
+        try {
+          await this.drop(s.path, lo - s.start, hi - lo);
+        } catch (e) {
+          this._failure = e as Error;
+          this.log?.(`dropping the commit log's pages behind the cache window failed, the window is off: ${(e as Error).message}`);
+          return 0;
+        }
+      }
       if (end >= to) break;
     }
     this.droppedTo = to;
@@ -127,5 +144,5 @@ export function cacheWindowFor(windowBytes: number | undefined, log?: (line: str
     log?.(`commitLogCacheWindow=${windowBytes} has no effect: the optional addon raftmq-pagecache was not built (npm ci builds it with node-gyp)`);
     return null;
   }
-  return new CacheWindow(windowBytes, addonDropPages(addon));
+  return new CacheWindow(windowBytes, addonDropPages(addon), log);
 }

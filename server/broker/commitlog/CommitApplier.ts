@@ -74,6 +74,7 @@ export class CommitApplier {
     this.coalesceMs = opts.coalesceMs ?? 0;
     this.coalesceEntries = opts.coalesceEntries ?? DEFAULT_COALESCE_ENTRIES;
     if (!(this.coalesceMs >= 0 && this.coalesceMs <= 1000)) throw new RangeError(`coalesceMs must be 0..1000, got ${opts.coalesceMs}`);
+    if (!Number.isInteger(this.coalesceEntries) || this.coalesceEntries < 1) throw new RangeError(`coalesceEntries must be a positive integer, got ${opts.coalesceEntries}`);
   }
 
   get appliedIndex(): number {

@@ -94,7 +94,7 @@ export class LocalCommitLog extends CommitLogReads implements CommitLog {
       this.syncTimer = setInterval(() => {
         if (this.syncing || this.closing !== null) return;
         this.syncing = this.backgroundRound()
-          .catch((e: Error) => this.opts.log?.(`background fsync or page-cache trim failed: ${e.message}`))
+          .catch((e: Error) => this.opts.log?.(`background fsync failed: ${e.message}`))
           .finally(() => (this.syncing = null));
       }, opts.flushIntervalCommitLog ?? 500);
       this.syncTimer.unref();

@@ -118,3 +118,23 @@ t.test('the addon drops a fsynced range from the page cache and counts cached pa
   t.throws(() => addon.dropCache(fd, -1, 4096), RangeError);
   t.throws(() => (addon.dropCache as (...a: unknown[]) => unknown)(fd, '0', 4096), TypeError);
 });
+
+t.test('a failing drop turns the window off, says so once, and never throws into the log', async (t) => {
+  const lines: string[] = [];
+  let calls = 0;
+  const w = new CacheWindow(
+    MiB,
+    async () => {
+      calls++;
+      throw Object.assign(new Error('EINVAL: not supported'), { code: 'EINVAL' });
+    },
+    (l) => lines.push(l),
+  );
+  const segs = segments(0, 64 * MiB, 1);
+  t.equal(await w.trim(segs, 64 * MiB, 40 * MiB), 0);
+  t.match(w.failure?.message, /EINVAL/);
+  t.equal(await w.trim(segs, 64 * MiB, 60 * MiB), 0, 'off from then on');
+  t.equal(calls, 1, 'no more drops');
+  t.equal(lines.length, 1);
+  t.match(lines[0], /the window is off: EINVAL/);
+});
