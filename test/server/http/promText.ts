@@ -36,7 +36,9 @@ export function parsePromText(text: string): PromScrape {
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})?\s+(\S+)(\s+\d+)?$/.exec(line);
     if (!m) throw new Error(`not a sample line: ${line}`);
     const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : Number(m[3]);
-    if (Number.isNaN(value) && m[3] !== 'NaN') throw new Error(`bad value in ${line}`);
+    // Prometheus reads NaN in any case; prom-client writes "Nan" (its event-loop lag gauges
+    // before their first sample)
+    if (Number.isNaN(value) && m[3]!.toLowerCase() !== 'nan') throw new Error(`bad value in ${line}`);
     samples.push({ name: m[1]!, labels: m[2] ? parseLabels(m[2]) : {}, value });
   }
   const find = (name: string, labels: Record<string, string> = {}): PromSample[] =>
