@@ -111,7 +111,13 @@ export class BrokerHttp {
     const namesrv = c.namesrvAddr.map(formatHostPort).join(';');
     this.admin = namesrv ? new AdminApi(namesrv, 2000) : undefined;
     const registry = this.monitoring.registry;
-    registerBrokerMetrics(registry, { ctx: () => host.ctx, rpc: this.rpc, scrapeNumber: () => this.monitoring.scrapes, storage: () => storageOf(host.commitLog) });
+    registerBrokerMetrics(registry, {
+      ctx: () => host.ctx,
+      rpc: this.rpc,
+      scrapeNumber: () => this.monitoring.scrapes,
+      storage: () => storageOf(host.commitLog),
+      pageCacheDropped: () => raftOf(host.commitLog)?.pageCacheDroppedBytes ?? (host.commitLog as { pageCacheDroppedBytes?: number }).pageCacheDroppedBytes,
+    });
     if (raftOf(host.commitLog)) {
       registerRaftMetrics(registry, {
         node: () => raftOf(host.commitLog),

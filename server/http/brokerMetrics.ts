@@ -17,6 +17,8 @@ export interface BrokerMetricsSource {
   scrapeNumber: () => number;
   /** the log's bytes on disk, when the commit log exposes it */
   storage: () => SegmentedLog | undefined;
+  /** bytes of the log whose pages the cache window dropped (commitLogCacheWindow), when the commit log keeps one */
+  pageCacheDropped?: () => number | undefined;
   /** (topic, group) pairs looked at per scrape for lag, at most */
   maxLagPairs?: number;
   /** consume-queue entries read per scrape for lag latencies, at most */
@@ -263,6 +265,10 @@ export function registerBrokerMetrics(registry: MetricRegistry, src: BrokerMetri
       }
     }
     out.push({ labels: {}, value: Math.max(0, behind) });
+  });
+  reg('rocketmq_storage_page_cache_dropped_bytes_total', 'Bytes of the commit log whose pages the cache window dropped after their fsync (raftmq, commitLogCacheWindow).', 'counter', (_ctx, out) => {
+    const v = src.pageCacheDropped?.();
+    if (v !== undefined) out.push({ labels: {}, value: v });
   });
   reg('rocketmq_storage_dispatch_behind_entries', 'Log entries committed but not yet applied (raftmq).', 'gauge', (ctx, out) => {
     const st = ctx.commitLog.stats();

@@ -40,6 +40,8 @@ t.test('a single broker: metrics, readiness, admin API', async (t) => {
   t.equal(m.find('raftmq_raft_term').length, 0, 'no Raft families without DLedger');
   t.ok(m.find('rocketmq_processor_watermark', { processor: 'send' }).length === 1, 'watermark by processor');
   t.equal(m.sum('rocketmq_storage_size') > 0, true, 'the local log has a size too');
+  t.equal(m.find('rocketmq_storage_page_cache_dropped_bytes_total').length, 1, 'the cache window counter');
+  t.equal(m.sum('rocketmq_storage_page_cache_dropped_bytes_total'), 0, 'nothing dropped without commitLogCacheWindow');
   t.same((await getJson(httpPort, '/ready')).status, 200);
   t.same((await getJson(httpPort, '/api/raft')).status, 404, 'no Raft state to show');
   const node = await getJson<{ brokerId: number; writable: boolean }>(httpPort, '/api/node');
