@@ -153,9 +153,7 @@ export interface RaftNodeStatus {
   applyQueueEntries: number;
 }
 
-interface PendingProposal {
-  first: number;
-  last: number;
+interface PendingProposal extends IndexRange {
   term: number;
   bytes: number;
   deadline: number;
@@ -204,9 +202,8 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   readonly timing: RaftTiming;
   private readonly peers: ReadonlyMap<string, PeerAddress>;
   private transport!: RaftTransport;
-  private readonly pending: PendingProposal[] = [];
-  private pendingHead = 0;
-  private pendingEntries = 0;
+  /** proposals not yet settled, oldest first; `entries` counts their log entries */
+  private readonly pending = new RangeQueue<PendingProposal>();
   private pendingBytes = 0;
   private readonly applyQueue: RaftEntry[][] = [];
   private applyQueued = 0;
@@ -408,7 +405,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     const max = this.o.maxPendingRequestsNum ?? DEFAULT_NODE_LIMITS.maxPendingRequestsNum;
     const maxBytes = this.o.maxPendingBytes ?? DEFAULT_NODE_LIMITS.maxPendingBytes;
     if (this.core.role === 'leader') {
-      if (this.pendingEntries + proposals.length > max) return { accepted: false, error: new RaftNodeBusyError('maxPendingRequestsNum', max) };
+      if (this.pending.entries + proposals.length > max) return { accepted: false, error: new RaftNodeBusyError('maxPendingRequestsNum', max) };
       if (this.pendingBytes + bytes > maxBytes) return { accepted: false, error: new RaftNodeBusyError('maxPendingBytes', maxBytes) };
     }
     this.catchUpTicks();
@@ -428,7 +425,6 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     this.counters.proposals++;
     const committed = new Promise<CommittedRange>((resolve, reject) => {
       this.pending.push({ first: r.firstIndex, last: r.lastIndex, term: r.term, bytes, deadline: Date.now() + this.timing.maxWaitAckTimeMs, positions, hook, resolve, reject });
-      this.pendingEntries += proposals.length;
       this.pendingBytes += bytes;
     });
     return { accepted: true, committed };
@@ -512,7 +508,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
       commitIndex: this.core.commitIndex,
       appliedIndex: this._applied,
       lastIndex: this.core.lastIndex,
-      pendingProposals: this.pending.length - this.pendingHead,
+      pendingProposals: this.pending.size,
       applyQueueEntries: this.applyQueued,
     };
   }
@@ -622,7 +618,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     if (this.closed || !this.ticking) return;
     let due = this.core.ticksUntilDue();
     // the node's own per-tick duties: proposal deadlines, segment copies
-    if (this.pendingHead < this.pending.length || this.copySenders.size > 0 || this.copyReceiver !== null || this.copyWanted.size > 0 || this.installing) due = 1;
+    if (this.pending.size > 0 || this.copySenders.size > 0 || this.copyReceiver !== null || this.copyWanted.size > 0 || this.installing) due = 1;
     const at = this.lastTickAt + due * this.timing.tickIntervalMs;
     if (this.tickTimer !== null) {
       if (this.tickTimerAt <= at) return; // it wakes first and arms again then
@@ -872,30 +868,21 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   // ---- proposals -----------------------------------------------------------------------
 
   private settleProposals(): void {
-    if (this.pendingHead === this.pending.length) return;
+    if (this.pending.size === 0) return;
     const term = this.core.term;
     const leader = this.core.role === 'leader';
     const commit = this.core.commitIndex;
-    while (this.pendingHead < this.pending.length) {
-      const p = this.pending[this.pendingHead]!;
-      if (p.term !== term || !leader) this.finish(p, new TermChangedError(p.term, term));
-      else if (p.last <= commit) this.finish(p, null);
+    for (let p = this.pending.peek(); p !== undefined; p = this.pending.peek()) {
+      if (p.term !== term || !leader) this.finish(new TermChangedError(p.term, term));
+      else if (p.last <= commit) this.finish(null);
       else break;
     }
   }
 
-  private finish(p: PendingProposal, err: Error | null): void {
-    this.pending[this.pendingHead] = undefined as unknown as PendingProposal;
-    this.pendingHead++;
-    this.pendingEntries -= p.last - p.first + 1;
+  /** Settles the oldest pending proposal. */
+  private finish(err: Error | null): void {
+    const p = this.pending.shift()!;
     this.pendingBytes -= p.bytes;
-    if (this.pendingHead === this.pending.length) {
-      this.pending.length = 0;
-      this.pendingHead = 0;
-    } else if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pending.length) {
-      this.pending.splice(0, this.pendingHead);
-      this.pendingHead = 0;
-    }
     if (err) {
       if (p.hook) p.hook.dead = true;
       return p.reject(err);
@@ -910,15 +897,13 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
   }
 
   private expireProposals(now: number): void {
-    while (this.pendingHead < this.pending.length) {
-      const p = this.pending[this.pendingHead]!;
-      if (p.deadline > now) break;
-      this.finish(p, new ProposalTimeoutError(p.first, this.timing.maxWaitAckTimeMs));
+    for (let p = this.pending.peek(); p !== undefined && p.deadline <= now; p = this.pending.peek()) {
+      this.finish(new ProposalTimeoutError(p.first, this.timing.maxWaitAckTimeMs));
     }
   }
 
   private rejectAll(e: Error): void {
-    while (this.pendingHead < this.pending.length) this.finish(this.pending[this.pendingHead]!, e);
+    while (this.pending.size > 0) this.finish(e);
   }
 
   /** The proposers' hooks, one range per proposal in index order; a leader's own proposals only. */

@@ -1,6 +1,7 @@
-// Index ranges in index order, one per proposal, let go of as the log moves past them: the
-// leader's write hooks (RaftNode) and its decoded entries (the broker's RaftCommitLog). One
-// object per proposal instead of a map entry per log index.
+// Index ranges in index order, one per proposal, let go of as the log moves past them or taken
+// from the front: the leader's pending proposals and write hooks (RaftNode) and its decoded
+// entries (the broker's RaftCommitLog). One object per proposal instead of a map entry per log
+// index, in an array compacted now and then rather than shifted per range.
 
 export interface IndexRange {
   readonly first: number;
@@ -43,13 +44,14 @@ export class RangeQueue<R extends IndexRange> {
     return undefined;
   }
 
-  clear(): void {
-    this.items = [];
-    this.head = 0;
-    this.held = 0;
+  /** The oldest range held, if any. */
+  peek(): R | undefined {
+    return this.head < this.items.length ? this.items[this.head] : undefined;
   }
 
-  private shift(): void {
+  /** Takes the oldest range out. */
+  shift(): R | undefined {
+    if (this.head === this.items.length) return undefined;
     const r = this.items[this.head]!;
     this.held -= r.last - r.first + 1;
     this.items[this.head++] = undefined as unknown as R;
@@ -60,5 +62,12 @@ export class RangeQueue<R extends IndexRange> {
       this.items.splice(0, this.head);
       this.head = 0;
     }
+    return r;
+  }
+
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+    this.held = 0;
   }
 }

@@ -54,3 +54,19 @@ t.test('clear, empty ranges and compaction over many ranges', async (t) => {
   t.equal(q.entries, 0);
   t.equal(q.find(0), undefined);
 });
+
+t.test('peek and shift take ranges from the front, counting their entries out', async (t) => {
+  const q = new RangeQueue<R>();
+  t.equal(q.peek(), undefined);
+  t.equal(q.shift(), undefined);
+  q.push({ first: 1, last: 3, name: 'a' });
+  q.push({ first: 4, last: 4, name: 'b' });
+  t.equal(q.peek()?.name, 'a');
+  t.equal(q.entries, 4);
+  t.equal(q.shift()?.name, 'a');
+  t.equal(q.entries, 1);
+  t.equal(q.size, 1);
+  t.equal(q.shift()?.name, 'b');
+  t.equal(q.size, 0);
+  t.equal(q.entries, 0);
+});
