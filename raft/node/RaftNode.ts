@@ -30,7 +30,7 @@ import {
 import { EntryMagic } from '../../storage/log/entryCodec.js';
 import { SegmentedLog, type AppendEntry } from '../../storage/log/SegmentedLog.js';
 import { SyncLogWriter } from '../../storage/log/SyncLogWriter.js';
-import { syncNewestSegments } from '../../storage/log/backgroundSync.js';
+import { syncAndTrim } from '../../storage/log/backgroundSync.js';
 import { cacheWindowFor, type CacheWindow } from '../../storage/log/pageCache.js';
 import { readCurrTerm, writeCheckpoint, writeCurrTerm } from '../../storage/log/termFiles.js';
 import { WorkerLogWriter, type FlushDiskType } from '../../storage/log/WorkerLogWriter.js';
@@ -1127,12 +1127,7 @@ export class RaftNode extends EventEmitter<{ roleChange: [RoleChange]; applied: 
     this.syncing = true;
     try {
       const log = this.log;
-      // what was written before the fsync starts is clean after it
-      const syncedTo = this.mainWriterSync ? log.writtenPosition : log.durablePosition;
-      if (this.mainWriterSync) await syncNewestSegments(log);
-      if (this.cacheWindow && this.log === log && !this.closed && !this.installing) {
-        await this.cacheWindow.trim(log.dataSegments, log.dataSegmentSize, syncedTo);
-      }
+      await syncAndTrim(log, { syncNewest: this.mainWriterSync, window: this.cacheWindow, current: () => this.log === log && !this.closed && !this.installing });
     } finally {
       this.syncing = false;
     }

@@ -10,8 +10,8 @@
 //
 // Node's fs has no posix_fadvise; the optional addon `raftmq-pagecache` (native/pagecache)
 // provides it. Without it the window does nothing and the kernel manages the cache alone.
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import { withFileIfPresent } from './backgroundSync.js';
 
 export interface PageCacheAddon {
   /** posix_fadvise(fd, offset, length, POSIX_FADV_DONTNEED) in the thread pool */
@@ -38,23 +38,13 @@ export function pageCacheAddon(): PageCacheAddon | null {
 export type DropPages = (file: string, offset: number, length: number) => Promise<void>;
 
 export function addonDropPages(addon: PageCacheAddon): DropPages {
-  return async (file, offset, length) => {
-    let h: fs.promises.FileHandle;
-    try {
-      h = await fs.promises.open(file, 'r');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // retention or truncation removed it
-      throw e;
-    }
-    try {
+  return (file, offset, length) =>
+    withFileIfPresent(file, async (h) => {
       // Dirty pages are not dropped. The range is normally fsynced already (then this is cheap),
       // but not always: the background fsync only covers the two newest files.
       await h.datasync();
       await addon.dropCache(h.fd, offset, length);
-    } finally {
-      await h.close();
-    }
-  };
+    });
 }
 
 export interface CacheSegment {

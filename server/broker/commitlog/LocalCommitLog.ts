@@ -16,7 +16,7 @@ import type { AppendOptions, AppendRecord, AppendResult, AppliedListener, Commit
 import { CommitLogBusyError, CommitLogError, CommitLogStorageError, DiskFullError, MessageTooLargeError, NotWritableError } from './CommitLogError.js';
 import { QueueOffsetAssigner } from './QueueOffsetAssigner.js';
 import { CommitLogReads } from './logReads.js';
-import { syncNewestSegments } from '../../../storage/log/backgroundSync.js';
+import { syncAndTrim } from '../../../storage/log/backgroundSync.js';
 import { cacheWindowFor, type CacheWindow } from '../../../storage/log/pageCache.js';
 import { SyncLogWriter } from '../../../storage/log/SyncLogWriter.js';
 import { LogRetentionSource } from '../../../storage/LogRetention.js';
@@ -148,10 +148,7 @@ export class LocalCommitLog extends CommitLogReads implements CommitLog {
    * ASYNC_FLUSH), then the page-cache trim behind the cache window. Public for tests.
    */
   async backgroundRound(): Promise<void> {
-    // what was written before the fsync starts is clean after it
-    const syncedTo = this.mainWriterSync ? this.log.writtenPosition : this.log.durablePosition;
-    if (this.mainWriterSync) await syncNewestSegments(this.log);
-    await this.cacheWindow?.trim(this.log.dataSegments, this.log.dataSegmentSize, syncedTo);
+    await syncAndTrim(this.log, { syncNewest: this.mainWriterSync, window: this.cacheWindow });
   }
 
   /** Bytes of the log behind the cache window whose pages were dropped; 0 without a window. */
