@@ -4,6 +4,15 @@
 //     pages of the range (dirty ones are only queued for writeback), so callers fsync first.
 //   cachedPages(fd, offset, length): number
 //     how many pages of the range are in the page cache (mmap + mincore), for tests and checks.
+//   isCached(fd, offset): boolean
+//     whether the byte at `offset` reads without waiting for the disk: a 1-byte preadv2 with
+//     RWF_NOWAIT, which fails with EAGAIN instead of reading from the disk. Cheap enough to ask
+//     before every read; a mmap + mincore costs more and its munmap disturbs the other threads.
+//   readThrough(fd, offset, length): Promise<number>
+//     reads the range in the thread pool into a buffer of the worker's and throws the bytes away,
+//     so that a synchronous read of it afterwards finds it cached. Resolves with the bytes read
+//     (fewer at the end of the file). It reads through a duplicate of `fd`: the caller may close
+//     its own descriptor at once.
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -14,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define CHECK(call)                                   \
@@ -24,6 +34,7 @@
     }                                                 \
   } while (0)
 
+// One job in the thread pool: a range of a file, and the outcome.
 typedef struct {
   int fd;
   int64_t offset;
@@ -31,7 +42,7 @@ typedef struct {
   int err;
   napi_deferred deferred;
   napi_async_work work;
-} DropJob;
+} RangeJob;
 
 // Reads (fd, offset, length) from the arguments; throws and returns 0 when they are not
 // a file descriptor and a non-negative range.
@@ -71,12 +82,12 @@ static napi_value errno_error(napi_env env, int err, const char* syscall) {
 
 static void drop_execute(napi_env env, void* data) {
   (void)env;
-  DropJob* job = data;
+  RangeJob* job = data;
   job->err = posix_fadvise(job->fd, (off_t)job->offset, (off_t)job->length, POSIX_FADV_DONTNEED);
 }
 
 static void drop_complete(napi_env env, napi_status status, void* data) {
-  DropJob* job = data;
+  RangeJob* job = data;
   if (status == napi_ok && job->err == 0) {
     napi_value undef;
     napi_get_undefined(env, &undef);
@@ -86,30 +97,6 @@ static void drop_complete(napi_env env, napi_status status, void* data) {
   }
   napi_delete_async_work(env, job->work);
   free(job);
-}
-
-static napi_value drop_cache(napi_env env, napi_callback_info info) {
-  int32_t fd;
-  int64_t offset, length;
-  if (!read_range(env, info, &fd, &offset, &length)) return NULL;
-  DropJob* job = calloc(1, sizeof *job);
-  if (job == NULL) {
-    napi_throw_error(env, "ENOMEM", "dropCache: out of memory");
-    return NULL;
-  }
-  job->fd = fd;
-  job->offset = offset;
-  job->length = length;
-  napi_value promise, name;
-  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
-      napi_create_string_utf8(env, "raftmq.dropCache", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, drop_execute, drop_complete, job, &job->work) != napi_ok ||
-      napi_queue_async_work(env, job->work) != napi_ok) {
-    free(job);
-    napi_throw_error(env, NULL, "dropCache: could not queue the work");
-    return NULL;
-  }
-  return promise;
 }
 
 static napi_value cached_pages(napi_env env, napi_callback_info info) {
@@ -151,12 +138,154 @@ static napi_value cached_pages(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value is_cached(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_valuetype t0, t1;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+      napi_typeof(env, argv[0], &t0) != napi_ok || napi_typeof(env, argv[1], &t1) != napi_ok || t0 != napi_number || t1 != napi_number) {
+    napi_throw_type_error(env, NULL, "expected (fd, offset) as numbers");
+    return NULL;
+  }
+  int32_t fd;
+  int64_t offset;
+  napi_get_value_int32(env, argv[0], &fd);
+  napi_get_value_int64(env, argv[1], &offset);
+  if (fd < 0 || offset < 0) {
+    napi_throw_range_error(env, NULL, "fd and offset must be non-negative");
+    return NULL;
+  }
+  char byte;
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  ssize_t n = preadv2(fd, &iov, 1, (off_t)offset, RWF_NOWAIT);
+  if (n < 0 && errno != EAGAIN) {
+    napi_throw(env, errno_error(env, errno, "preadv2"));
+    return NULL;
+  }
+  napi_value result;
+  CHECK(napi_get_boolean(env, n >= 0, &result));
+  return result;
+}
+
+/** Bytes one readThrough job reads per pread (its buffer's size). */
+#define READ_THROUGH_CHUNK (256 * 1024)
+
+static void read_through_execute(napi_env env, void* data) {
+  (void)env;
+  RangeJob* job = data;
+  // one buffer per pool thread, kept: a fresh one each time would cost page faults for every read
+  static __thread char* buf = NULL;
+  if (buf == NULL) buf = malloc(READ_THROUGH_CHUNK);
+  if (buf == NULL) {
+    close(job->fd);
+    job->err = ENOMEM;
+    return;
+  }
+  int64_t done = 0;
+  while (done < job->length) {
+    int64_t want = job->length - done;
+    if (want > READ_THROUGH_CHUNK) want = READ_THROUGH_CHUNK;
+    ssize_t n = pread(job->fd, buf, (size_t)want, (off_t)(job->offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      job->err = errno;
+      break;
+    }
+    if (n == 0) break;
+    done += n;
+  }
+  close(job->fd);
+  job->length = done;
+}
+
+static void read_through_complete(napi_env env, napi_status status, void* data) {
+  RangeJob* job = data;
+  if (status == napi_ok && job->err == 0) {
+    napi_value n;
+    napi_create_int64(env, job->length, &n);
+    napi_resolve_deferred(env, job->deferred, n);
+  } else {
+    napi_reject_deferred(env, job->deferred, errno_error(env, status == napi_ok ? job->err : ECANCELED, "pread"));
+  }
+  napi_delete_async_work(env, job->work);
+  free(job);
+}
+
+// Queues `execute` on (fd, offset, length) from the arguments; returns its promise.
+static napi_value queue_range_job(napi_env env, napi_callback_info info, const char* what, napi_async_execute_callback execute,
+                                  napi_async_complete_callback complete) {
+  int32_t fd;
+  int64_t offset, length;
+  if (!read_range(env, info, &fd, &offset, &length)) return NULL;
+  RangeJob* job = calloc(1, sizeof *job);
+  if (job == NULL) {
+    napi_throw_error(env, "ENOMEM", "dropCache: out of memory");
+    return NULL;
+  }
+  job->fd = fd;
+  job->offset = offset;
+  job->length = length;
+  napi_value promise, name;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, what, NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, execute, complete, job, &job->work) != napi_ok ||
+      napi_queue_async_work(env, job->work) != napi_ok) {
+    free(job);
+    napi_throw_error(env, NULL, "could not queue the work");
+    return NULL;
+  }
+  return promise;
+}
+
+// The job reads through a duplicate of the caller's descriptor (closed by the job), so the caller
+// may close or reuse its own meanwhile.
+static napi_value read_through(napi_env env, napi_callback_info info) {
+  int32_t fd;
+  int64_t offset, length;
+  if (!read_range(env, info, &fd, &offset, &length)) return NULL;
+  napi_deferred deferred;
+  napi_value promise;
+  CHECK(napi_create_promise(env, &deferred, &promise));
+  int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) {
+    napi_reject_deferred(env, deferred, errno_error(env, errno, "readThrough"));
+    return promise;
+  }
+  RangeJob* job = calloc(1, sizeof *job);
+  napi_value name;
+  if (job == NULL) {
+    close(dup);
+    napi_reject_deferred(env, deferred, errno_error(env, ENOMEM, "readThrough"));
+    return promise;
+  }
+  job->fd = dup;
+  job->offset = offset;
+  job->length = length;
+  job->deferred = deferred;
+  if (napi_create_string_utf8(env, "raftmq.readThrough", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, read_through_execute, read_through_complete, job, &job->work) != napi_ok ||
+      napi_queue_async_work(env, job->work) != napi_ok) {
+    close(dup);
+    free(job);
+    napi_reject_deferred(env, deferred, errno_error(env, ECANCELED, "readThrough"));
+  }
+  return promise;
+}
+
+static napi_value drop_cache(napi_env env, napi_callback_info info) {
+  return queue_range_job(env, info, "raftmq.dropCache", drop_execute, drop_complete);
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   if (napi_create_function(env, "dropCache", NAPI_AUTO_LENGTH, drop_cache, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "dropCache", fn) != napi_ok ||
       napi_create_function(env, "cachedPages", NAPI_AUTO_LENGTH, cached_pages, NULL, &fn) != napi_ok ||
-      napi_set_named_property(env, exports, "cachedPages", fn) != napi_ok) {
+      napi_set_named_property(env, exports, "cachedPages", fn) != napi_ok ||
+      napi_create_function(env, "isCached", NAPI_AUTO_LENGTH, is_cached, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "isCached", fn) != napi_ok ||
+      napi_create_function(env, "readThrough", NAPI_AUTO_LENGTH, read_through, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "readThrough", fn) != napi_ok) {
     return NULL;
   }
   return exports;

@@ -270,6 +270,9 @@ export function registerBrokerMetrics(registry: MetricRegistry, src: BrokerMetri
     const v = src.pageCacheDropped?.();
     if (v !== undefined) out.push({ labels: {}, value: v });
   });
+  reg('rocketmq_storage_cold_read_bytes_total', 'Bytes of the commit log that pulls found out of the page cache and read in the thread pool first (raftmq).', 'counter', (ctx, out) => {
+    out.push({ labels: {}, value: ctx.commitLog.coldReadBytes });
+  });
   reg('rocketmq_storage_dispatch_behind_entries', 'Log entries committed but not yet applied (raftmq).', 'gauge', (ctx, out) => {
     const st = ctx.commitLog.stats();
     out.push({ labels: {}, value: Math.max(0, st.committedIndex - st.appliedIndex) });

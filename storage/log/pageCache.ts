@@ -18,7 +18,14 @@ export interface PageCacheAddon {
   dropCache(fd: number, offset: number, length: number): Promise<void>;
   /** pages of the range in the page cache (mincore) */
   cachedPages(fd: number, offset: number, length: number): number;
+  /** whether the byte at `offset` reads without waiting for the disk (a 1-byte preadv2 with RWF_NOWAIT) */
+  isCached(fd: number, offset: number): boolean;
+  /** reads the range in the thread pool and throws the bytes away, so that it is cached; resolves with the bytes read */
+  readThrough(fd: number, offset: number, length: number): Promise<number>;
 }
+
+/** What readers need to keep disk reads off the event loop: a probe, and a read in the thread pool. */
+export type ReadWarmer = Pick<PageCacheAddon, 'isCached' | 'readThrough'>;
 
 let loaded: PageCacheAddon | null | undefined;
 

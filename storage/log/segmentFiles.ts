@@ -134,6 +134,11 @@ export class ReadFiles {
     return n === length ? out : out.subarray(0, n);
   }
 
+  /** The open handle of `file` (opened now if need be; the handle may be closed by the next call), or undefined if the file is missing. */
+  handle(file: string): number | undefined {
+    return this.fd(file);
+  }
+
   /** Close the handle of a file that is about to be deleted or was replaced. */
   forget(file: string): void {
     const fd = this.fds.get(file);

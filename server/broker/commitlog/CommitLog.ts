@@ -126,6 +126,10 @@ export interface CommitLog {
   readMessage(physicalOffset: number, size: number): Buffer | undefined;
   /** The records of consume-queue entries back to back (a PULL body), those retention removed left out; `count` says how many it holds. The body is the start of the buffer `alloc` gave, when given. */
   readMessages(places: readonly Pick<ConsumeQueueEntry, 'physicalOffset' | 'size'>[], alloc?: (bytes: number) => Buffer): { body: Buffer; count: number };
+  /** Reads the records' bytes into the page cache in the thread pool where they are not cached, so that readMessages does not wait for the disk on the event loop; resolves with the bytes read. */
+  warmForRead(places: readonly Pick<ConsumeQueueEntry, 'physicalOffset' | 'size'>[]): Promise<number>;
+  /** bytes warmForRead has read in the thread pool so far */
+  readonly coldReadBytes: number;
   /** The stored record whose commit-log offset a client gave (message ids, send-back); undefined when no message starts there. */
   readMessageAt(physicalOffset: number): Buffer | undefined;
   /** smallest consume-queue offset still held (0 for an unknown queue) */

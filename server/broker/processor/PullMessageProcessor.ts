@@ -211,6 +211,8 @@ export class PullMessageProcessor {
       }
     }
     let lease: PooledBuffer | undefined;
+    // data older than the page cache holds comes in from the disk in the thread pool, not on the event loop
+    if (picked.length > 0) await log.warmForRead(picked);
     const read = picked.length > 0 ? log.readMessages(picked, (bytes) => (lease = this.bodies.take(bytes)).buffer) : undefined;
     this.ctx.stats.traffic.readLatencyMs.observe(performance.now() - begun);
     if (read !== undefined && read.count > 0) {

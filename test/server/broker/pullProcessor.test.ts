@@ -1,7 +1,10 @@
 // PULL_MESSAGE through the wire: spec §4.2's status table with nextBeginOffset and the queue
 // bounds in every answer, the tag filter, the checks before it and their codes, committing
 // offsets, and long polling (woken by a matching message only, answered at its timeout).
+import fs from 'node:fs';
 import t, { type Test } from 'tap';
+import { pageCacheAddon } from '../../../storage/log/pageCache.js';
+import type { CommitLogReads } from '../../../server/broker/commitlog/logReads.js';
 import { encodeSubscriptionGroupConfig, subscriptionGroupConfig } from '../../../protocol/body/SubscriptionGroupConfig.js';
 import { decodeStoredMessages } from '../../../protocol/message/index.js';
 import type { RemotingCommand } from '../../../protocol/remoting/RemotingCommand.js';

@@ -42,6 +42,7 @@ t.test('a single broker: metrics, readiness, admin API', async (t) => {
   t.equal(m.sum('rocketmq_storage_size') > 0, true, 'the local log has a size too');
   t.equal(m.find('rocketmq_storage_page_cache_dropped_bytes_total').length, 1, 'the cache window counter');
   t.equal(m.sum('rocketmq_storage_page_cache_dropped_bytes_total'), 0, 'nothing dropped without commitLogCacheWindow');
+  t.equal(m.find('rocketmq_storage_cold_read_bytes_total').length, 1, 'the cold read counter');
   t.same((await getJson(httpPort, '/ready')).status, 200);
   t.same((await getJson(httpPort, '/api/raft')).status, 404, 'no Raft state to show');
   const node = await getJson<{ brokerId: number; writable: boolean }>(httpPort, '/api/node');

@@ -119,6 +119,41 @@ t.test('the addon drops a fsynced range from the page cache and counts cached pa
   t.throws(() => (addon.dropCache as (...a: unknown[]) => unknown)(fd, '0', 4096), TypeError);
 });
 
+t.test('the addon tells a cached byte from one on the disk, and reads a range into the cache in the thread pool', async (t) => {
+  const addon = pageCacheAddon();
+  if (addon === null) throw new Error('the optional addon raftmq-pagecache is not built: run npm ci (it needs node-gyp, python3, make and a C compiler)');
+  const file = path.join(tempDir(t), 'data');
+  fs.writeFileSync(file, Buffer.alloc(8 * MiB, 3));
+  const fd = fs.openSync(file, 'r');
+  t.teardown(() => fs.closeSync(fd));
+  fs.fdatasyncSync(fd);
+  t.equal(addon.isCached(fd, 0), true, 'just written: cached');
+  t.equal(addon.isCached(fd, 8 * MiB - 1), true, 'the last byte too');
+  await addon.dropCache(fd, 0, 8 * MiB);
+  t.equal(addon.isCached(fd, 0), false, 'dropped: the read would wait for the disk');
+  t.equal(addon.isCached(fd, 5 * MiB + 17), false, 'anywhere in the range');
+
+  t.equal(await addon.readThrough(fd, MiB, 600 * 1024), 600 * 1024, 'the bytes read (more than one chunk of the worker)');
+  t.equal(addon.isCached(fd, MiB), true, 'the range is cached now');
+  t.equal(addon.isCached(fd, MiB + 600 * 1024 - 1), true, 'to its end');
+  t.equal(addon.cachedPages(fd, MiB, 600 * 1024), (600 * 1024) / 4096, 'every page of it');
+  t.equal(await addon.readThrough(fd, 8 * MiB - 100, 1000), 100, 'short at the end of the file');
+  t.equal(await addon.readThrough(fd, 9 * MiB, 10), 0, 'nothing past it');
+  t.equal(addon.isCached(fd, 9 * MiB), true, 'past the end nothing waits');
+
+  await addon.dropCache(fd, 0, 8 * MiB);
+  const own = fs.openSync(file, 'r');
+  const read = addon.readThrough(own, 0, MiB);
+  fs.closeSync(own);
+  t.equal(await read, MiB, 'the caller may close its descriptor at once: the job reads through a duplicate');
+  t.equal(addon.cachedPages(fd, 0, MiB), MiB / 4096, 'and the range is cached');
+  await t.rejects(addon.readThrough(123_456, 0, 4096), { code: 'EBADF' });
+  t.throws(() => addon.isCached(123_456, 0), { code: 'EBADF' });
+  t.throws(() => addon.isCached(fd, -1), RangeError);
+  t.throws(() => (addon.isCached as (...a: unknown[]) => unknown)(fd), TypeError);
+  t.throws(() => addon.readThrough(fd, 0, -1), RangeError);
+});
+
 t.test('a failing drop turns the window off, says so once, and never throws into the log', async (t) => {
   const lines: string[] = [];
   let calls = 0;

@@ -298,4 +298,87 @@ t.test('with a cache window, the background round fsyncs and drops the pages beh
   const first = await log.readConsumeQueue('T', 0, 0, 1);
   const { body: bytes } = log.readMessages(first);
   t.match(decodeStoredMessage(bytes).body.toString(), /^0-0-x+$/);
+
+  // a pull of dropped messages reads them into the cache in the thread pool first
+  const seg = storage.dataSegments[1]!;
+  const fd = fs.openSync(seg.path, 'r');
+  t.teardown(() => fs.closeSync(fd));
+  await addon.dropCache(fd, 0, 64 * 1024);
+  const places = (await log.readConsumeQueue('T', 1, 0, 40)).filter((e) => e.physicalOffset - 48 >= seg.start && e.physicalOffset - 48 + 48 + e.size <= seg.start + 64 * 1024);
+  t.ok(places.length >= 3, `records of queue 1 in ${path.basename(seg.path)}`);
+  t.equal(addon.isCached(fd, places[0]!.physicalOffset - 48 - seg.start), false, 'not cached before');
+  const warmed = await log.warmForRead(places);
+  t.ok(warmed >= places.length * 1000, `read in the thread pool: ${warmed} bytes`);
+  for (const p of places) t.equal(addon.isCached(fd, p.physicalOffset - seg.start), true, `record at ${p.physicalOffset} cached`);
+  t.equal(await log.warmForRead(places), 0, 'cached now: nothing read again');
+  t.equal(log.coldReadBytes, warmed, 'counted');
+  const read = log.readMessages(places);
+  t.equal(read.count, places.length, 'and read');
+  t.match(decodeStoredMessage(read.body).body.toString(), /^\d+-1-x+$/);
+});
+
+t.test('warmForRead reads, per data file, the runs of records whose first or last byte is not cached', async (t) => {
+  const log = await openLog(tempDir(t), { writer: undefined, logWriter: 'main', flushDiskType: 'ASYNC_FLUSH', dataSegmentSize: 64 * 1024 });
+  t.teardown(() => log.close());
+  const body = 'y'.repeat(1000);
+  let lastIndex = -1;
+  for (let i = 0; i < 10; i++) lastIndex = (await log.append(Array.from({ length: 10 }, (_, k) => message('T', k % 2, `${i}-${k}-${body}`)))).lastIndex;
+  await appliedUpTo(log, lastIndex);
+  await log.storage.whenWritten(log.storage.endPosition);
+  const storage = log.storage;
+  t.ok(storage.dataSegments.length >= 2, 'two data files or more');
+  const probes: Array<[number, number]> = [];
+  const reads: Array<{ file: string; offset: number; length: number }> = [];
+  const cachedBelow = storage.dataSegments[1]!.start; // the first file is "cold"
+  const fdFile = new Map<number, string>();
+  log.readWarmer = {
+    isCached: (fd, offset) => {
+      probes.push([fd, offset]);
+      const file = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      fdFile.set(fd, file);
+      const seg = storage.dataSegments.find((s) => fs.realpathSync(s.path) === file)!;
+      return seg.start + offset >= cachedBelow;
+    },
+    readThrough: async (fd, offset, length) => {
+      reads.push({ file: fs.readlinkSync(`/proc/self/fd/${fd}`), offset, length });
+      return length;
+    },
+  };
+  const q0 = await log.readConsumeQueue('T', 0, 0, 50);
+  t.equal(q0.length, 50, 'half the records are queue 0\'s');
+  // every other record of the log: one queue of two, gaps of one record (well below the read-through gap)
+  const got = await log.warmForRead(q0);
+  const firstFile = fs.realpathSync(storage.dataSegments[0]!.path);
+  const inFirst = q0.filter((e) => e.physicalOffset - 48 + 48 + e.size <= storage.dataSegments[0]!.start + 64 * 1024 && e.physicalOffset - 48 >= storage.dataSegments[0]!.start);
+  t.equal(reads.length, 1, 'one read: the first file\'s run (the others are cached)');
+  t.equal(reads[0]!.file, firstFile);
+  const lo = inFirst[0]!.physicalOffset - 48 - storage.dataSegments[0]!.start;
+  const last = inFirst[inFirst.length - 1]!;
+  t.equal(reads[0]!.offset, lo, 'from the first record\'s header');
+  t.equal(reads[0]!.length, last.physicalOffset + last.size - storage.dataSegments[0]!.start - lo, 'to the last record\'s end');
+  t.equal(got, reads[0]!.length);
+  // per file, the run's first byte; then its last byte where the first was cached
+  const expected: Array<[string, number]> = [];
+  for (const seg of storage.dataSegments) {
+    const inSeg = q0.filter((e) => e.physicalOffset - 48 >= seg.start && e.physicalOffset - 48 < seg.start + 64 * 1024);
+    if (inSeg.length === 0) continue;
+    const from = inSeg[0]!.physicalOffset - 48 - seg.start;
+    const end = inSeg[inSeg.length - 1]!.physicalOffset + inSeg[inSeg.length - 1]!.size - seg.start;
+    expected.push([fs.realpathSync(seg.path), from]);
+    if (seg.start >= cachedBelow) expected.push([fs.realpathSync(seg.path), end - 1]);
+  }
+  t.ok(expected.length >= 3, 'the records lie in two files or more');
+  t.same(probes.map(([fd, offset]) => [fdFile.get(fd), offset]), expected, 'first and last byte of each run probed');
+
+  // runs far apart are read apart; records outside the log are skipped
+  reads.length = 0;
+  const far = [inFirst[0]!, { physicalOffset: inFirst[0]!.physicalOffset + 40_000, size: 100 }, { physicalOffset: -5, size: 10 }, { physicalOffset: storage.writtenPosition + 100, size: 10 }];
+  await log.warmForRead(far);
+  t.same(reads.map((r) => r.offset), [lo, lo + 40_000], 'two reads, 40 kB apart');
+  t.same(reads.map((r) => r.length), [48 + inFirst[0]!.size, 148]);
+
+  // a failing read is left for readMessages
+  log.readWarmer = { isCached: () => false, readThrough: async () => Promise.reject(new Error('EIO')) };
+  t.equal(await log.warmForRead(q0.slice(0, 3)), 0, 'nothing read, no error');
+  t.equal(log.readMessages(q0.slice(0, 3)).count, 3, 'the records still read');
 });
