@@ -33,6 +33,8 @@ interface Options {
   quiet: boolean;
   /** messages per second at most (0 = as fast as the broker answers) */
   rate: number;
+  /** seconds of sends before the measured `duration`, left out of the figures (0 = none) */
+  warmup: number;
 }
 
 export interface ProducerSummary {
@@ -49,8 +51,11 @@ export interface ProducerSummary {
   medianTps: number;
   latencyUs: { avg: number; p50: number; p99: number; max: number };
   errors: Record<string, number>;
-  /** CPU time (user + system) of this process during the run, microseconds */
+  /** CPU time (user + system) of this process during the whole run (warm-up included), microseconds */
   cpuMicros: number;
+  /** the warm-up's length and the messages it sent, not in the figures above */
+  warmupSeconds: number;
+  warmupSent: number;
 }
 
 export function parseProducerArgs(argv: string[]): Options {
@@ -71,6 +76,7 @@ export function parseProducerArgs(argv: string[]): Options {
     .option('--json', 'print the summary as JSON', false)
     .option('-q, --quiet', 'no per-second lines', false)
     .option('--rate <n>', 'messages per second at most (0 = no limit)', '0')
+    .option('--warmup <s>', 'send this many seconds first and leave them out of the figures (the tool\'s and the brokers\' code warms up)', '0')
     .exitOverride();
   cmd.parse(argv, { from: 'user' });
   const o = cmd.opts<Record<string, string | boolean>>();
@@ -93,6 +99,7 @@ export function parseProducerArgs(argv: string[]): Options {
     json: o.json === true,
     quiet: o.quiet === true,
     rate: intOption(String(o.rate), 0, 10_000_000, '--rate'),
+    warmup: intOption(String(o.warmup), 0, 600, '--warmup'),
   };
 }
 
@@ -146,22 +153,39 @@ export async function runProducer(o: Options): Promise<ProducerSummary> {
   const perSecond: number[] = [];
   const start = Date.now();
   const cpu0 = process.cpuUsage();
-  const deadline = start + o.duration * 1000;
+  const deadline = start + (o.warmup + o.duration) * 1000;
+  // during the warm-up nothing is recorded; a send counts if it left after the warm-up
+  let measuring = o.warmup === 0;
+  let measuredFrom = start;
+  let warmupSent = 0;
+  let ticks = 0;
   const limitReached = (): boolean => (o.count > 0 && seq >= o.count) || Date.now() >= deadline;
   let rr = Math.floor(Math.random() * targets.length);
   const next = (): QueueTarget => targets[rr++ % targets.length]!;
 
   const ticker = setInterval(() => {
-    perSecond.push(secondSent);
+    ticks++;
+    const warming = !measuring;
+    if (measuring) perSecond.push(secondSent);
     if (!o.quiet && !o.json) {
       const us = (v: number): string => (v / 1000).toFixed(3);
       process.stdout.write(
-        `${new Date().toISOString().slice(11, 19)} send tps ${secondSent}  avg ${us(second.mean)} ms  p50 ${us(second.quantile(0.5))} ms  p99 ${us(second.quantile(0.99))} ms  max ${us(second.max)} ms  failed ${secondFailed}  total ${sent}\n`,
+        `${new Date().toISOString().slice(11, 19)} ${warming ? 'warmup ' : ''}send tps ${secondSent}  avg ${us(second.mean)} ms  p50 ${us(second.quantile(0.5))} ms  p99 ${us(second.quantile(0.99))} ms  max ${us(second.max)} ms  failed ${secondFailed}  total ${sent}\n`,
       );
     }
     secondSent = 0;
     secondFailed = 0;
     second.reset();
+    if (warming && ticks >= o.warmup) {
+      // the warm-up is over: start the figures afresh
+      warmupSent = sent;
+      sent = 0;
+      failed = 0;
+      total.reset();
+      for (const k of Object.keys(errors)) delete errors[k];
+      measuring = true;
+      measuredFrom = Date.now();
+    }
   }, 1000);
 
   // --rate: message k may leave no earlier than start + k / rate. A send takes its slots before it
@@ -193,10 +217,15 @@ export async function runProducer(o: Options): Promise<ProducerSummary> {
         continue;
       }
       const t0 = process.hrtime.bigint();
+      const counted = measuring;
       try {
         const res = await conn.invoke(cmd, 10_000);
         const us = Number(process.hrtime.bigint() - t0) / 1000;
         if (res.code === 0) {
+          if (counted !== measuring) {
+            warmupSent += n; // left during the warm-up, answered after it
+            continue;
+          }
           sent += n;
           secondSent += n;
           total.record(us);
@@ -218,7 +247,7 @@ export async function runProducer(o: Options): Promise<ProducerSummary> {
   // sync and async differ only in the Java tool's threading; here both keep `inflight` sends outstanding
   await Promise.all(Array.from({ length: o.inflight }, loop));
   clearInterval(ticker);
-  const seconds = (Date.now() - start) / 1000;
+  const seconds = (Date.now() - measuredFrom) / 1000;
   const cpu = process.cpuUsage(cpu0);
   client.close();
   const sorted = [...perSecond].sort((a, b) => a - b);
@@ -236,6 +265,8 @@ export async function runProducer(o: Options): Promise<ProducerSummary> {
     latencyUs: { avg: total.mean, p50: total.quantile(0.5), p99: total.quantile(0.99), max: total.max },
     errors,
     cpuMicros: cpu.user + cpu.system,
+    warmupSeconds: o.warmup,
+    warmupSent,
   };
 }
 
@@ -248,7 +279,7 @@ async function main(): Promise<void> {
   }
   const ms = (v: number): string => (v / 1000).toFixed(3);
   process.stdout.write(
-    `summary: ${s.sent} sent, ${s.failed} failed in ${s.seconds.toFixed(1)} s; tps ${s.tps.toFixed(0)} (median of seconds ${s.medianTps}); ` +
+    `summary: ${s.sent} sent, ${s.failed} failed in ${s.seconds.toFixed(1)} s${s.warmupSeconds > 0 ? ` after a ${s.warmupSeconds} s warm-up (${s.warmupSent} sent)` : ''}; tps ${s.tps.toFixed(0)} (median of seconds ${s.medianTps}); ` +
       `latency avg ${ms(s.latencyUs.avg)} ms p50 ${ms(s.latencyUs.p50)} ms p99 ${ms(s.latencyUs.p99)} ms max ${ms(s.latencyUs.max)} ms` +
       (Object.keys(s.errors).length > 0 ? `; errors ${JSON.stringify(s.errors)}` : '') +
       '\n',

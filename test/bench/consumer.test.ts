@@ -4,7 +4,7 @@
 import t from 'tap';
 import { parseConsumerArgs, runConsumer } from '../../bench/consumer.js';
 import { parseProducerArgs, runProducer } from '../../bench/producer.js';
-import { startWireBroker } from '../server/broker/wire.js';
+import { queueReaches, startWireBroker } from '../server/broker/wire.js';
 
 t.test('a drained backlog counts each message once, however many pulls are in flight', async (t) => {
   const wb = await startWireBroker(t);
@@ -34,4 +34,20 @@ t.test('a drained backlog counts each message once, however many pulls are in fl
   t.equal(parseProducerArgs(['-n', ns]).uniqKey, true, 'the producer gives every message a UNIQ_KEY, as RocketMQ\'s clients do');
   t.equal(parseProducerArgs(['-n', ns, '--no-uniq-key']).uniqKey, false, 'or leaves it to the broker');
   t.throws(() => parseConsumerArgs(['-n', ns, '--drain', '--repeat', '--from', 'last']), /--from first/, 'and from the last offset');
+});
+
+t.test('--warmup sends first and leaves those sends out of the figures', async (t) => {
+  const wb = await startWireBroker(t);
+  const ns = `127.0.0.1:${wb.namesrv.port}`;
+  const s = await runProducer(parseProducerArgs(['-n', ns, '-t', 'WarmTopic', '--create', '1', '--cluster', 'DefaultCluster', '-s', '64', '-w', '4', '--rate', '300', '--warmup', '1', '--duration', '1', '-q']));
+  t.equal(s.warmupSeconds, 1);
+  t.ok(s.warmupSent > 0, `the warm-up sent (${s.warmupSent})`);
+  t.ok(s.sent > 0, `the measured second sent (${s.sent})`);
+  t.ok(s.seconds < 1.9, `the figures cover the measured part only (${s.seconds.toFixed(2)} s)`);
+  t.ok(s.sent <= 300 * s.seconds + 4 + 8, `at the rate (${s.sent} in ${s.seconds.toFixed(2)} s)`);
+  t.equal(s.perSecond.length, 1, 'one per-second rate: the warm-up\'s is not among them');
+  // every message is in one of the two counts
+  await queueReaches(wb.broker, 'WarmTopic', 0, s.sent + s.warmupSent);
+  t.equal(wb.broker.commitLog.maxOffset('WarmTopic', 0), s.sent + s.warmupSent, 'sent + warmupSent is what the broker stored');
+  t.throws(() => parseProducerArgs(['-n', ns, '--warmup', '-1']), /--warmup/, 'a negative warm-up is refused');
 });
