@@ -9,6 +9,12 @@ import { ReadFiles, segmentStartOf } from '../../../storage/log/segmentFiles.js'
 
 /** Bytes between two wanted entries that readMessages reads through rather than start another pread. */
 export const READ_THROUGH_GAP_BYTES = 16 * 1024;
+/**
+ * Pulls whose cold reads (warmForRead) run in the thread pool at once; each has one read per
+ * data file its records lie in, mostly one. The pool (4 threads) also runs the index's RocksDB
+ * writes and the log's fsyncs: consumers reading cold data must not queue ahead of those.
+ */
+export const MAX_COLD_READS = 2;
 /** Read handles of readMessages are closed this long after they were opened (reopened on the next read). */
 const REOPEN_HANDLES_MS = 1000;
 
@@ -36,6 +42,9 @@ export abstract class CommitLogReads {
   readWarmer: ReadWarmer | null = pageCacheAddon();
   /** bytes warmForRead read in the thread pool because they were not cached */
   coldReadBytes = 0;
+  private coldReads = 0;
+  /** pulls waiting for a cold-read slot, oldest first (as many as pulls in flight at most) */
+  private readonly coldWaiters: Array<() => void> = [];
 
   constructor(protected readonly indexStore: IndexStore) {}
 
@@ -134,8 +143,8 @@ export abstract class CommitLogReads {
     const written = log.writtenPosition;
     const segmentSize = log.dataSegmentSize;
     const segments = log.dataSegments;
-    const files = (this.diskReader(log), this.readerFiles!);
-    const cold: Array<Promise<number>> = [];
+    const files = this.readFilesOf(log);
+    const cold: Array<{ path: string; from: number; length: number }> = [];
     let path: string | undefined;
     let segment = -1;
     let lo = 0;
@@ -144,8 +153,7 @@ export abstract class CommitLogReads {
       if (path === undefined) return;
       const fd = files.handle(path);
       if (fd !== undefined && (!warmer.isCached(fd, lo - segment) || !warmer.isCached(fd, hi - 1 - segment))) {
-        // through a duplicate of the handle: the reader may close its own meanwhile
-        cold.push(warmer.readThrough(fd, lo - segment, hi - lo).catch(() => 0));
+        cold.push({ path, from: lo - segment, length: hi - lo });
       }
       path = undefined;
     };
@@ -168,10 +176,45 @@ export abstract class CommitLogReads {
     }
     flush();
     if (cold.length === 0) return 0;
+    await this.coldReadSlot();
     let bytes = 0;
-    for (const n of await Promise.all(cold)) bytes += n;
+    try {
+      // handles taken again: while this pull waited for its slot the reader may have closed them
+      const now = this.readFilesOf(this.storage);
+      const reads: Array<Promise<number>> = [];
+      for (const c of cold) {
+        const fd = now.handle(c.path);
+        // through a duplicate of the handle: the reader may close its own meanwhile
+        if (fd !== undefined) reads.push(warmer.readThrough(fd, c.from, c.length).catch(() => 0));
+      }
+      for (const n of await Promise.all(reads)) bytes += n;
+    } finally {
+      this.releaseColdRead();
+    }
     this.coldReadBytes += bytes;
     return bytes;
+  }
+
+  /** Resolves when one of the MAX_COLD_READS slots is this caller's. */
+  private coldReadSlot(): Promise<void> {
+    if (this.coldReads < MAX_COLD_READS) {
+      this.coldReads++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.coldWaiters.push(resolve));
+  }
+
+  /** Hands the slot to the oldest waiter, or frees it. */
+  private releaseColdRead(): void {
+    const next = this.coldWaiters.shift();
+    if (next !== undefined) next();
+    else this.coldReads--;
+  }
+
+  /** The read handles of readMessages' reader (made current for `log`). */
+  private readFilesOf(log: SegmentedLog): ReadFiles {
+    this.diskReader(log);
+    return this.readerFiles!;
   }
 
   /** The record at an offset a client gave (message id, send-back); undefined when no message starts there. */

@@ -20,6 +20,7 @@ import {
   NotWritableError,
 } from '../../../../server/broker/commitlog/CommitLogError.js';
 import { LocalCommitLog, type LocalCommitLogOptions } from '../../../../server/broker/commitlog/LocalCommitLog.js';
+import { MAX_COLD_READS } from '../../../../server/broker/commitlog/logReads.js';
 import { pageCacheAddon } from '../../../../storage/log/pageCache.js';
 import { tempDir } from '../../../helpers/processes.js';
 
@@ -376,6 +377,27 @@ t.test('warmForRead reads, per data file, the runs of records whose first or las
   await log.warmForRead(far);
   t.same(reads.map((r) => r.offset), [lo, lo + 40_000], 'two reads, 40 kB apart');
   t.same(reads.map((r) => r.length), [48 + inFirst[0]!.size, 148]);
+
+  // at most MAX_COLD_READS pulls read in the thread pool at once; the others wait their turn
+  const held: Array<() => void> = [];
+  let started = 0;
+  log.readWarmer = {
+    isCached: () => false,
+    readThrough: (_fd, _offset, length) => {
+      started++;
+      return new Promise<number>((resolve) => held.push(() => resolve(length)));
+    },
+  };
+  const one = [q0[0]!];
+  const pulls = [log.warmForRead(one), log.warmForRead(one), log.warmForRead(one)];
+  await new Promise((r) => setImmediate(r));
+  t.equal(started, MAX_COLD_READS, `${MAX_COLD_READS} reads started, the third pull waits`);
+  held.shift()!();
+  t.equal(await pulls[0], 48 + q0[0]!.size, 'the first pull is done');
+  await new Promise((r) => setImmediate(r));
+  t.equal(started, 3, 'and its slot went to the third');
+  for (const release of held.splice(0)) release();
+  t.same(await Promise.all(pulls.slice(1)), [48 + q0[0]!.size, 48 + q0[0]!.size], 'all done');
 
   // a failing read is left for readMessages
   log.readWarmer = { isCached: () => false, readThrough: async () => Promise.reject(new Error('EIO')) };
