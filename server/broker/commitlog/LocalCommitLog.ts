@@ -87,6 +87,7 @@ export class LocalCommitLog extends CommitLogReads implements CommitLog {
     backgroundSync = false,
   ) {
     super(indexStore);
+    this.onWarmerOff = opts.log;
     this.flushDiskType = opts.flushDiskType ?? 'ASYNC_FLUSH';
     this.mainWriterSync = backgroundSync;
     this.cacheWindow = cacheWindowFor(opts.cacheWindow, opts.log);

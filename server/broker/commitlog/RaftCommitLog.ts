@@ -136,6 +136,7 @@ export class RaftCommitLog extends CommitLogReads implements CommitLog {
     private readonly opts: RaftCommitLogOptions,
   ) {
     super(indexStore);
+    this.onWarmerOff = opts.log;
     this.now = opts.now ?? Date.now;
     this.assigner = new QueueOffsetAssigner(indexStore);
     this.applier = new CommitApplier(indexStore, {

@@ -40,6 +40,8 @@ export abstract class CommitLogReads {
 
   /** warmForRead's probe and thread-pool read: the addon's, null without it (tests set their own) */
   readWarmer: ReadWarmer | null = pageCacheAddon();
+  /** told once if the page-cache probe fails and warmForRead turns itself off */
+  onWarmerOff?: (line: string) => void;
   /** bytes warmForRead read in the thread pool because they were not cached */
   coldReadBytes = 0;
   private coldReads = 0;
@@ -152,29 +154,33 @@ export abstract class CommitLogReads {
     const flush = (): void => {
       if (path === undefined) return;
       const fd = files.handle(path);
-      if (fd !== undefined && (!warmer.isCached(fd, lo - segment) || !warmer.isCached(fd, hi - 1 - segment))) {
+      if (fd !== undefined && (!this.probe(warmer, fd, lo - segment) || !this.probe(warmer, fd, hi - 1 - segment))) {
         cold.push({ path, from: lo - segment, length: hi - lo });
       }
       path = undefined;
     };
-    for (const p of places) {
-      const pos = p.physicalOffset - ENTRY_HEADER_SIZE;
-      const end = pos + ENTRY_HEADER_SIZE + p.size;
-      if (!Number.isSafeInteger(pos) || pos < start || end > written) continue;
-      const s = segmentStartOf(pos, segmentSize);
-      if (path !== undefined && s === segment && pos >= lo && pos - hi <= READ_THROUGH_GAP_BYTES) {
-        hi = Math.max(hi, end);
-        continue;
+    try {
+      for (const p of places) {
+        const pos = p.physicalOffset - ENTRY_HEADER_SIZE;
+        const end = pos + ENTRY_HEADER_SIZE + p.size;
+        if (!Number.isSafeInteger(pos) || pos < start || end > written) continue;
+        const s = segmentStartOf(pos, segmentSize);
+        if (path !== undefined && s === segment && pos >= lo && pos - hi <= READ_THROUGH_GAP_BYTES) {
+          hi = Math.max(hi, end);
+          continue;
+        }
+        flush();
+        const file = findSegment(segments, s);
+        if (file === undefined) continue;
+        path = file;
+        segment = s;
+        lo = pos;
+        hi = end;
       }
       flush();
-      const file = findSegment(segments, s);
-      if (file === undefined) continue;
-      path = file;
-      segment = s;
-      lo = pos;
-      hi = end;
+    } catch {
+      return 0; // a file that cannot be opened: readMessages meets it and says why
     }
-    flush();
     if (cold.length === 0) return 0;
     await this.coldReadSlot();
     let bytes = 0;
@@ -193,6 +199,22 @@ export abstract class CommitLogReads {
     }
     this.coldReadBytes += bytes;
     return bytes;
+  }
+
+  /**
+   * Whether the byte reads without the disk. A probe that fails (a file system without
+   * RWF_NOWAIT says EOPNOTSUPP) turns warming off for good, said once: reads are then as
+   * before, synchronous.
+   */
+  private probe(warmer: ReadWarmer, fd: number, offset: number): boolean {
+    if (this.readWarmer === null) return true; // turned off by an earlier probe of this call
+    try {
+      return warmer.isCached(fd, offset);
+    } catch (e) {
+      this.readWarmer = null;
+      this.onWarmerOff?.(`reading cold commit-log data in the thread pool is off: the page-cache probe failed (${(e as Error).message})`);
+      return true;
+    }
   }
 
   /** Resolves when one of the MAX_COLD_READS slots is this caller's. */

@@ -399,6 +399,22 @@ t.test('warmForRead reads, per data file, the runs of records whose first or las
   for (const release of held.splice(0)) release();
   t.same(await Promise.all(pulls.slice(1)), [48 + q0[0]!.size, 48 + q0[0]!.size], 'all done');
 
+  // a probe that fails (no RWF_NOWAIT on this file system) turns warming off, said once
+  const said: string[] = [];
+  log.onWarmerOff = (line) => said.push(line);
+  log.readWarmer = {
+    isCached: () => {
+      throw Object.assign(new Error('preadv2: Operation not supported'), { code: 'EOPNOTSUPP' });
+    },
+    readThrough: async () => 0,
+  };
+  t.equal(await log.warmForRead(q0.slice(0, 3)), 0, 'nothing read, no error');
+  t.equal(log.readWarmer, null, 'warming is off');
+  t.equal(await log.warmForRead(q0.slice(0, 3)), 0, 'and stays off');
+  t.equal(said.length, 1, 'said once');
+  t.match(said[0], /probe failed \(preadv2: Operation not supported\)/);
+  t.equal(log.readMessages(q0.slice(0, 3)).count, 3, 'the records read as before');
+
   // a failing read is left for readMessages
   log.readWarmer = { isCached: () => false, readThrough: async () => Promise.reject(new Error('EIO')) };
   t.equal(await log.warmForRead(q0.slice(0, 3)), 0, 'nothing read, no error');
