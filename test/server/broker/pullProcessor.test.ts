@@ -61,6 +61,48 @@ t.test('the status table of spec §4.2', async (t) => {
   t.same(bodies.get('tag filter keeps B'), ['B']);
 });
 
+t.test('a pull of records out of the page cache reads them in the thread pool first, then answers them', async (t) => {
+  const addon = pageCacheAddon();
+  if (addon === null) throw new Error('the optional addon raftmq-pagecache is not built: run npm ci');
+  const wb = await startWireBroker(t);
+  const w = await Wire.open(t, wb.port);
+  await createTopic(w, 'Cold');
+  const sent: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const text = `cold-${i}-${'z'.repeat(2000)}`;
+    expectCode(t, await send(w, 'Cold', text, { queueId: 0 }), RC.SUCCESS, `send ${i}`);
+    sent.push(text);
+  }
+  await queueReaches(wb.broker, 'Cold', 0, 20);
+  const log = wb.broker.commitLog as unknown as CommitLogReads;
+  const storage = log.storage;
+  await storage.whenWritten(storage.endPosition);
+  for (const seg of storage.dataSegments) {
+    const fd = fs.openSync(seg.path, 'r');
+    try {
+      fs.fdatasyncSync(fd);
+      await addon.dropCache(fd, 0, fs.fstatSync(fd).size);
+      // mincore, not the probe: a probe that misses may start the kernel's read-ahead
+      t.equal(addon.cachedPages(fd, 0, fs.fstatSync(fd).size), 0, 'the log is out of the page cache');
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  const before = log.coldReadBytes;
+  const r = await pull(w, 'Cold', { queueId: 0, offset: 0 });
+  expectCode(t, r, RC.SUCCESS, 'pull');
+  t.same(
+    decodeStoredMessages(r.body ?? Buffer.alloc(0)).map((m) => m.body.toString()),
+    sent,
+    'every record, intact',
+  );
+  t.ok(log.coldReadBytes - before >= 20 * 2000, `read in the thread pool first: ${log.coldReadBytes - before} bytes`);
+  const after = log.coldReadBytes;
+  const again = await pull(w, 'Cold', { queueId: 0, offset: 0 });
+  expectCode(t, again, RC.SUCCESS, 'pull again');
+  t.equal(log.coldReadBytes, after, 'cached now: nothing read in the pool');
+});
+
 t.test('transfer caps: Java\'s defaults and keys; records picked from a log shared by several queues', async (t) => {
   /** A broker with `conf`, 50 records sent to each of Big's queues 0 and 1 and indexed. */
   const loaded = async (t: Test, conf?: Record<string, string>): Promise<{ w: Wire; sent: string[][]; wb: WireBroker }> => {

@@ -307,7 +307,8 @@ t.test('with a cache window, the background round fsyncs and drops the pages beh
   await addon.dropCache(fd, 0, 64 * 1024);
   const places = (await log.readConsumeQueue('T', 1, 0, 40)).filter((e) => e.physicalOffset - 48 >= seg.start && e.physicalOffset - 48 + 48 + e.size <= seg.start + 64 * 1024);
   t.ok(places.length >= 3, `records of queue 1 in ${path.basename(seg.path)}`);
-  t.equal(addon.isCached(fd, places[0]!.physicalOffset - 48 - seg.start), false, 'not cached before');
+  // mincore, not the probe: a probe that misses may start the kernel's read-ahead
+  t.equal(addon.cachedPages(fd, 0, 64 * 1024), 0, 'not cached before');
   const warmed = await log.warmForRead(places);
   t.ok(warmed >= places.length * 1000, `read in the thread pool: ${warmed} bytes`);
   for (const p of places) t.equal(addon.isCached(fd, p.physicalOffset - seg.start), true, `record at ${p.physicalOffset} cached`);
