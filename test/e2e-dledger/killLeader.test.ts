@@ -130,7 +130,7 @@ t.test('ali-ons across a DLedger group; kill -9 of the leader under load; the ki
   // --- 3. the killed node restarts, catches up, and serves the same queues as the others
   await g.start(master);
   await waitRegistered(g, next);
-  const view = await expectIdenticalReplicas(t, admin, g.nodes, TOPIC, QUEUES);
+  const view = await expectIdenticalReplicas(t, admin, g.nodes, TOPIC, QUEUES, okKeys.length);
   const storedCount = new Map<string, number>();
   for (const l of view.flat()) storedCount.set(l.split(' ')[2]!, (storedCount.get(l.split(' ')[2]!) ?? 0) + 1);
   t.ok(okKeys.every((k) => storedCount.has(k)), 'every acknowledged send is in the replicated queues');

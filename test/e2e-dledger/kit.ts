@@ -64,15 +64,24 @@ export async function replicaView(admin: AdminApi, node: GroupNode, topic: strin
   return view;
 }
 
-/** Waits until every node's max offsets are equal, then checks that the records are the same on all. */
-export async function expectIdenticalReplicas(t: Test, admin: AdminApi, nodes: GroupNode[], topic: string, queues: number, timeoutMs = 60_000): Promise<string[][]> {
+/**
+ * Waits until every node's max offsets are equal, hold at least `acknowledged` messages in all
+ * (the sends the test saw acknowledged), and read the same twice in a row, then checks that the
+ * records are the same on all. An acknowledged send is committed but may not be applied yet
+ * (apply waits up to 1 ms to share an index write): equal offsets alone can be all three nodes
+ * one entry short, just before the leader applies it.
+ */
+export async function expectIdenticalReplicas(t: Test, admin: AdminApi, nodes: GroupNode[], topic: string, queues: number, acknowledged: number, timeoutMs = 60_000): Promise<string[][]> {
   let last = '';
+  let previous = '';
   await eventually(
-    'every replica has the same max offsets',
+    'every replica has the same max offsets, with every acknowledged send',
     async () => {
       const all = await Promise.all(nodes.map((n) => maxOffsets(admin, n, topic, queues)));
       last = all.map((o, i) => `${nodes[i]!.id}: ${o.join(',')}`).join('; ');
-      return all.every((o) => o.join(',') === all[0]!.join(','));
+      const settled = all.every((o) => o.join(',') === all[0]!.join(',')) && all[0]!.reduce((a, b) => a + b, 0) >= acknowledged && last === previous;
+      previous = last;
+      return settled;
     },
     timeoutMs,
   ).catch((e: Error) => {

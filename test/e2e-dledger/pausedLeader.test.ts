@@ -114,7 +114,7 @@ t.test('a frozen leader resumes as a follower and refuses sends; never two maste
   const ids = (await admin.getClusterInfo()).brokerAddrTable.get(BROKER_NAME)?.brokerAddrs;
   t.same([...ids!.entries()].sort((x, y) => x[0] - y[0]), g.nodes.map((n) => [n === next ? 0 : Number(n.id.slice(1)) + 1, addr(n)] as [number, string]).sort((x, y) => x[0] - y[0]), 'one master at the name server, the old leader at n + 1');
 
-  const view = await expectIdenticalReplicas(t, admin, g.nodes, TOPIC, QUEUES);
+  const view = await expectIdenticalReplicas(t, admin, g.nodes, TOPIC, QUEUES, 30); // before-0..19 and next-0..9
   const stored = new Set(view.flat().map((l) => l.split(' ')[2]!));
   t.ok([...Array(20).keys()].every((i) => stored.has(`before-${i}`)) && [...Array(10).keys()].every((i) => stored.has(`next-${i}`)), 'every acknowledged send is stored');
   const unacked = [...stored].filter((k) => k.startsWith('frozen-') || k.startsWith('resumed-') || k === 'refused');

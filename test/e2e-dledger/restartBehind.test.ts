@@ -51,7 +51,7 @@ t.test('all three restart with one log behind: an up-to-date node leads, nothing
   // a registered master (broker id 0) has applied its no-op: it takes sends at once
   const c = await sendAll(admin, leader, 'c', 20);
   t.equal(c.length, 20, 'batch c: the new leader acknowledges every send');
-  const view = await expectIdenticalReplicas(t, admin, g.nodes, TOPIC, QUEUES);
+  const view = await expectIdenticalReplicas(t, admin, g.nodes, TOPIC, QUEUES, a.length + b.length + c.length);
   const stored = view.flat().map((l) => l.split(' ')[2]!);
   const want = [...a, ...b, ...c];
   t.same(stored.slice().sort(), want.slice().sort(), 'every acknowledged message is stored, each once, on every replica');
