@@ -40,31 +40,38 @@ typedef struct {
   int64_t offset;
   int64_t length;
   int err;
+  // what a failure names, and whether the promise resolves with `length` (else undefined)
+  const char* syscall;
+  int resolves_length;
   napi_deferred deferred;
   napi_async_work work;
 } RangeJob;
 
-// Reads (fd, offset, length) from the arguments; throws and returns 0 when they are not
-// a file descriptor and a non-negative range.
-static int read_range(napi_env env, napi_callback_info info, int32_t* fd, int64_t* offset, int64_t* length) {
-  size_t argc = 3;
+// Reads (fd, offset) and, when `count` is 3, length from the arguments; throws and returns 0
+// when they are not a file descriptor and a non-negative range.
+static int read_args(napi_env env, napi_callback_info info, size_t count, int32_t* fd, int64_t* offset, int64_t* length) {
+  const char* shape = count == 3 ? "(fd, offset, length)" : "(fd, offset)";
+  char text[64];
+  size_t argc = count;
   napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) {
-    napi_throw_type_error(env, NULL, "expected (fd, offset, length)");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < count) {
+    snprintf(text, sizeof text, "expected %s", shape);
+    napi_throw_type_error(env, NULL, text);
     return 0;
   }
   napi_valuetype t;
-  for (int i = 0; i < 3; i++) {
+  for (size_t i = 0; i < count; i++) {
     if (napi_typeof(env, argv[i], &t) != napi_ok || t != napi_number) {
-      napi_throw_type_error(env, NULL, "expected (fd, offset, length) as numbers");
+      snprintf(text, sizeof text, "expected %s as numbers", shape);
+      napi_throw_type_error(env, NULL, text);
       return 0;
     }
   }
   napi_get_value_int32(env, argv[0], fd);
   napi_get_value_int64(env, argv[1], offset);
-  napi_get_value_int64(env, argv[2], length);
-  if (*fd < 0 || *offset < 0 || *length < 0) {
-    napi_throw_range_error(env, NULL, "fd, offset and length must be non-negative");
+  if (count == 3) napi_get_value_int64(env, argv[2], length);
+  if (*fd < 0 || *offset < 0 || (count == 3 && *length < 0)) {
+    napi_throw_range_error(env, NULL, count == 3 ? "fd, offset and length must be non-negative" : "fd and offset must be non-negative");
     return 0;
   }
   return 1;
@@ -86,14 +93,15 @@ static void drop_execute(napi_env env, void* data) {
   job->err = posix_fadvise(job->fd, (off_t)job->offset, (off_t)job->length, POSIX_FADV_DONTNEED);
 }
 
-static void drop_complete(napi_env env, napi_status status, void* data) {
+static void range_complete(napi_env env, napi_status status, void* data) {
   RangeJob* job = data;
   if (status == napi_ok && job->err == 0) {
-    napi_value undef;
-    napi_get_undefined(env, &undef);
-    napi_resolve_deferred(env, job->deferred, undef);
+    napi_value value;
+    if (job->resolves_length) napi_create_int64(env, job->length, &value);
+    else napi_get_undefined(env, &value);
+    napi_resolve_deferred(env, job->deferred, value);
   } else {
-    napi_reject_deferred(env, job->deferred, errno_error(env, status == napi_ok ? job->err : ECANCELED, "posix_fadvise"));
+    napi_reject_deferred(env, job->deferred, errno_error(env, status == napi_ok ? job->err : ECANCELED, job->syscall));
   }
   napi_delete_async_work(env, job->work);
   free(job);
@@ -102,7 +110,7 @@ static void drop_complete(napi_env env, napi_status status, void* data) {
 static napi_value cached_pages(napi_env env, napi_callback_info info) {
   int32_t fd;
   int64_t offset, length;
-  if (!read_range(env, info, &fd, &offset, &length)) return NULL;
+  if (!read_args(env, info, 3, &fd, &offset, &length)) return NULL;
   napi_value result;
   if (length == 0) {
     CHECK(napi_create_int64(env, 0, &result));
@@ -139,22 +147,9 @@ static napi_value cached_pages(napi_env env, napi_callback_info info) {
 }
 
 static napi_value is_cached(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_valuetype t0, t1;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
-      napi_typeof(env, argv[0], &t0) != napi_ok || napi_typeof(env, argv[1], &t1) != napi_ok || t0 != napi_number || t1 != napi_number) {
-    napi_throw_type_error(env, NULL, "expected (fd, offset) as numbers");
-    return NULL;
-  }
   int32_t fd;
-  int64_t offset;
-  napi_get_value_int32(env, argv[0], &fd);
-  napi_get_value_int64(env, argv[1], &offset);
-  if (fd < 0 || offset < 0) {
-    napi_throw_range_error(env, NULL, "fd and offset must be non-negative");
-    return NULL;
-  }
+  int64_t offset, unused = 0;
+  if (!read_args(env, info, 2, &fd, &offset, &unused)) return NULL;
   char byte;
   struct iovec iov = {.iov_base = &byte, .iov_len = 1};
   ssize_t n = preadv2(fd, &iov, 1, (off_t)offset, RWF_NOWAIT);
@@ -198,82 +193,53 @@ static void read_through_execute(napi_env env, void* data) {
   job->length = done;
 }
 
-static void read_through_complete(napi_env env, napi_status status, void* data) {
-  RangeJob* job = data;
-  if (status == napi_ok && job->err == 0) {
-    napi_value n;
-    napi_create_int64(env, job->length, &n);
-    napi_resolve_deferred(env, job->deferred, n);
-  } else {
-    napi_reject_deferred(env, job->deferred, errno_error(env, status == napi_ok ? job->err : ECANCELED, "pread"));
-  }
-  napi_delete_async_work(env, job->work);
-  free(job);
-}
-
-// Queues `execute` on (fd, offset, length) from the arguments; returns its promise.
-static napi_value queue_range_job(napi_env env, napi_callback_info info, const char* what, napi_async_execute_callback execute,
-                                  napi_async_complete_callback complete) {
+// Queues `execute` on (fd, offset, length) from the arguments and returns its promise. `what`
+// names the call in errors (and its async resource, raftmq.<what>). Bad arguments throw; what
+// fails after them rejects the promise. With `dup_fd` the job works on a duplicate of the
+// caller's descriptor (closed by the job), so the caller may close or reuse its own meanwhile.
+static napi_value queue_range_job(napi_env env, napi_callback_info info, const char* what, const char* syscall, int resolves_length,
+                                  int dup_fd, napi_async_execute_callback execute) {
   int32_t fd;
   int64_t offset, length;
-  if (!read_range(env, info, &fd, &offset, &length)) return NULL;
-  RangeJob* job = calloc(1, sizeof *job);
-  if (job == NULL) {
-    napi_throw_error(env, "ENOMEM", "dropCache: out of memory");
-    return NULL;
-  }
-  job->fd = fd;
-  job->offset = offset;
-  job->length = length;
-  napi_value promise, name;
-  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
-      napi_create_string_utf8(env, what, NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, execute, complete, job, &job->work) != napi_ok ||
-      napi_queue_async_work(env, job->work) != napi_ok) {
-    free(job);
-    napi_throw_error(env, NULL, "could not queue the work");
-    return NULL;
-  }
-  return promise;
-}
-
-// The job reads through a duplicate of the caller's descriptor (closed by the job), so the caller
-// may close or reuse its own meanwhile.
-static napi_value read_through(napi_env env, napi_callback_info info) {
-  int32_t fd;
-  int64_t offset, length;
-  if (!read_range(env, info, &fd, &offset, &length)) return NULL;
+  if (!read_args(env, info, 3, &fd, &offset, &length)) return NULL;
   napi_deferred deferred;
-  napi_value promise;
+  napi_value promise, name;
   CHECK(napi_create_promise(env, &deferred, &promise));
-  int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) {
-    napi_reject_deferred(env, deferred, errno_error(env, errno, "readThrough"));
+  int own = dup_fd ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : fd;
+  if (own < 0) {
+    napi_reject_deferred(env, deferred, errno_error(env, errno, what));
     return promise;
   }
   RangeJob* job = calloc(1, sizeof *job);
-  napi_value name;
   if (job == NULL) {
-    close(dup);
-    napi_reject_deferred(env, deferred, errno_error(env, ENOMEM, "readThrough"));
+    if (dup_fd) close(own);
+    napi_reject_deferred(env, deferred, errno_error(env, ENOMEM, what));
     return promise;
   }
-  job->fd = dup;
+  job->fd = own;
   job->offset = offset;
   job->length = length;
+  job->syscall = syscall;
+  job->resolves_length = resolves_length;
   job->deferred = deferred;
-  if (napi_create_string_utf8(env, "raftmq.readThrough", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, read_through_execute, read_through_complete, job, &job->work) != napi_ok ||
+  char resource[64];
+  snprintf(resource, sizeof resource, "raftmq.%s", what);
+  if (napi_create_string_utf8(env, resource, NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, execute, range_complete, job, &job->work) != napi_ok ||
       napi_queue_async_work(env, job->work) != napi_ok) {
-    close(dup);
+    if (dup_fd) close(own);
     free(job);
-    napi_reject_deferred(env, deferred, errno_error(env, ECANCELED, "readThrough"));
+    napi_reject_deferred(env, deferred, errno_error(env, ECANCELED, what));
   }
   return promise;
 }
 
 static napi_value drop_cache(napi_env env, napi_callback_info info) {
-  return queue_range_job(env, info, "raftmq.dropCache", drop_execute, drop_complete);
+  return queue_range_job(env, info, "dropCache", "posix_fadvise", 0, 0, drop_execute);
+}
+
+static napi_value read_through(napi_env env, napi_callback_info info) {
+  return queue_range_job(env, info, "readThrough", "pread", 1, 1, read_through_execute);
 }
 
 NAPI_MODULE_INIT() {
