@@ -106,7 +106,7 @@ export class ReadFiles {
 
   /** Reads up to `length` bytes at `position` into `out[outOffset..]`; returns the count (short at end of file, 0 if the file is missing). */
   readInto(file: string, out: Buffer, outOffset: number, length: number, position: number): number {
-    const fd = this.fd(file);
+    const fd = this.handle(file);
     if (fd === undefined) return 0;
     let done = 0;
     while (done < length) {
@@ -122,7 +122,7 @@ export class ReadFiles {
    * file, 0 if the file is missing). At most IOV_MAX (1024) buffers.
    */
   readvInto(file: string, buffers: readonly Buffer[], position: number): number {
-    const fd = this.fd(file);
+    const fd = this.handle(file);
     if (fd === undefined) return 0;
     return fs.readvSync(fd, buffers, position);
   }
@@ -132,11 +132,6 @@ export class ReadFiles {
     const out = Buffer.allocUnsafe(length);
     const n = this.readInto(file, out, 0, length, position);
     return n === length ? out : out.subarray(0, n);
-  }
-
-  /** The open handle of `file` (opened now if need be; the handle may be closed by the next call), or undefined if the file is missing. */
-  handle(file: string): number | undefined {
-    return this.fd(file);
   }
 
   /** Close the handle of a file that is about to be deleted or was replaced. */
@@ -152,7 +147,8 @@ export class ReadFiles {
     this.fds.clear();
   }
 
-  private fd(file: string): number | undefined {
+  /** The open handle of `file` (opened now if need be; the handle may be closed by the next call), or undefined if the file is missing. */
+  handle(file: string): number | undefined {
     const open = this.fds.get(file);
     if (open !== undefined) {
       this.fds.delete(file);
