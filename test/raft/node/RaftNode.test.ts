@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { crc32 } from '../../../protocol/crc32.js';
 import { NOOP_MAGIC, type RaftEntry } from '../../../raft/core/index.js';
 import { NotLeaderError, ProposalTimeoutError, RaftNode, TermChangedError } from '../../../raft/node/index.js';
-import { pageCacheAddon } from '../../../storage/log/pageCache.js';
+import { builtAddon } from '../../helpers/pageCache.js';
 import { readCurrTerm } from '../../../storage/log/termFiles.js';
 import { FAST_TIMING, TestCluster, until, type TestNode } from './cluster.js';
 
@@ -227,8 +227,7 @@ t.test('preferredLeaderIds with beforePreferredTransfer: the leader runs the hoo
 });
 
 t.test('with a cache window, the background round drops the fsynced pages behind it, with either log writer', async (t) => {
-  const addon = pageCacheAddon();
-  if (addon === null) throw new Error('the optional addon raftmq-pagecache is not built: run npm ci');
+  const addon = builtAddon();
   const window = 64 * 1024;
   for (const [logWriter, flushDiskType] of [['main', 'ASYNC_FLUSH'], ['worker', 'SYNC_FLUSH']] as const) {
     const c = await TestCluster.create(t, 1);

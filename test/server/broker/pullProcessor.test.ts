@@ -3,7 +3,7 @@
 // offsets, and long polling (woken by a matching message only, answered at its timeout).
 import fs from 'node:fs';
 import t, { type Test } from 'tap';
-import { pageCacheAddon } from '../../../storage/log/pageCache.js';
+import { builtAddon } from '../../helpers/pageCache.js';
 import type { CommitLogReads } from '../../../server/broker/commitlog/logReads.js';
 import { encodeSubscriptionGroupConfig, subscriptionGroupConfig } from '../../../protocol/body/SubscriptionGroupConfig.js';
 import { decodeStoredMessages } from '../../../protocol/message/index.js';
@@ -62,8 +62,7 @@ t.test('the status table of spec §4.2', async (t) => {
 });
 
 t.test('a pull of records out of the page cache reads them in the thread pool first, then answers them', async (t) => {
-  const addon = pageCacheAddon();
-  if (addon === null) throw new Error('the optional addon raftmq-pagecache is not built: run npm ci');
+  const addon = builtAddon();
   const wb = await startWireBroker(t);
   const w = await Wire.open(t, wb.port);
   await createTopic(w, 'Cold');

@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { CacheWindow, MIN_DROP_STEP, pageCacheAddon, addonDropPages, cacheWindowFor, type CacheSegment } from '../../../storage/log/pageCache.js';
-import { tempDir } from '../../helpers/processes.js';
+import { CacheWindow, MIN_DROP_STEP, addonDropPages, cacheWindowFor, type CacheSegment } from '../../../storage/log/pageCache.js';
+import { builtAddon, syncedFile } from '../../helpers/pageCache.js';
 
 const MiB = 1024 * 1024;
 
@@ -95,13 +95,8 @@ t.test('the window must be a positive integer', async (t) => {
 });
 
 t.test('the addon drops a fsynced range from the page cache and counts cached pages', async (t) => {
-  const addon = pageCacheAddon();
-  if (addon === null) throw new Error('the optional addon raftmq-pagecache is not built: run npm ci (it needs node-gyp, python3, make and a C compiler)');
-  const file = path.join(tempDir(t), 'data');
-  fs.writeFileSync(file, Buffer.alloc(8 * MiB, 7));
-  const fd = fs.openSync(file, 'r');
-  t.teardown(() => fs.closeSync(fd));
-  fs.fdatasyncSync(fd);
+  const addon = builtAddon();
+  const { file, fd } = syncedFile(t, 8 * MiB, 7);
   const pages = (8 * MiB) / 4096;
   t.equal(addon.cachedPages(fd, 0, 8 * MiB), pages, 'just written: all cached');
   await addon.dropCache(fd, 0, 4 * MiB);
@@ -120,13 +115,8 @@ t.test('the addon drops a fsynced range from the page cache and counts cached pa
 });
 
 t.test('the addon tells a cached byte from one on the disk, and reads a range into the cache in the thread pool', async (t) => {
-  const addon = pageCacheAddon();
-  if (addon === null) throw new Error('the optional addon raftmq-pagecache is not built: run npm ci (it needs node-gyp, python3, make and a C compiler)');
-  const file = path.join(tempDir(t), 'data');
-  fs.writeFileSync(file, Buffer.alloc(8 * MiB, 3));
-  const fd = fs.openSync(file, 'r');
-  t.teardown(() => fs.closeSync(fd));
-  fs.fdatasyncSync(fd);
+  const addon = builtAddon();
+  const { file, fd } = syncedFile(t, 8 * MiB, 3);
   t.equal(addon.isCached(fd, 0), true, 'just written: cached');
   t.equal(addon.isCached(fd, 8 * MiB - 1), true, 'the last byte too');
   await addon.dropCache(fd, 0, 8 * MiB);

@@ -21,7 +21,7 @@ import {
 } from '../../../../server/broker/commitlog/CommitLogError.js';
 import { LocalCommitLog, type LocalCommitLogOptions } from '../../../../server/broker/commitlog/LocalCommitLog.js';
 import { MAX_COLD_READS } from '../../../../server/broker/commitlog/logReads.js';
-import { pageCacheAddon } from '../../../../storage/log/pageCache.js';
+import { builtAddon } from '../../../helpers/pageCache.js';
 import { tempDir } from '../../../helpers/processes.js';
 
 const SEGMENT = 4096;
@@ -264,8 +264,7 @@ for (const flushDiskType of ['SYNC_FLUSH', 'ASYNC_FLUSH'] as FlushDiskType[]) {
 }
 
 t.test('with a cache window, the background round fsyncs and drops the pages behind the window', async (t) => {
-  const addon = pageCacheAddon();
-  if (addon === null) throw new Error('the optional addon raftmq-pagecache is not built: run npm ci');
+  const addon = builtAddon();
   const window = 64 * 1024;
   const log = await openLog(tempDir(t), {
     writer: undefined,
